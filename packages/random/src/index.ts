@@ -1,0 +1,2 @@
+export { RandomError } from './errors';
+export { Rng, type RngState } from './rng';
