@@ -1,0 +1,109 @@
+import type { RunConfigInput } from './schema';
+
+/** Names accepted by `--config` in place of a file. */
+export type PresetName = 'paper' | 'tiny' | 'demo';
+
+/**
+ * Built-in configurations. Each states both sides of a pair matched by eqs. 4–5; defaults fill the rest
+ * (see `runConfigSchema`).
+ *
+ * - `paper`: the paper's setup — 256² ImageNet crops, bottom 64×64 / top 32×32, Ch 128 / Cs 160,
+ *   D 8, Kh 4096 / Ks 8192, 300 epochs of batch 16, Adam 3e-4 decayed 0.99 per epoch, β 0.25,
+ *   init from data, windowed dead-code reset (threshold 2, window 10). Needs the ImageNet folders:
+ *   `--set data.train=/path/train --set data.val=/path/val`.
+ * - `tiny`: CPU-sized smoke test on the bundled photos — 32² crops, 8×8 / 4×4 latents, Ch 16 / Cs 20,
+ *   Kh 64 / Ks 128, D 8 (still matched: 64·20 = 64·16 + 16·16, 128·8 = 2·64·8).
+ * - `demo`: what `vqkit demo` trains for each cell on the bundled photos; sized so the whole demo
+ *   (several short runs, evaluation and report) finishes in minutes on a 2-core CPU.
+ */
+export const PRESETS: Readonly<Record<PresetName, RunConfigInput>> = Object.freeze({
+  paper: {
+    architecture: 'single',
+    seed: 0,
+    // data.train / data.val have no default: the paper trains on ImageNet, which is not bundled.
+    data: { size: 256, range: '0,1' } as RunConfigInput['data'],
+    model: {
+      single: { channels: 160, codebookSize: 8192, codeDim: 8 },
+      hierarchical: { channels: 128, codebookSize: 4096, codeDim: 8, conditioned: false },
+      downsample: 4,
+      topDownsample: 2,
+      resBlocks: 2,
+      resChannels: 32,
+    },
+    quantizer: {
+      decay: 0.99,
+      epsilon: 1e-5,
+      commitmentWeight: 0.25,
+      init: 'data',
+      reset: 'windowed',
+      resetThreshold: 2,
+      resetWindow: 10,
+      resetSource: 'recent-mean',
+      chunkSize: 4096,
+    },
+    train: {
+      epochs: 300,
+      stepsPerEpoch: null,
+      batchSize: 16,
+      learningRate: 3e-4,
+      lrDecay: 0.99,
+      checkpointEvery: 2000,
+      keepLast: 3,
+      logEvery: 50,
+    },
+    eval: { images: null, samples: 8 },
+  },
+  tiny: {
+    architecture: 'single',
+    seed: 0,
+    data: { train: 'demo', val: 'demo', size: 32, range: '0,1', cropsPerEpoch: 256, valImages: 32 },
+    model: {
+      single: { channels: 20, codebookSize: 128, codeDim: 8 },
+      hierarchical: { channels: 16, codebookSize: 64, codeDim: 8, conditioned: false },
+      downsample: 4,
+      topDownsample: 2,
+      resBlocks: 1,
+      resChannels: 16,
+    },
+    quantizer: { chunkSize: 1024 },
+    train: {
+      epochs: 2,
+      batchSize: 8,
+      learningRate: 1e-3,
+      lrDecay: 0.99,
+      checkpointEvery: 0,
+      keepLast: 2,
+      logEvery: 4,
+    },
+    eval: { images: 32, samples: 8 },
+  },
+  demo: {
+    architecture: 'single',
+    seed: 0,
+    data: { train: 'demo', val: 'demo', size: 32, range: '0,1', cropsPerEpoch: 512, valImages: 64 },
+    model: {
+      single: { channels: 40, codebookSize: 256, codeDim: 8 },
+      hierarchical: { channels: 32, codebookSize: 128, codeDim: 8, conditioned: false },
+      downsample: 4,
+      topDownsample: 2,
+      resBlocks: 1,
+      resChannels: 16,
+    },
+    quantizer: { chunkSize: 2048 },
+    train: {
+      epochs: 3,
+      batchSize: 16,
+      learningRate: 1e-3,
+      lrDecay: 0.99,
+      checkpointEvery: 0,
+      keepLast: 2,
+      logEvery: 8,
+    },
+    eval: { images: 64, samples: 8 },
+  },
+});
+
+/** True when `name` is a preset. */
+export function isPresetName(name: string): name is PresetName {
+  return Object.hasOwn(PRESETS, name);
+}

@@ -1,0 +1,92 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { ImageLoader } from '@vqkit/data';
+import type { VQVAE } from '../models/types';
+
+/** Per-image results and per-level code counts of one pass over an evaluation loader. */
+export interface EvalPassResult {
+  images: number;
+  /** Per-image mean squared error over all pixels and channels. */
+  mse: number[];
+  /** Per-image SSIM (only when requested). */
+  ssim: number[];
+  /** Per level (model.levels order): assignment counts over the whole pass. */
+  counts: Float64Array[];
+  /** The first `samples` images and their reconstructions, NHWC floats of one image each. */
+  samples: { original: Float32Array; reconstruction: Float32Array }[];
+  /** Side S of the images. */
+  size: number;
+}
+
+/** Options of {@link runEvalPass}. */
+export interface EvalPassOptions {
+  /** Compute per-image SSIM with this function (`[B,S,S,3]` × 2 → `[B]`). @default none */
+  ssim?: (x: tf.Tensor4D, y: tf.Tensor4D) => tf.Tensor1D;
+  /** Keep this many (original, reconstruction) pairs from the start of the pass. @default 0 */
+  samples?: number;
+  /** Called after each batch with the images done so far. */
+  onBatch?: (done: number) => void;
+}
+
+/**
+ * Runs the model in evaluation mode (no codebook update) over one epoch of `loader` (epoch 0: the
+ * loader's fixed evaluation order), reading back per-image MSE, optional SSIM and the code counts.
+ * Reads are `await t.data()` per batch, so this works on webgpu.
+ */
+export async function runEvalPass(
+  model: VQVAE,
+  loader: ImageLoader,
+  options: EvalPassOptions = {},
+): Promise<EvalPassResult> {
+  const wantSamples = options.samples ?? 0;
+  const result: EvalPassResult = {
+    images: 0,
+    mse: [],
+    ssim: [],
+    counts: model.levels.map((l) => new Float64Array(l.codebookSize)),
+    samples: [],
+    size: loader.size,
+  };
+  let countSums: tf.Tensor1D[] | null = null;
+  for await (const batch of loader.epoch(0)) {
+    const x = tf.tensor4d(batch.images, batch.shape, 'float32');
+    const out = model.forward(x, { training: false });
+    const perImage = tf.tidy(() => tf.mean(tf.squaredDifference(out.reconstruction, x), [1, 2, 3]));
+    const ssim = options.ssim ? options.ssim(x, out.reconstruction) : null;
+    const previous: tf.Tensor1D[] | null = countSums;
+    countSums = out.levels.map((l, i) => (previous === null ? tf.clone(l.counts) : tf.add(previous[i]!, l.counts)));
+    if (previous !== null) tf.dispose(previous);
+    const [mse, ssimValues] = await Promise.all([perImage.data(), ssim?.data()]);
+    for (const v of mse) result.mse.push(v);
+    if (ssimValues) for (const v of ssimValues) result.ssim.push(v);
+    if (result.samples.length < wantSamples) {
+      const [orig, rec] = await Promise.all([x.data(), out.reconstruction.data()]);
+      const per = batch.shape[1] * batch.shape[2] * batch.shape[3];
+      for (let b = 0; b < batch.shape[0] && result.samples.length < wantSamples; b++) {
+        result.samples.push({
+          original: (orig as Float32Array).slice(b * per, (b + 1) * per),
+          reconstruction: (rec as Float32Array).slice(b * per, (b + 1) * per),
+        });
+      }
+    }
+    result.images += batch.shape[0];
+    tf.dispose([x, out.reconstruction, out.commitmentLoss, perImage, ...out.levels.flatMap((l) => [l.indices, l.counts, l.commitmentLoss])]);
+    if (ssim) ssim.dispose();
+    options.onBatch?.(result.images);
+  }
+  if (countSums !== null) {
+    const sums: tf.Tensor1D[] = countSums;
+    for (let i = 0; i < sums.length; i++) result.counts[i]!.set(await sums[i]!.data());
+    tf.dispose(sums);
+  }
+  return result;
+}
+
+/** PSNR in dB of one image from its MSE: 10·log10(R² / MSE); +Infinity for an exact reconstruction. */
+export function psnrFromMse(mse: number, dataRange: number): number {
+  return mse === 0 ? Number.POSITIVE_INFINITY : 10 * Math.log10((dataRange * dataRange) / mse);
+}
+
+/** Data range R of a pixel range: 1 for [0, 1], 2 for [−1, 1]. */
+export function dataRangeOf(range: '0,1' | '-1,1'): number {
+  return range === '0,1' ? 1 : 2;
+}

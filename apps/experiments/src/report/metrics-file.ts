@@ -1,0 +1,114 @@
+import { z } from 'zod';
+
+/** Schema id every finished run's `metrics.json` carries. */
+export const METRICS_SCHEMA_ID = 'vqkit.metrics/1';
+
+const meanStd = z.looseObject({ mean: z.number(), std: z.number() });
+const finite = z.number();
+
+/** One quantised level of a run, as `metrics.json` records it. */
+export const levelMetricsSchema = z.looseObject({
+  name: z.enum(['single', 'bottom', 'top']),
+  codebookSize: z.number().int().positive(),
+  codeDim: z.number().int().positive(),
+  height: z.number().int().positive(),
+  width: z.number().int().positive(),
+  perplexity: finite,
+  normalizedPerplexity: finite,
+  activeCodes: z.number(),
+  deadFraction: finite,
+  gini: finite,
+  lorenz: z.looseObject({ x: z.array(z.number()), y: z.array(z.number()) }),
+  counts: z.array(z.number()).optional(),
+});
+
+/**
+ * The parts of the run config that the report reads (the full config is kept as is). Only what
+ * defines a Table 1 row, a setting and the latent sizes is required.
+ */
+export const reportedConfigSchema = z.looseObject({
+  name: z.string().optional(),
+  architecture: z.enum(['single', 'hierarchical']),
+  seed: z.number().default(0),
+  data: z.looseObject({ size: z.number().int().positive() }),
+  model: z.looseObject({
+    single: z.looseObject({
+      channels: z.number().int().positive(),
+      codebookSize: z.number().int().positive(),
+      codeDim: z.number().int().positive(),
+    }),
+    hierarchical: z.looseObject({
+      channels: z.number().int().positive(),
+      codebookSize: z.number().int().positive(),
+      codeDim: z.number().int().positive(),
+    }),
+    downsample: z.number().int().positive(),
+    topDownsample: z.number().int().positive(),
+  }),
+  quantizer: z.looseObject({}).default({}),
+  tags: z.record(z.string(), z.string()).default({}),
+});
+
+/** `metrics.json` (schema `vqkit.metrics/1`): what `vqkit eval` writes and `vqkit report` reads. */
+export const metricsFileSchema = z.looseObject({
+  schema: z.literal(METRICS_SCHEMA_ID),
+  run: z.string(),
+  architecture: z.enum(['single', 'hierarchical']),
+  tags: z.record(z.string(), z.string()).default({}),
+  config: reportedConfigSchema,
+  params: z.number().nonnegative(),
+  images: z.number().int().nonnegative(),
+  dataRange: z.number().positive().default(1),
+  mse: meanStd,
+  psnr: z.looseObject({ mean: z.number(), std: z.number(), infinite: z.number().default(0) }),
+  ssim: meanStd.optional(),
+  bitsPerImage: z.number(),
+  bitsPerPixel: z.number(),
+  entropyBitsPerPixel: z.number().optional(),
+  levels: z.array(levelMetricsSchema).min(1),
+  matched: z.looseObject({ ok: z.boolean(), allowUnmatched: z.boolean().default(false) }),
+  samples: z
+    .looseObject({ originals: z.array(z.string()), reconstructions: z.array(z.string()) })
+    .default({ originals: [], reconstructions: [] }),
+  steps: z.number().optional(),
+  finishedAt: z.string().optional(),
+});
+
+/** A parsed `metrics.json`. */
+export type MetricsFile = z.output<typeof metricsFileSchema>;
+/** One level of a parsed `metrics.json`. */
+export type LevelMetrics = z.output<typeof levelMetricsSchema>;
+/** The config as the report sees it. */
+export type ReportedConfig = z.output<typeof reportedConfigSchema>;
+
+/**
+ * Parses the text of a `metrics.json`.
+ * @returns the metrics, or a one-line reason naming the first offending key path.
+ */
+export function parseMetricsFile(
+  text: string,
+): { ok: true; metrics: MetricsFile } | { ok: false; reason: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, reason: `metrics.json is not valid JSON (${(error as Error).message})` };
+  }
+  if (json === null || typeof json !== 'object') {
+    return { ok: false, reason: 'metrics.json is not a JSON object' };
+  }
+  const schema = (json as { schema?: unknown }).schema;
+  if (schema !== METRICS_SCHEMA_ID) {
+    return {
+      ok: false,
+      reason: `metrics.json has schema ${JSON.stringify(schema)}, expected '${METRICS_SCHEMA_ID}' (re-run \`vqkit eval\` with this version)`,
+    };
+  }
+  const parsed = metricsFileSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const path = issue.path.length === 0 ? '(top level)' : issue.path.join('.');
+    return { ok: false, reason: `metrics.json key '${path}': ${issue.message}` };
+  }
+  return { ok: true, metrics: parsed.data };
+}

@@ -1,0 +1,253 @@
+import { writeFileSync } from 'node:fs';
+import { Resvg } from '@resvg/resvg-js';
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import { runtimeError } from '../config/errors';
+
+/** Files written for one figure. */
+export interface FigureFiles {
+  /** The vega-lite spec (data inlined), so the figure can be restyled or re-rendered elsewhere. */
+  spec: string;
+  svg: string;
+  png: string;
+}
+
+const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
+const FONT = 'DejaVu Sans, Liberation Sans, Arial, Helvetica, sans-serif';
+
+/** Shared look: white background, readable fonts, no chart border. */
+export const BASE_CONFIG = {
+  background: 'white',
+  font: FONT,
+  view: { stroke: null },
+  axis: { labelFontSize: 11, titleFontSize: 12, grid: true, gridOpacity: 0.4 },
+  legend: { labelFontSize: 11, titleFontSize: 12 },
+  header: { labelFontSize: 12, titleFontSize: 12 },
+  title: { fontSize: 13, anchor: 'start' },
+} as const;
+
+/** Colours of the two architectures, identical in every figure. */
+export const ARCHITECTURE_SCALE = {
+  domain: ['single', 'hierarchical'],
+  range: ['#1f77b4', '#d62728'],
+};
+
+/** Renders a vega-lite spec headlessly to SVG (vega `renderer: 'none'`). */
+export async function specToSvg(spec: TopLevelSpec): Promise<string> {
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/** Rasterises an SVG to PNG with resvg at `scale`× (system fonts, DejaVu Sans as fallback). */
+export function svgToPng(svg: string, scale = 2): Buffer {
+  const resvg = new Resvg(svg, {
+    fitTo: { mode: 'zoom', value: scale },
+    background: 'white',
+    font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans', sansSerifFamily: 'DejaVu Sans' },
+  });
+  return resvg.render().asPng();
+}
+
+/**
+ * Writes `<base>.vl.json`, `<base>.svg` and `<base>.png` for a vega-lite spec.
+ * @throws ExperimentsError (exit 1) naming the figure when vega cannot render the spec.
+ */
+export async function writeFigure(spec: TopLevelSpec, base: string): Promise<FigureFiles> {
+  const files = { spec: `${base}.vl.json`, svg: `${base}.svg`, png: `${base}.png` };
+  writeFileSync(files.spec, `${JSON.stringify(spec, null, 2)}\n`);
+  let svg: string;
+  try {
+    svg = await specToSvg(spec);
+  } catch (error) {
+    throw runtimeError(
+      `report: rendering ${files.spec} with vega failed: ${(error as Error).message}. The spec is kept for inspection.`,
+      error,
+    );
+  }
+  writeFileSync(files.svg, svg);
+  writeFileSync(files.png, svgToPng(svg));
+  return files;
+}
+
+/** Figure 1 (top) input: pooled MSE of one (rung, architecture). */
+export interface LadderMseDatum {
+  rung: string;
+  architecture: 'single' | 'hierarchical';
+  mse: number;
+  /** Standard error of the mean over images (std / √images). */
+  stderr: number;
+  psnr: number;
+  bitsPerPixel: number;
+  runs: number;
+}
+
+/** Figure 1 (middle) input: one point of a Lorenz curve. */
+export interface LorenzDatum {
+  series: string;
+  architecture: 'single' | 'hierarchical';
+  level: string;
+  /** Cumulative fraction of codes (sorted by increasing use). */
+  x: number;
+  /** Cumulative share of assignments. */
+  y: number;
+}
+
+/** Figure 1 (bottom) input: normalised perplexity of one level. */
+export interface PerplexityDatum {
+  rung: string;
+  architecture: 'single' | 'hierarchical';
+  level: string;
+  normalizedPerplexity: number;
+  perplexity: number;
+  codebookSize: number;
+}
+
+/** Figure 1 (top): MSE per ablation rung, both architectures side by side, ± standard error. */
+export function ladderMseSpec(data: LadderMseDatum[], rungs: string[]): TopLevelSpec {
+  const rows = data.map((d) => ({ ...d, lo: Math.max(0, d.mse - d.stderr), hi: d.mse + d.stderr }));
+  return {
+    $schema: SCHEMA,
+    title: {
+      text: 'Figure 1 (top): average reconstruction error per intervention',
+      subtitle: 'bars: mean MSE over evaluation images; whiskers: ± standard error',
+    },
+    config: BASE_CONFIG,
+    data: { values: rows },
+    width: { step: 36 },
+    height: 220,
+    encoding: {
+      x: { field: 'rung', type: 'nominal', sort: rungs, title: null, axis: { labelAngle: 0, labelLimit: 140 } },
+      xOffset: { field: 'architecture', type: 'nominal', sort: ARCHITECTURE_SCALE.domain },
+      color: { field: 'architecture', type: 'nominal', scale: ARCHITECTURE_SCALE, title: 'architecture' },
+    },
+    layer: [
+      { mark: { type: 'bar' }, encoding: { y: { field: 'mse', type: 'quantitative', title: 'MSE ↓' } } },
+      {
+        mark: { type: 'rule', color: 'black' },
+        encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color: { value: 'black' } },
+      },
+    ],
+  } as TopLevelSpec;
+}
+
+/** Figure 1 (middle): Lorenz curves of code usage per rung and level, one panel per architecture. */
+export function lorenzSpec(data: LorenzDatum[], series: string[]): TopLevelSpec {
+  const diagonal = ARCHITECTURE_SCALE.domain.flatMap((architecture) =>
+    [0, 1].map((v) => ({ series: 'uniform usage', architecture, level: '—', x: v, y: v })),
+  );
+  const present = new Set(data.map((d) => d.architecture));
+  return {
+    $schema: SCHEMA,
+    title: {
+      text: 'Figure 1 (middle): Lorenz curves of codebook usage',
+      subtitle: 'codes sorted by use; closer to the diagonal = more uniform usage',
+    },
+    config: BASE_CONFIG,
+    data: { values: [...diagonal.filter((d) => present.has(d.architecture as 'single')), ...data] },
+    facet: {
+      column: { field: 'architecture', type: 'nominal', sort: ARCHITECTURE_SCALE.domain, title: null },
+    },
+    spec: {
+      width: 240,
+      height: 220,
+      mark: { type: 'line', strokeWidth: 1.8 },
+      encoding: {
+        x: { field: 'x', type: 'quantitative', title: 'cumulative fraction of codes', scale: { domain: [0, 1] } },
+        y: { field: 'y', type: 'quantitative', title: 'cumulative share of assignments', scale: { domain: [0, 1] } },
+        color: {
+          field: 'series',
+          type: 'nominal',
+          sort: ['uniform usage', ...series],
+          scale: { domain: ['uniform usage', ...series], range: ['#999999', '#9467bd', '#ff7f0e', '#2ca02c', '#1f77b4', '#8c564b', '#e377c2', '#17becf'] },
+          title: 'intervention',
+        },
+        strokeDash: { field: 'level', type: 'nominal', title: 'level' },
+        detail: { field: 'level', type: 'nominal' },
+        order: { field: 'x', type: 'quantitative' },
+      },
+    },
+  } as TopLevelSpec;
+}
+
+/** Figure 1 (bottom): normalised perplexity (perplexity / K) per rung and level, one panel per architecture. */
+export function perplexitySpec(data: PerplexityDatum[], rungs: string[]): TopLevelSpec {
+  return {
+    $schema: SCHEMA,
+    title: {
+      text: 'Figure 1 (bottom): normalised perplexity per level',
+      subtitle: 'perplexity / K: the fraction of the codebook used effectively',
+    },
+    config: BASE_CONFIG,
+    data: { values: data },
+    facet: {
+      column: { field: 'architecture', type: 'nominal', sort: ARCHITECTURE_SCALE.domain, title: null },
+    },
+    spec: {
+      width: { step: 30 },
+      height: 200,
+      mark: { type: 'bar' },
+      encoding: {
+        x: { field: 'rung', type: 'nominal', sort: rungs, title: null, axis: { labelAngle: -30, labelLimit: 140 } },
+        xOffset: { field: 'level', type: 'nominal', sort: ['single', 'bottom', 'top'] },
+        y: {
+          field: 'normalizedPerplexity',
+          type: 'quantitative',
+          title: 'normalised perplexity ↑',
+          scale: { domain: [0, 1] },
+        },
+        color: {
+          field: 'level',
+          type: 'nominal',
+          sort: ['single', 'bottom', 'top'],
+          scale: { domain: ['single', 'bottom', 'top'], range: ['#1f77b4', '#d62728', '#ff9896'] },
+        },
+      },
+    },
+  } as TopLevelSpec;
+}
+
+/** Figure 2 input: one single-level run (or pooled seeds) of the K×D grid. */
+export interface GridDatum {
+  codebookSize: number;
+  codeDim: number;
+  psnr: number;
+  mse: number;
+  bitsPerPixel: number;
+  runs: number;
+}
+
+/** Figure 2: PSNR and MSE over code dimension D, one line per codebook size K (single-level runs). */
+export function gridSpec(data: GridDatum[]): TopLevelSpec {
+  const dims = [...new Set(data.map((d) => d.codeDim))].sort((a, b) => a - b);
+  const panel = (field: 'psnr' | 'mse', title: string) => ({
+    width: 260,
+    height: 220,
+    encoding: {
+      x: {
+        field: 'codeDim',
+        type: 'quantitative',
+        title: 'code dimension Ds',
+        scale: { type: 'log', base: 2, domain: [dims[0]!, dims[dims.length - 1]!], nice: false },
+        axis: { values: dims, format: 'd' },
+      },
+      y: { field, type: 'quantitative', title, scale: { zero: false } },
+      color: { field: 'K', type: 'ordinal', title: 'codebook size Ks', scale: { scheme: 'viridis' } },
+    },
+    layer: [{ mark: { type: 'line' } }, { mark: { type: 'point', filled: true, size: 50 } }],
+  });
+  return {
+    $schema: SCHEMA,
+    title: {
+      text: 'Figure 2: codebook size and dimension (single-level VQ-VAE)',
+      subtitle: 'mean over evaluation images per (Ks, Ds) run',
+    },
+    config: BASE_CONFIG,
+    data: { values: data.map((d) => ({ ...d, K: d.codebookSize })) },
+    hconcat: [panel('psnr', 'PSNR (dB) ↑'), panel('mse', 'MSE ↓')],
+    resolve: { scale: { color: 'shared' } },
+  } as TopLevelSpec;
+}

@@ -1,0 +1,33 @@
+export {
+  type Backbone,
+  type BackboneKind,
+  createDecoder,
+  createEncoder,
+  createProjection,
+  createTopDecoder,
+  createUpsampler,
+  type DecoderOptions,
+  type EncoderOptions,
+  mergeVariables,
+  type ProjectionOptions,
+  type Seed,
+  type TopDecoderOptions,
+  type UpsamplerOptions,
+  type VariableContainer,
+} from './backbone';
+export { BackbonesError } from './errors';
+export {
+  type HierarchicalParamCounts,
+  type SingleLevelParamCounts,
+  type VqvaeParamCountOptions,
+  vqvaeParamCounts,
+} from './param-counts';
+export {
+  decodeSafetensors,
+  encodeSafetensors,
+  type SafetensorsData,
+  type SafetensorsDtype,
+  type SafetensorsFile,
+  type SafetensorsTensor,
+} from './safetensors';
+export { type LoadWeightsOptions, loadWeights, saveWeights } from './weights';

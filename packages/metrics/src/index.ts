@@ -1,0 +1,50 @@
+export {
+  CodeUsageAccumulator,
+  type ReconstructionBatch,
+  ReconstructionAccumulator,
+  type ReconstructionSummary,
+} from './accumulators';
+export { MetricsError } from './errors';
+export {
+  type CountedLevel,
+  entropyRate,
+  type IndexLevel,
+  indexRate,
+  type Rate,
+  type RateOptions,
+} from './rate';
+export {
+  gaussianWindow,
+  mse,
+  msePerImage,
+  type PsnrOptions,
+  psnr,
+  psnrFromMse,
+  psnrPerImage,
+  type ReconstructionOptions,
+  type ReconstructionValues,
+  reconstructionMetrics,
+  type SsimMode,
+  type SsimOptions,
+  ssim,
+  ssimPerImage,
+} from './reconstruction';
+export { MeanStdAccumulator, type SummaryOptions, type SummaryStats, summarize } from './stats';
+export {
+  type ActivityOptions,
+  activeCodes,
+  codeCounts,
+  deadFraction,
+  type EntropyOptions,
+  entropy,
+  gini,
+  type LorenzCurve,
+  lorenzCurve,
+  normalizedPerplexity,
+  perplexity,
+  topKShare,
+  type UsageSummary,
+  type UsageSummaryOptions,
+  usageSummary,
+} from './usage';
+export type { Counts } from './validate';

@@ -1,0 +1,207 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { Rng } from '@vqkit/random';
+import { describe, expect, it } from 'vitest';
+import {
+  emaDeadCodeReset,
+  initFromData,
+  initFromTensor,
+  initKMeans,
+  initRandom,
+  noReset,
+  QuantizerError,
+  type ResetPolicy,
+  VectorQuantizer,
+  windowedDeadCodeReset,
+} from './index';
+
+const rows = (t: tf.Tensor) => t.arraySync() as number[][];
+const train = (vq: VectorQuantizer, z: tf.Tensor) => tf.dispose(Object.values(vq.forward(z, { training: true })));
+
+/** `perCluster` points around each centre with seeded noise of std `spread`. */
+function clusters(centres: number[][], perCluster: number, spread: number, seed: number): tf.Tensor2D {
+  const rng = new Rng(seed);
+  const data = centres.flatMap((c) => Array.from({ length: perCluster }, () => c.map((v) => v + spread * rng.normal())));
+  return tf.tensor2d(data);
+}
+
+describe('init policies', () => {
+  it('initFromData draws distinct batch rows on the first training batch', () => {
+    const vq = new VectorQuantizer({ codebookSize: 6, codeDim: 2, init: initFromData(), reset: noReset(), seed: 4 });
+    expect(vq.initialized).toBe(false);
+    const z = clusters([[0, 0]], 10, 1, 1);
+    const out = vq.forward(z, { training: false === true ? false : true });
+    // Quantized with the fresh codebook: every code is a batch row, so its own row maps to itself.
+    const batch = rows(z).map((r) => r.join());
+    const pre = rows(out.quantized);
+    expect(pre.filter((r, i) => r.join() === batch[i]).length).toBeGreaterThanOrEqual(6);
+    expect(vq.initialized).toBe(true);
+    tf.dispose([z, ...Object.values(out)]);
+    vq.dispose();
+  });
+
+  it('initFromData uses rows of the batch without replacement (and is seeded)', () => {
+    const draw = (seed: number) => {
+      const vq = new VectorQuantizer({ codebookSize: 5, codeDim: 2, seed, reset: noReset(), decay: 0.999999 });
+      const z = clusters([[0, 0]], 8, 1, 2);
+      vq.initialize(z);
+      const cb = rows(vq.codebook).map((r) => r.join());
+      const batch = new Set(rows(z).map((r) => r.join()));
+      z.dispose();
+      vq.dispose();
+      expect(new Set(cb).size).toBe(5);
+      for (const r of cb) expect(batch.has(r)).toBe(true);
+      return cb;
+    };
+    expect(draw(1)).toEqual(draw(1));
+    expect(draw(1)).not.toEqual(draw(2));
+  });
+
+  it('initKMeans finds well-separated clusters', () => {
+    const centres = [
+      [0, 0],
+      [8, 0],
+      [0, 8],
+      [8, 8],
+    ];
+    const z = clusters(centres, 15, 0.2, 3);
+    const vq = new VectorQuantizer({ codebookSize: 4, codeDim: 2, init: initKMeans({ iterations: 5 }), reset: noReset() });
+    vq.initialize(z);
+    const found = rows(vq.codebook).sort((a, b) => a[0]! - b[0]! || a[1]! - b[1]!);
+    found.forEach((c, i) => {
+      expect(Math.hypot(c[0]! - centres[i]![0]!, c[1]! - centres[i]![1]!)).toBeLessThan(0.2);
+    });
+    z.dispose();
+    vq.dispose();
+  });
+
+  it('initRandom is seeded and needs no data; initFromTensor validates the shape', () => {
+    const a = new VectorQuantizer({ codebookSize: 3, codeDim: 2, init: initRandom({ std: 2 }), seed: 5 });
+    const b = new VectorQuantizer({ codebookSize: 3, codeDim: 2, init: initRandom({ std: 2 }), seed: 5 });
+    expect(a.initialized).toBe(true);
+    expect(rows(a.codebook)).toEqual(rows(b.codebook));
+    expect(() => new VectorQuantizer({ codebookSize: 3, codeDim: 2, init: initFromTensor([1, 2, 3]) })).toThrow(
+      /expected 3·2 = 6 finite values/,
+    );
+    const wrong = tf.zeros([2, 2]) as tf.Tensor2D;
+    expect(() => new VectorQuantizer({ codebookSize: 3, codeDim: 2, init: initFromTensor(wrong) })).toThrow(
+      /shape \[codebookSize, codeDim\] = \[3,2\], got \[2,2\]/,
+    );
+    expect(() => initKMeans({ iterations: -1 })).toThrow(QuantizerError);
+    wrong.dispose();
+    a.dispose();
+    b.dispose();
+  });
+});
+
+describe('windowedDeadCodeReset', () => {
+  const centres = [
+    [0, 0],
+    [5, 0],
+    [0, 5],
+  ];
+  const initial = [...centres, [100, 100]];
+
+  it('resets a planted dead code once the window is full, atomically, leaving live codes untouched', async () => {
+    const make = (reset: ResetPolicy) =>
+      new VectorQuantizer({ codebookSize: 4, codeDim: 2, init: initFromTensor(initial), reset, decay: 0.9 });
+    const vq = make(windowedDeadCodeReset({ threshold: 2, window: 3, bufferSize: 12 }));
+    const plain = make(noReset());
+    const batches = [1, 2, 3].map((s) => clusters(centres, 4, 0.3, s));
+    for (const [i, b] of batches.entries()) {
+      train(vq, b);
+      train(plain, b);
+      const planted = rows(vq.codebook)[3]!;
+      if (i < 2) expect(planted).toEqual([100, 100]); // window not full yet
+    }
+    const cb = rows(vq.codebook);
+    // Live codes: exactly the plain EMA result.
+    expect(cb.slice(0, 3)).toEqual(rows(plain.codebook).slice(0, 3));
+    // The planted code now holds a recently seen encoder output.
+    const seen = batches.flatMap((b) => rows(b).map((r) => r.join()));
+    expect(seen).toContain(cb[3]!.join());
+    // Atomic: N = 1, M = e for the reset code; its window history is cleared.
+    const state = await vq.getState();
+    expect(state.emaCount.data[3]).toBe(1);
+    expect(Array.from(state.emaSum.data.slice(6, 8))).toEqual(cb[3]);
+    const k = 4;
+    const window = state.reset.tensors.window!.data;
+    expect([0, 1, 2].map((t) => window[t * k + 3])).toEqual([0, 0, 0]);
+    expect(state.reset.tensors.history!.data[3]).toBe(0);
+    expect(state.reset.tensors.history!.data[0]).toBe(3);
+    expect(await vq.flushEvents()).toEqual([
+      { kind: 'init', step: 0, policy: 'from-tensor' },
+      { kind: 'reset', step: 2, policy: 'windowed(random-recent)', codesReset: 1 },
+    ]);
+    tf.dispose(batches);
+    vq.dispose();
+    plain.dispose();
+  });
+
+  it("'recent-mean' replaces a dead code with the mean of recent outputs", () => {
+    const vq = new VectorQuantizer({
+      codebookSize: 2,
+      codeDim: 2,
+      init: initFromTensor([
+        [0, 0],
+        [100, 100],
+      ]),
+      reset: windowedDeadCodeReset({ window: 1, source: 'recent-mean', groupSize: 3 }),
+    });
+    // Every row is (1, 2) or (1, 4): a group mean has x = 1 and y in [2, 4] on a 1/3 grid.
+    const z = tf.tensor2d([
+      [1, 2],
+      [1, 4],
+      [1, 2],
+      [1, 4],
+    ]);
+    train(vq, z);
+    const [x, y] = rows(vq.codebook)[1]!;
+    expect(x).toBeCloseTo(1, 6);
+    expect(y).toBeGreaterThanOrEqual(2);
+    expect(y).toBeLessThanOrEqual(4);
+    expect(((y! - 2) * 3) / 2).toBeCloseTo(Math.round(((y! - 2) * 3) / 2), 4);
+    z.dispose();
+    vq.dispose();
+  });
+
+  it('rejects threshold and window ≤ 0', () => {
+    expect(() => windowedDeadCodeReset({ threshold: 0 })).toThrow(/threshold must be a number > 0, got 0/);
+    expect(() => windowedDeadCodeReset({ window: 0 })).toThrow(/window must be an integer > 0, got 0/);
+    expect(() => emaDeadCodeReset({ threshold: -1 })).toThrow(QuantizerError);
+  });
+});
+
+describe('emaDeadCodeReset', () => {
+  it('resets codes with N_k < threshold from the current batch; N_k ← threshold, M_k ← threshold·e_k', async () => {
+    const vq = new VectorQuantizer({
+      codebookSize: 3,
+      codeDim: 2,
+      decay: 0.9,
+      init: initFromTensor([
+        [0, 0],
+        [5, 5],
+        [100, 100],
+      ]),
+      reset: emaDeadCodeReset({ threshold: 1 }),
+    });
+    const z = clusters(
+      [
+        [0, 0],
+        [5, 5],
+      ],
+      4,
+      0.2,
+      8,
+    );
+    train(vq, z);
+    const cb = rows(vq.codebook);
+    expect(rows(z).map((r) => r.join())).toContain(cb[2]!.join());
+    const state = await vq.getState();
+    // Live codes: N = 0.9 + 0.1·4 = 1.3 ≥ 1; the planted one: 0.9 < 1 → reset to 1.
+    expect(state.emaCount.data[0]).toBeCloseTo(1.3, 6);
+    expect(state.emaCount.data[2]).toBe(1);
+    expect(Array.from(state.emaSum.data.slice(4, 6))).toEqual(cb[2]);
+    z.dispose();
+    vq.dispose();
+  });
+});
