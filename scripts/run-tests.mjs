@@ -2,7 +2,7 @@
 // `npm test`: runs every workspace's vitest suite through turbo, then prints one closing line
 // "N passed, N failed, N skipped" summed over all packages (from each .vitest/results.json).
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -17,7 +17,11 @@ const extra = process.argv.slice(2);
 const run = spawnSync(
   'npx',
   ['turbo', 'run', 'test', '--concurrency=1', '--continue', '--output-logs=full', ...extra],
-  { cwd: root, stdio: 'inherit', env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' } },
+  {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' },
+  },
 );
 
 let passed = 0;
@@ -38,9 +42,12 @@ for (const ws of workspaces) {
   failed += r.numFailedTests;
   skipped += r.numPendingTests + (r.numTodoTests ?? 0);
   // A suite that failed to load counts as a failure even when no test inside it ran.
-  failed += (r.testResults ?? []).filter((f) => f.status === 'failed' && f.assertionResults.length === 0).length;
+  failed += (r.testResults ?? []).filter(
+    (f) => f.status === 'failed' && f.assertionResults.length === 0,
+  ).length;
 }
-for (const name of missing) console.error(`run-tests: ${name} wrote no results (its test run crashed)`);
+for (const name of missing)
+  console.error(`run-tests: ${name} wrote no results (its test run crashed)`);
 failed += missing.length;
 console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(run.status === 0 && failed === 0 ? 0 : 1);

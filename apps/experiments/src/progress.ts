@@ -11,6 +11,8 @@ export interface ProgressSnapshot {
   imagesPerSecond: number;
   /** Seconds until the run ends at the current speed (NaN while unknown). */
   etaSeconds: number;
+  /** What `step` counts. @default 'step' (e.g. 'images' during evaluation) */
+  unit?: string;
 }
 
 /** A writable stream as far as the progress display is concerned. */
@@ -42,9 +44,16 @@ export function formatProgress(p: ProgressSnapshot, width?: number): string {
   const ppl = Object.entries(p.perplexity)
     .map(([name, v]) => `ppl[${name}] ${fmt(v, 1)}`)
     .join(' ');
-  const stats =
-    `step ${p.step}/${p.totalSteps} ep ${p.epoch + 1}/${p.epochs} loss ${p.loss.toExponential(3)} ` +
-    `PSNR ${fmt(p.psnr, 2)} dB ${ppl} ${fmt(p.imagesPerSecond, 1)} img/s ETA ${formatDuration(p.etaSeconds)}`;
+  const parts = [
+    `${p.unit ?? 'step'} ${p.step}/${p.totalSteps}`,
+    p.epochs > 1 || p.unit === undefined ? `ep ${p.epoch + 1}/${p.epochs}` : '',
+    Number.isFinite(p.loss) ? `loss ${p.loss.toExponential(3)}` : '',
+    Number.isFinite(p.psnr) ? `PSNR ${fmt(p.psnr, 2)} dB` : '',
+    ppl,
+    `${fmt(p.imagesPerSecond, 1)} img/s`,
+    Number.isFinite(p.etaSeconds) ? `ETA ${formatDuration(p.etaSeconds)}` : '',
+  ];
+  const stats = parts.filter((x) => x.length > 0).join(' ');
   if (width === undefined) return `${(pct * 100).toFixed(1).padStart(5)}% ${stats}`;
   const barWidth = Math.max(10, Math.min(30, width - stats.length - 4));
   const filled = Math.round(pct * barWidth);

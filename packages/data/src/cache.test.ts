@@ -172,6 +172,20 @@ describe('shard cache', () => {
     });
     expect((await stat(bins[2]!)).size).toBe(shard2.length);
 
+    // An index edited into other valid JSON no longer matches its token: rebuilt.
+    const index1 = bins[1]!.replace(/\.bin$/, '.json');
+    const parsed = JSON.parse(await readFile(index1, 'utf8'));
+    parsed.entries[0].width = 8;
+    parsed.entries[0].height = 32;
+    await writeFile(index1, JSON.stringify(parsed));
+    const fourth = createLoader({ ...opts, cacheDir: dir });
+    expectSame(direct, await all(fourth));
+    expect(fourth.stats()).toMatchObject({
+      cacheShardsBuilt: 1,
+      cacheShardsReused: 2,
+      cacheCorrupt: 0,
+    });
+
     // A garbled index is rebuilt too.
     const index0 = bins[0]!.replace(/\.bin$/, '.json');
     await writeFile(index0, '{"format": "vqkit-data-shard", "entries": [');

@@ -51,7 +51,8 @@ export interface DecodeOptions {
    */
   failOn?: FailOn;
   /**
-   * Resampling kernel for the `shorterSide` resize.
+   * Resampling kernel for every resize (the `shorterSide` resize here; loaders also use it for
+   * their crops).
    * @default 'linear' (triangle filter, antialiased when shrinking: torchvision's bilinear)
    */
   kernel?: ResizeKernel;

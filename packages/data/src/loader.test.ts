@@ -97,6 +97,26 @@ describe('createLoader (train)', () => {
     expect(sameBatches(base, eager)).toBe(true);
   });
 
+  it('decodes the next batches while the consumer holds one (prefetch), and no further', async () => {
+    const good = usable.map((p) => join(root, p)); // 8 files → 4 batches of 2
+    const eager = createLoader({ files: good, split: 'eval', size: 16, batchSize: 2, prefetch: 2 });
+    const it1 = eager.epoch(0);
+    await it1.next();
+    const deadline = Date.now() + 10_000;
+    while (eager.stats().decoded < 6 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(eager.stats().decoded).toBe(6); // batch 0 plus the two prefetched batches, not batch 3
+    await it1.return(undefined);
+
+    const lazy = createLoader({ files: good, split: 'eval', size: 16, batchSize: 2, prefetch: 0 });
+    const it2 = lazy.epoch(0);
+    await it2.next();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(lazy.stats().decoded).toBe(2);
+    await it2.return(undefined);
+  });
+
   it('resumes from a saved state exactly where the uninterrupted run was', async () => {
     const straight = train();
     const expected = [...(await collect(straight, 0)), ...(await collect(straight, 1))];

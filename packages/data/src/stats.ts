@@ -9,7 +9,7 @@ export interface LoaderStats {
   imagesSeen: number;
   /** Batches delivered. */
   batchesSeen: number;
-  /** Image files decoded with sharp (first-time cache builds included). */
+  /** Image files sent to the decoder, failed attempts and first-time cache builds included. */
   decoded: number;
   /** Total time spent decoding image files, in milliseconds, summed over concurrent decodes. */
   decodeMs: number;

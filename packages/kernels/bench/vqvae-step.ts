@@ -118,10 +118,9 @@ export function makeVqvaeStep(cfg: StepConfig, search: NearestCodeSearch): Vqvae
         emaSum.assign(tf.add(tf.mul(0.99, emaSum), tf.mul(0.01, sums)));
         return tf.add(tf.mean(tf.square(tf.sub(xr, x))), commit) as tf.Scalar;
       }, params);
-      for (const v of params) {
-        const g = grads[v.name];
-        v.assign(tf.sub(v, tf.mul(lr, g)));
-      }
+      tf.tidy(() => {
+        for (const v of params) v.assign(tf.sub(v, tf.mul(lr, grads[v.name])));
+      });
       const loss = (await value.data())[0];
       tf.dispose([value, ...Object.values(grads)]);
       return loss;

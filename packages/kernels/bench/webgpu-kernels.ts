@@ -11,7 +11,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { create, globals } from 'webgpu';
-import { registerWebGPUKernels, unregisterWebGPUKernels, webgpuNearestCode } from '../src/webgpu/index';
+import {
+  registerWebGPUKernels,
+  unregisterWebGPUKernels,
+  webgpuNearestCode,
+} from '../src/webgpu/index';
 
 const args = process.argv.slice(2);
 const full = args.includes('--full');
@@ -24,12 +28,16 @@ const gpu = create([]);
 (globalThis as { navigator?: object }).navigator = { gpu };
 const adapter = await gpu.requestAdapter();
 if (adapter == null) {
-  throw new Error('bench/webgpu-kernels: no WebGPU adapter. Install mesa-vulkan-drivers (Mesa ≥ 24) or run on a GPU.');
+  throw new Error(
+    'bench/webgpu-kernels: no WebGPU adapter. Install mesa-vulkan-drivers (Mesa ≥ 24) or run on a GPU.',
+  );
 }
 await import('@tensorflow/tfjs-backend-webgpu');
 await tf.setBackend('webgpu');
 const info = adapter.info;
-console.log(`adapter: ${[info.vendor, info.architecture, info.description].filter(Boolean).join(' / ')}`);
+console.log(
+  `adapter: ${[info.vendor, info.architecture, info.description].filter(Boolean).join(' / ')}`,
+);
 console.log(`tfjs ${tf.version_core}, reps ${reps}${full ? ', full sizes' : ''}\n`);
 
 /** Mean ms per call of `fn` (its result is read back each time), after one warm-up call. */
@@ -55,15 +63,45 @@ interface ConvCase {
 }
 
 const convCases: ConvCase[] = [
-  { name: 'enc conv1 4×4/2, 3→64', x: [4, 128, 128, 3], filter: [4, 4, 3, 64], stride: 2, pad: 'same' },
-  { name: 'enc conv2 4×4/2, 64→64', x: [4, 64, 64, 64], filter: [4, 4, 64, 64], stride: 2, pad: 'same' },
+  {
+    name: 'enc conv1 4×4/2, 3→64',
+    x: [4, 128, 128, 3],
+    filter: [4, 4, 3, 64],
+    stride: 2,
+    pad: 'same',
+  },
+  {
+    name: 'enc conv2 4×4/2, 64→64',
+    x: [4, 64, 64, 64],
+    filter: [4, 4, 64, 64],
+    stride: 2,
+    pad: 'same',
+  },
   { name: 'res 3×3/1, 64→64', x: [4, 32, 32, 64], filter: [3, 3, 64, 64], stride: 1, pad: 'same' },
-  { name: 'pre-quant 1×1, 128→8', x: [4, 32, 32, 128], filter: [1, 1, 128, 8], stride: 1, pad: 'valid' },
+  {
+    name: 'pre-quant 1×1, 128→8',
+    x: [4, 32, 32, 128],
+    filter: [1, 1, 128, 8],
+    stride: 1,
+    pad: 'valid',
+  },
 ];
 if (full) {
   convCases.push(
-    { name: 'paper enc conv2 4×4/2, 128→128', x: [4, 128, 128, 128], filter: [4, 4, 128, 128], stride: 2, pad: 'same' },
-    { name: 'paper res 3×3/1, 128→128', x: [4, 64, 64, 128], filter: [3, 3, 128, 128], stride: 1, pad: 'same' },
+    {
+      name: 'paper enc conv2 4×4/2, 128→128',
+      x: [4, 128, 128, 128],
+      filter: [4, 4, 128, 128],
+      stride: 2,
+      pad: 'same',
+    },
+    {
+      name: 'paper res 3×3/1, 128→128',
+      x: [4, 64, 64, 128],
+      filter: [3, 3, 128, 128],
+      stride: 1,
+      pad: 'same',
+    },
   );
 }
 
@@ -73,7 +111,8 @@ for (const c of convCases) {
   const ci = tf.backend_util.computeConv2DInfo(c.x, c.filter, c.stride, 1, c.pad);
   const dy = tf.randomNormal([c.x[0], ci.outHeight, ci.outWidth, c.filter[3]]) as tf.Tensor4D;
   const attrs = { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', filterShape: c.filter };
-  const run = () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs as never) as tf.Tensor;
+  const run = () =>
+    tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs as never) as tf.Tensor;
   const flop = 2 * c.filter.reduce((a, b) => a * b, 1) * c.x[0] * ci.outHeight * ci.outWidth;
   unregisterWebGPUKernels();
   const stock = await time(run);
@@ -116,7 +155,9 @@ for (const [n, k, d] of nearestCases) {
   const chunk = Math.max(1, Math.floor((64 * 2 ** 20) / (4 * k)));
   const stock = await time(() => stockNearest(z, e, chunk));
   const ours = await time(() => webgpuNearestCode(z, e, { chunkSize: 65_536 }));
-  const same = tf.tidy(() => tf.sum(tf.cast(tf.equal(stockNearest(z, e, chunk), webgpuNearestCode(z, e)), 'int32')));
+  const same = tf.tidy(() =>
+    tf.sum(tf.cast(tf.equal(stockNearest(z, e, chunk), webgpuNearestCode(z, e)), 'int32')),
+  );
   const agree = (await same.data())[0] / n;
   same.dispose();
   console.log(

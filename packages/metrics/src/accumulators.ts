@@ -56,7 +56,9 @@ export class ReconstructionAccumulator {
     const fn = 'ReconstructionAccumulator.add';
     const entries = (['mse', 'psnr', 'ssim'] as const).filter((k) => batch?.[k] !== undefined);
     if (entries.length === 0) {
-      throw new MetricsError(`${fn}: the batch has none of mse, psnr, ssim; pass e.g. { mse, psnr } arrays.`);
+      throw new MetricsError(
+        `${fn}: the batch has none of mse, psnr, ssim; pass e.g. { mse, psnr } arrays.`,
+      );
     }
     const n = batch[entries[0]!]!.length;
     for (const k of entries) {
@@ -76,12 +78,17 @@ export class ReconstructionAccumulator {
               : Number.isNaN(v) || v === Number.NEGATIVE_INFINITY;
         if (bad) {
           const expected =
-            k === 'mse' ? 'a finite number ≥ 0' : k === 'ssim' ? 'a finite number in [-1, 1]' : 'a number or +Infinity';
+            k === 'mse'
+              ? 'a finite number ≥ 0'
+              : k === 'ssim'
+                ? 'a finite number in [-1, 1]'
+                : 'a number or +Infinity';
           throw new MetricsError(`${fn}: ${k}[${i}] must be ${expected}, got ${v}.`);
         }
       }
     }
-    if (n === 0) throw new MetricsError(`${fn}: the batch is empty; pass at least one per-image value.`);
+    if (n === 0)
+      throw new MetricsError(`${fn}: the batch is empty; pass at least one per-image value.`);
     for (const k of entries) {
       this.stats[k].add(batch[k]!, k);
       this.used[k] = true;
@@ -109,7 +116,9 @@ export class ReconstructionAccumulator {
    */
   result(): ReconstructionSummary {
     if (this.images === 0) {
-      throw new MetricsError('ReconstructionAccumulator.result: no batch was added; an empty set has no mean.');
+      throw new MetricsError(
+        'ReconstructionAccumulator.result: no batch was added; an empty set has no mean.',
+      );
     }
     return {
       images: this.images,
@@ -241,7 +250,9 @@ export class CodeUsageAccumulator {
    */
   result(options: UsageSummaryOptions = {}): UsageSummary {
     if (this.sum === 0) {
-      throw new MetricsError('CodeUsageAccumulator.result: no assignments were added; feed at least one batch.');
+      throw new MetricsError(
+        'CodeUsageAccumulator.result: no assignments were added; feed at least one batch.',
+      );
     }
     return usageSummary(this.tally, options);
   }

@@ -1,7 +1,7 @@
 export {
   CodeUsageAccumulator,
-  type ReconstructionBatch,
   ReconstructionAccumulator,
+  type ReconstructionBatch,
   type ReconstructionSummary,
 } from './accumulators';
 export { MetricsError } from './errors';

@@ -55,7 +55,9 @@ function finish(fn: string, levels: Rate['levels'], options: RateOptions): Rate 
 
 function checkLevels(fn: string, levels: readonly unknown[]): void {
   if (!Array.isArray(levels) || levels.length === 0) {
-    throw new MetricsError(`${fn}: levels must be a non-empty array (one entry per quantised latent map).`);
+    throw new MetricsError(
+      `${fn}: levels must be a non-empty array (one entry per quantised latent map).`,
+    );
   }
 }
 
@@ -70,8 +72,11 @@ export function indexRate(levels: readonly IndexLevel[], options: RateOptions = 
     fn,
     levels.map((l, i) => {
       const positions =
-        positiveInteger(fn, `levels[${i}].height`, l.height) * positiveInteger(fn, `levels[${i}].width`, l.width);
-      const bitsPerPosition = Math.log2(positiveInteger(fn, `levels[${i}].codebookSize`, l.codebookSize));
+        positiveInteger(fn, `levels[${i}].height`, l.height) *
+        positiveInteger(fn, `levels[${i}].width`, l.width);
+      const bitsPerPosition = Math.log2(
+        positiveInteger(fn, `levels[${i}].codebookSize`, l.codebookSize),
+      );
       return { positions, bitsPerPosition, bitsPerImage: positions * bitsPerPosition };
     }),
     options,
@@ -91,12 +96,14 @@ export function entropyRate(levels: readonly CountedLevel[], options: RateOption
     fn,
     levels.map((l, i) => {
       const positions =
-        positiveInteger(fn, `levels[${i}].height`, l.height) * positiveInteger(fn, `levels[${i}].width`, l.width);
+        positiveInteger(fn, `levels[${i}].height`, l.height) *
+        positiveInteger(fn, `levels[${i}].width`, l.width);
       let bitsPerPosition: number;
       try {
         bitsPerPosition = entropy(l.counts, { base: 2 });
       } catch (e) {
-        if (e instanceof MetricsError) throw new MetricsError(`${fn}: levels[${i}].counts: ${e.message}`);
+        if (e instanceof MetricsError)
+          throw new MetricsError(`${fn}: levels[${i}].counts: ${e.message}`);
         throw e;
       }
       return { positions, bitsPerPosition, bitsPerImage: positions * bitsPerPosition };

@@ -47,7 +47,7 @@ export interface SsimOptions {
   k2?: number;
 }
 
-/** Validates a pair of batched images and returns them as float32 [B, H, W, C] (caller disposes casts). */
+/** Validates a pair of batched images: same rank-4 NHWC shape, B ≥ 1, at least one pixel, real dtype. */
 function checkPair(fn: string, x: tf.Tensor, y: tf.Tensor): void {
   if (!(x instanceof tf.Tensor) || !(y instanceof tf.Tensor)) {
     throw new MetricsError(`${fn}: x and y must be tfjs tensors of shape [B, H, W, C].`);
@@ -64,13 +64,22 @@ function checkPair(fn: string, x: tf.Tensor, y: tf.Tensor): void {
     );
   }
   if (x.shape[0] === 0) {
-    throw new MetricsError(`${fn}: the batch is empty (shape [${x.shape}]); pass at least one image.`);
+    throw new MetricsError(
+      `${fn}: the batch is empty (shape [${x.shape}]); pass at least one image.`,
+    );
   }
   if (x.size === 0) {
     throw new MetricsError(`${fn}: images have no pixels (shape [${x.shape}]).`);
   }
-  if (x.dtype === 'string' || x.dtype === 'complex64' || y.dtype === 'string' || y.dtype === 'complex64') {
-    throw new MetricsError(`${fn}: x and y must be real-valued, got dtypes ${x.dtype} and ${y.dtype}.`);
+  if (
+    x.dtype === 'string' ||
+    x.dtype === 'complex64' ||
+    y.dtype === 'string' ||
+    y.dtype === 'complex64'
+  ) {
+    throw new MetricsError(
+      `${fn}: x and y must be real-valued, got dtypes ${x.dtype} and ${y.dtype}.`,
+    );
   }
 }
 
@@ -84,7 +93,11 @@ function mseImpl(x: tf.Tensor, y: tf.Tensor): tf.Tensor1D {
 
 function psnrFromMseTensor(mse: tf.Tensor1D, dataRange: number): tf.Tensor1D {
   const db = tf.mul(10 / Math.LN10, tf.log(tf.div(dataRange * dataRange, mse)));
-  return tf.where(tf.equal(mse, 0), tf.fill(mse.shape, Number.POSITIVE_INFINITY), db) as tf.Tensor1D;
+  return tf.where(
+    tf.equal(mse, 0),
+    tf.fill(mse.shape, Number.POSITIVE_INFINITY),
+    db,
+  ) as tf.Tensor1D;
 }
 
 /**
@@ -152,7 +165,9 @@ function resolveSsim(fn: string, options: SsimOptions, x: tf.Tensor): ResolvedSs
   const range = checkDataRange(fn, options?.dataRange);
   const mode = options.mode ?? 'channels';
   if (mode !== 'channels' && mode !== 'luminance') {
-    throw new MetricsError(`${fn}: options.mode must be 'channels' or 'luminance', got ${String(mode)}.`);
+    throw new MetricsError(
+      `${fn}: options.mode must be 'channels' or 'luminance', got ${String(mode)}.`,
+    );
   }
   const windowSize = positiveInteger(fn, 'options.windowSize', options.windowSize ?? 11);
   const sigma = options.sigma ?? 1.5;
@@ -196,7 +211,9 @@ function luma(t: tf.Tensor4D): tf.Tensor4D {
  *   SSIM = ((2 μx μy + C1)(2 σxy + C2)) / ((μx² + μy² + C1)(σx² + σy² + C2)),
  *   C1 = (k1·L)², C2 = (k2·L)², L = dataRange,
  *
- * averaged over all window positions (and channels in `channels` mode).
+ * averaged over all window positions (and channels in `channels` mode). Local (co)variances are computed
+ * from images centred on their per-image, per-channel mean (exact in real arithmetic, far less float32
+ * cancellation on flat regions). Runs as one separable depthwise convolution over 5·C channels.
  *
  * @param x images [B, H, W, C]. @param y reconstructions [B, H, W, C], H, W ≥ windowSize.
  * @returns float32 Tensor1D [B] (the caller disposes it); identical images give exactly 1.
@@ -214,20 +231,36 @@ export function ssimPerImage(x: tf.Tensor, y: tf.Tensor, options: SsimOptions): 
       b = luma(b);
     }
     const c = a.shape[3];
-    // One separable depthwise pass over [x, y, x², y², xy] stacked along channels.
-    const stacked = tf.concat([a, b, tf.square(a), tf.square(b), tf.mul(a, b)], 3) as tf.Tensor4D;
+    // Second moments are shift-invariant, so filter images centred on their per-image, per-channel
+    // mean: this keeps E[x²] − μ² from cancelling catastrophically in float32 on flat regions.
+    const meanA = tf.mean(a, [1, 2], true);
+    const meanB = tf.mean(b, [1, 2], true);
+    const ca = tf.sub(a, meanA);
+    const cb = tf.sub(b, meanB);
+    // One separable depthwise pass over [x', y', x'², y'², x'y'] stacked along channels.
+    const stacked = tf.concat(
+      [ca, cb, tf.square(ca), tf.square(cb), tf.mul(ca, cb)],
+      3,
+    ) as tf.Tensor4D;
     const g = gaussianWindow(o.windowSize, o.sigma);
     const ch = 5 * c;
     const gw = tf.tile(tf.tensor4d(g, [1, o.windowSize, 1, 1]), [1, 1, ch, 1]) as tf.Tensor4D;
     const gh = tf.tile(tf.tensor4d(g, [o.windowSize, 1, 1, 1]), [1, 1, ch, 1]) as tf.Tensor4D;
-    const filtered = tf.depthwiseConv2d(tf.depthwiseConv2d(stacked, gw, 1, 'valid'), gh, 1, 'valid');
-    const [muX, muY, exx, eyy, exy] = tf.split(filtered, 5, 3) as tf.Tensor4D[];
-    const muXX = tf.square(muX!);
-    const muYY = tf.square(muY!);
-    const muXY = tf.mul(muX!, muY!);
-    const sigmaXX = tf.sub(exx!, muXX);
-    const sigmaYY = tf.sub(eyy!, muYY);
-    const sigmaXY = tf.sub(exy!, muXY);
+    const filtered = tf.depthwiseConv2d(
+      tf.depthwiseConv2d(stacked, gw, 1, 'valid'),
+      gh,
+      1,
+      'valid',
+    );
+    const [cmuX, cmuY, exx, eyy, exy] = tf.split(filtered, 5, 3) as tf.Tensor4D[];
+    const sigmaXX = tf.sub(exx!, tf.square(cmuX!));
+    const sigmaYY = tf.sub(eyy!, tf.square(cmuY!));
+    const sigmaXY = tf.sub(exy!, tf.mul(cmuX!, cmuY!));
+    const muX = tf.add(cmuX!, meanA);
+    const muY = tf.add(cmuY!, meanB);
+    const muXX = tf.square(muX);
+    const muYY = tf.square(muY);
+    const muXY = tf.mul(muX, muY);
     const num = tf.mul(tf.add(tf.mul(2, muXY), o.c1), tf.add(tf.mul(2, sigmaXY), o.c2));
     const den = tf.mul(tf.add(tf.add(muXX, muYY), o.c1), tf.add(tf.add(sigmaXX, sigmaYY), o.c2));
     return tf.mean(tf.div(num, den), [1, 2, 3]) as tf.Tensor1D;

@@ -47,7 +47,9 @@ export class MeanStdAccumulator {
   constructor(options: SummaryOptions = {}) {
     const ddof = options.ddof ?? 0;
     if (ddof !== 0 && ddof !== 1) {
-      throw new MetricsError(`MeanStdAccumulator: options.ddof must be 0 or 1, got ${String(ddof)}.`);
+      throw new MetricsError(
+        `MeanStdAccumulator: options.ddof must be 0 or 1, got ${String(ddof)}.`,
+      );
     }
     this.ddof = ddof;
   }
@@ -111,7 +113,9 @@ export class MeanStdAccumulator {
    */
   result(): SummaryStats {
     if (this.size === 0) {
-      throw new MetricsError('MeanStdAccumulator.result: no values were added; an empty set has no mean. Add at least one batch.');
+      throw new MetricsError(
+        'MeanStdAccumulator.result: no values were added; an empty set has no mean. Add at least one batch.',
+      );
     }
     if (this.n === 0) {
       const inf = Number.POSITIVE_INFINITY;
@@ -147,7 +151,9 @@ export class MeanStdAccumulator {
  */
 export function summarize(values: ArrayLike<number>, options: SummaryOptions = {}): SummaryStats {
   if (values.length === 0) {
-    throw new MetricsError('summarize: values is empty; an empty set has no mean. Pass at least one per-image value.');
+    throw new MetricsError(
+      'summarize: values is empty; an empty set has no mean. Pass at least one per-image value.',
+    );
   }
   return new MeanStdAccumulator(options).add(values).result();
 }

@@ -86,7 +86,9 @@ export function entropy(counts: Counts, options: EntropyOptions = {}): number {
   const fn = 'entropy';
   const base = options.base ?? Math.E;
   if (!Number.isFinite(base) || base <= 0 || base === 1) {
-    throw new MetricsError(`${fn}: options.base must be a finite number > 0 and ≠ 1, got ${base}. Use 2 for bits.`);
+    throw new MetricsError(
+      `${fn}: options.base must be a finite number > 0 and ≠ 1, got ${base}. Use 2 for bits.`,
+    );
   }
   const total = checkDistribution(fn, counts);
   let h = 0;
@@ -191,7 +193,9 @@ export function topKShare(counts: Counts, k: number): number {
   const total = checkDistribution(fn, counts);
   const n = positiveInteger(fn, 'k', k);
   if (n > counts.length) {
-    throw new MetricsError(`${fn}: k = ${n} exceeds the codebook size K = ${counts.length}; pass 1 ≤ k ≤ K.`);
+    throw new MetricsError(
+      `${fn}: k = ${n} exceeds the codebook size K = ${counts.length}; pass 1 ≤ k ≤ K.`,
+    );
   }
   const sorted = sortedAscending(counts);
   let top = 0;

@@ -45,7 +45,8 @@ export function positiveInteger(fn: string, name: string, value: unknown): numbe
 }
 
 export function checkDataRange(fn: string, dataRange: unknown): number {
-  if (typeof dataRange === 'number' && Number.isFinite(dataRange) && dataRange > 0) return dataRange;
+  if (typeof dataRange === 'number' && Number.isFinite(dataRange) && dataRange > 0)
+    return dataRange;
   throw new MetricsError(
     `${fn}: dataRange must be a finite number > 0, got ${String(dataRange)}. ` +
       'Use the span of pixel values: 1 for images in [0, 1], 2 for [-1, 1], 255 for [0, 255].',

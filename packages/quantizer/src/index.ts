@@ -9,7 +9,11 @@ export {
   type KMeansInitOptions,
   type RandomInitOptions,
 } from './init-policies';
-export { chunkedNearestCode, type NearestCodeSearch, type NearestCodeSearchOptions } from './nearest-code';
+export {
+  chunkedNearestCode,
+  type NearestCodeSearch,
+  type NearestCodeSearchOptions,
+} from './nearest-code';
 export {
   type EmaResetOptions,
   emaDeadCodeReset,

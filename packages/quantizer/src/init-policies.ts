@@ -133,7 +133,11 @@ export function initKMeans(options: KMeansInitOptions = {}): InitPolicy {
             const sums = tf.scatterND(at, x, [k, x.shape[1]!]);
             const counts = tf.scatterND(at, tf.ones([n]), [k]);
             const mean = tf.div(sums, tf.reshape(tf.maximum(counts, 1), [k, 1]));
-            return tf.where(tf.reshape(tf.greater(counts, 0), [k, 1]), mean, codebook) as tf.Tensor2D;
+            return tf.where(
+              tf.reshape(tf.greater(counts, 0), [k, 1]),
+              mean,
+              codebook,
+            ) as tf.Tensor2D;
           });
           codebook.dispose();
           codebook = next;
@@ -192,14 +196,21 @@ export function initFromTensor(codebook: tf.Tensor2D | ArrayLike<number> | numbe
             'initFromTensor: the codebook tensor was disposed before the quantizer was constructed. Keep it alive until then.',
           );
         }
-        if (codebook.rank !== 2 || codebook.shape[0] !== codebookSize || codebook.shape[1] !== codeDim) {
+        if (
+          codebook.rank !== 2 ||
+          codebook.shape[0] !== codebookSize ||
+          codebook.shape[1] !== codeDim
+        ) {
           throw new QuantizerError(
             `initFromTensor: codebook must have shape [codebookSize, codeDim] = [${codebookSize},${codeDim}], got [${codebook.shape}].`,
           );
         }
         return tf.cast(codebook, 'float32') as tf.Tensor2D;
       }
-      const flat = Array.isArray(codebook) && Array.isArray(codebook[0]) ? (codebook as number[][]).flat() : Array.from(codebook as ArrayLike<number>);
+      const flat =
+        Array.isArray(codebook) && Array.isArray(codebook[0])
+          ? (codebook as number[][]).flat()
+          : Array.from(codebook as ArrayLike<number>);
       if (flat.length !== codebookSize * codeDim || flat.some((v) => !Number.isFinite(v))) {
         throw new QuantizerError(
           `initFromTensor: expected ${codebookSize}·${codeDim} = ${codebookSize * codeDim} finite values for a [${codebookSize},${codeDim}] codebook, got ${flat.length} values${flat.some((v) => !Number.isFinite(v)) ? ' (some non-finite)' : ''}.`,

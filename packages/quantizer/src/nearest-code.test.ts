@@ -61,9 +61,22 @@ describe('chunkedNearestCode', () => {
 
   it('sends exact ties to the lowest index (duplicate codes)', () => {
     const idx = tf.tidy(() =>
-      chunkedNearestCode(tf.tensor2d([[1, 1], [5, 5]]), tf.tensor2d([[9, 9], [1, 1], [1, 1], [5, 5], [5, 5]]), {
-        chunkSize: 1,
-      }).arraySync(),
+      chunkedNearestCode(
+        tf.tensor2d([
+          [1, 1],
+          [5, 5],
+        ]),
+        tf.tensor2d([
+          [9, 9],
+          [1, 1],
+          [1, 1],
+          [5, 5],
+          [5, 5],
+        ]),
+        {
+          chunkSize: 1,
+        },
+      ).arraySync(),
     );
     expect(idx).toEqual([1, 3]);
   });
@@ -93,7 +106,9 @@ describe('chunkedNearestCode', () => {
     const largest = async (chunkSize: number) => {
       const info = await tf.profile(() => chunkedNearestCode(z, e, { chunkSize }));
       (info.result as tf.Tensor).dispose();
-      return Math.max(...info.kernels.flatMap((k) => k.outputShapes.map((s) => s.reduce((a, b) => a * b, 1))));
+      return Math.max(
+        ...info.kernels.flatMap((k) => k.outputShapes.map((s) => s.reduce((a, b) => a * b, 1))),
+      );
     };
     expect(await largest(512)).toBe(512 * 256);
     expect(await largest(32)).toBe(32 * 256);

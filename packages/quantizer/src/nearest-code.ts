@@ -46,7 +46,10 @@ export function argMinLowestIndex(d: tf.Tensor2D, exact = tf.getBackend() !== 'c
     const candidate = tf.where(tf.equal(d, rowMin), iota, tf.scalar(k, 'float32'));
     // A row of NaN has no equal element; clamp so the index is still valid (code 0, as argMin).
     const idx = tf.minimum(tf.min(candidate, 1), tf.scalar(k - 1, 'float32'));
-    return tf.cast(tf.where(tf.isNaN(tf.min(d, 1)), tf.zerosLike(idx), idx), 'int32') as tf.Tensor1D;
+    return tf.cast(
+      tf.where(tf.isNaN(tf.min(d, 1)), tf.zerosLike(idx), idx),
+      'int32',
+    ) as tf.Tensor1D;
   });
 }
 

@@ -109,19 +109,29 @@ export function windowedDeadCodeReset(options: WindowedResetOptions = {}): Reset
   const groupSize = options.groupSize ?? 4;
   const fn = 'windowedDeadCodeReset';
   if (!(Number.isFinite(threshold) && threshold > 0)) {
-    throw new QuantizerError(`${fn}: threshold must be a number > 0, got ${threshold}. The paper uses 2.`);
+    throw new QuantizerError(
+      `${fn}: threshold must be a number > 0, got ${threshold}. The paper uses 2.`,
+    );
   }
   if (!(Number.isInteger(window) && window > 0)) {
-    throw new QuantizerError(`${fn}: window must be an integer > 0, got ${window}. The paper uses 10.`);
+    throw new QuantizerError(
+      `${fn}: window must be an integer > 0, got ${window}. The paper uses 10.`,
+    );
   }
   if (source !== 'random-recent' && source !== 'recent-mean') {
-    throw new QuantizerError(`${fn}: source must be 'random-recent' or 'recent-mean', got '${String(source)}'.`);
+    throw new QuantizerError(
+      `${fn}: source must be 'random-recent' or 'recent-mean', got '${String(source)}'.`,
+    );
   }
   if (!(Number.isInteger(bufferSize) && bufferSize > 0)) {
-    throw new QuantizerError(`${fn}: bufferSize must be an integer > 0, got ${bufferSize}. Use e.g. 4096.`);
+    throw new QuantizerError(
+      `${fn}: bufferSize must be an integer > 0, got ${bufferSize}. Use e.g. 4096.`,
+    );
   }
   if (!(Number.isInteger(groupSize) && groupSize > 0)) {
-    throw new QuantizerError(`${fn}: groupSize must be an integer > 0, got ${groupSize}. Use e.g. 4.`);
+    throw new QuantizerError(
+      `${fn}: groupSize must be an integer > 0, got ${groupSize}. Use e.g. 4.`,
+    );
   }
   const name = `windowed(${source})`;
   return {
@@ -158,13 +168,25 @@ export function windowedDeadCodeReset(options: WindowedResetOptions = {}): Reset
             replacement = tf.gather(recent, tf.tensor1d(pick, 'int32')) as tf.Tensor2D;
           } else {
             const pick = rng.sample(bufferFill, k * groupSize, true).map((i) => i + first);
-            const group = tf.reshape(tf.gather(recent, tf.tensor1d(pick, 'int32')), [k, groupSize, d]);
+            const group = tf.reshape(tf.gather(recent, tf.tensor1d(pick, 'int32')), [
+              k,
+              groupSize,
+              d,
+            ]);
             replacement = tf.mean(group, 1) as tf.Tensor2D;
           }
           // 4. Clear the history of reset codes.
           const deadRow = tf.reshape(dead, [1, k]);
-          counts.assign(tf.where(valid, tf.where(deadRow, tf.zerosLike(shifted), shifted), counts) as tf.Tensor2D);
-          history.assign(tf.where(valid, tf.where(dead, tf.zerosLike(grown), grown), history) as tf.Tensor1D);
+          counts.assign(
+            tf.where(
+              valid,
+              tf.where(deadRow, tf.zerosLike(shifted), shifted),
+              counts,
+            ) as tf.Tensor2D,
+          );
+          history.assign(
+            tf.where(valid, tf.where(dead, tf.zerosLike(grown), grown), history) as tf.Tensor1D,
+          );
           return { dead, replacement, count: 1 };
         },
         onInitialize() {
@@ -279,7 +301,12 @@ export async function tensorData(t: tf.Tensor): Promise<TensorData> {
  * Validates `value` against the shape of `target` and assigns it.
  * @throws {@link QuantizerError} naming `field` when the shape or length differs or data is missing.
  */
-export function assignData(fn: string, field: string, target: tf.Variable, value: TensorData | undefined): void {
+export function assignData(
+  fn: string,
+  field: string,
+  target: tf.Variable,
+  value: TensorData | undefined,
+): void {
   const shape = target.shape;
   const size = shape.reduce((a, b) => a * b, 1);
   const ok =

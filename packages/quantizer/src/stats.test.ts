@@ -18,14 +18,19 @@ describe('usage statistics', () => {
 
   it('perplexity equals exp of the Shannon entropy and lies in [1, #used] (property)', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: 50 }), { minLength: 1, maxLength: 12 }), (counts) => {
-        const total = counts.reduce((a, b) => a + b, 0);
-        fc.pre(total > 0);
-        const h = -counts.filter((c) => c > 0).reduce((s, c) => s + (c / total) * Math.log(c / total), 0);
-        const got = value(perplexity(tf.tensor1d(counts)));
-        expect(got).toBeCloseTo(Math.exp(h), 3);
-        expect(got).toBeLessThanOrEqual(counts.filter((c) => c > 0).length + 1e-4);
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 50 }), { minLength: 1, maxLength: 12 }),
+        (counts) => {
+          const total = counts.reduce((a, b) => a + b, 0);
+          fc.pre(total > 0);
+          const h = -counts
+            .filter((c) => c > 0)
+            .reduce((s, c) => s + (c / total) * Math.log(c / total), 0);
+          const got = value(perplexity(tf.tensor1d(counts)));
+          expect(got).toBeCloseTo(Math.exp(h), 3);
+          expect(got).toBeLessThanOrEqual(counts.filter((c) => c > 0).length + 1e-4);
+        },
+      ),
       { numRuns: 50, seed: 3 },
     );
   });
@@ -37,7 +42,12 @@ describe('usage statistics', () => {
 
   it('readUsage returns numbers without disposing the counts', async () => {
     const counts = tf.tensor1d([2, 2, 0, 0]);
-    expect(await readUsage(counts)).toEqual({ perplexity: expect.closeTo(2, 5), deadFraction: 0.5, total: 4, codebookSize: 4 });
+    expect(await readUsage(counts)).toEqual({
+      perplexity: expect.closeTo(2, 5),
+      deadFraction: 0.5,
+      total: 4,
+      codebookSize: 4,
+    });
     expect(counts.isDisposed).toBe(false);
     counts.dispose();
   });

@@ -23,7 +23,11 @@ export function perplexity(counts: tf.Tensor1D): tf.Scalar {
     const c = tf.cast(counts, 'float32');
     const total = tf.sum(c);
     const p = tf.div(c, tf.maximum(total, tf.scalar(1e-30)));
-    const plogp = tf.where(tf.greater(p, 0), tf.mul(p, tf.log(tf.maximum(p, 1e-30))), tf.zerosLike(p));
+    const plogp = tf.where(
+      tf.greater(p, 0),
+      tf.mul(p, tf.log(tf.maximum(p, 1e-30))),
+      tf.zerosLike(p),
+    );
     const ppl = tf.exp(tf.neg(tf.sum(plogp)));
     return tf.where(tf.greater(total, 0), ppl, tf.scalar(0)) as tf.Scalar;
   });
@@ -65,7 +69,11 @@ export interface CodeUsage {
  */
 export async function readUsage(counts: tf.Tensor1D, threshold = 1): Promise<CodeUsage> {
   const packed = tf.tidy(() =>
-    tf.stack([perplexity(counts), deadFraction(counts, threshold), tf.sum(tf.cast(counts, 'float32'))]),
+    tf.stack([
+      perplexity(counts),
+      deadFraction(counts, threshold),
+      tf.sum(tf.cast(counts, 'float32')),
+    ]),
   );
   try {
     const [ppl, dead, total] = await packed.data();

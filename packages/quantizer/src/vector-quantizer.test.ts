@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '@vqkit/random';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
+  emaDeadCodeReset,
   initFromTensor,
+  initKMeans,
   noReset,
   QuantizerError,
   VectorQuantizer,
@@ -26,7 +28,7 @@ describe('VectorQuantizer forward', () => {
     expect(out.indices.shape).toEqual([2, 3, 4]);
     expect(out.indices.dtype).toBe('int32');
     expect(out.counts.shape).toEqual([5]);
-    expect(out.counts.dataSync().reduce((a, b) => a + b, 0)).toBe(24);
+    expect(Array.from(out.counts.dataSync()).reduce((a, b) => a + b, 0)).toBe(24);
     const decoded = vq.decode(out.indices);
     expect(decoded.arraySync()).toEqual(out.quantized.arraySync());
     tf.dispose([z, out.quantized, out.indices, out.commitmentLoss, out.counts, decoded]);
@@ -72,7 +74,8 @@ describe('VectorQuantizer forward', () => {
     const smooth = n.map((v) => ((v + eps) / (total + 2 * eps)) * total);
     const want = m.map((row, k) => row.map((v) => v / smooth[k]!));
     const got = rows(vq.codebook);
-    for (let k = 0; k < 2; k++) for (let j = 0; j < 2; j++) expect(got[k]![j]).toBeCloseTo(want[k]![j]!, 5);
+    for (let k = 0; k < 2; k++)
+      for (let j = 0; j < 2; j++) expect(got[k]![j]).toBeCloseTo(want[k]![j]!, 5);
     const state = await vq.getState();
     expect(Array.from(state.emaCount.data)).toEqual(n);
     expect(Array.from(state.emaSum.data)).toEqual(m.flat());
@@ -138,7 +141,10 @@ describe('VectorQuantizer forward', () => {
       opt.minimize(() => {
         const zz = tf.reshape(tf.matMul(tf.reshape(x, [-1, d]), w), x.shape);
         const out = vq.forward(zz, { training: true });
-        return tf.add(tf.mean(tf.square(tf.sub(out.quantized, c))), out.commitmentLoss) as tf.Scalar;
+        return tf.add(
+          tf.mean(tf.square(tf.sub(out.quantized, c))),
+          out.commitmentLoss,
+        ) as tf.Scalar;
       });
     minimize();
     const beforeOpt = tf.memory().numTensors;
@@ -147,6 +153,27 @@ describe('VectorQuantizer forward', () => {
     tf.dispose([w, x, c]);
     opt.dispose();
     vq.dispose();
+  });
+
+  it('the training path never reads synchronously (webgpu has no sync reads)', () => {
+    const readSync = vi.spyOn(tf.engine(), 'readSync');
+    try {
+      for (const reset of [windowedDeadCodeReset({ window: 1, source: 'recent-mean' }), emaDeadCodeReset()]) {
+        const vq = new VectorQuantizer({ codebookSize: 4, codeDim: 2, init: initKMeans({ iterations: 2 }), reset });
+        const z = tf.randomNormal([2, 3, 2], 0, 1, 'float32', 1);
+        vq.initialize(z);
+        for (let i = 0; i < 3; i++) tf.dispose(Object.values(vq.forward(z, { training: true })));
+        tf.dispose(Object.values(vq.forward(z)));
+        vq.dispose();
+        z.dispose();
+      }
+      expect(readSync).not.toHaveBeenCalled();
+      // The spy would catch one: a sanity check that the spy is effective.
+      tf.tidy(() => tf.scalar(1).dataSync());
+      expect(readSync).toHaveBeenCalledTimes(1);
+    } finally {
+      readSync.mockRestore();
+    }
   });
 
   it('a batch with NaN changes no state and is reported as an event', async () => {
@@ -186,7 +213,11 @@ describe('VectorQuantizer forward', () => {
       reset: noReset(),
       statsWindow: 2,
     });
-    const batches = [tf.tensor2d([[0], [0], [10]]), tf.tensor2d([[0], [10], [10]]), tf.tensor2d([[10], [10], [10]])];
+    const batches = [
+      tf.tensor2d([[0], [0], [10]]),
+      tf.tensor2d([[0], [10], [10]]),
+      tf.tensor2d([[10], [10], [10]]),
+    ];
     for (const b of batches) tf.dispose(Object.values(vq.forward(b, { training: true })));
     const win = vq.windowCounts();
     expect(Array.from(win.dataSync())).toEqual([1, 5]);
@@ -257,7 +288,9 @@ describe('VectorQuantizer state', () => {
     const b = make(3);
     const idxB = run(b, batches.slice(0, 4));
     const eventsB1 = await b.flushEvents();
-    const json = JSON.stringify(await b.getState(), (_, v) => (v instanceof Float32Array ? Array.from(v) : v));
+    const json = JSON.stringify(await b.getState(), (_, v) =>
+      v instanceof Float32Array ? Array.from(v) : v,
+    );
     b.dispose();
     const c = make(12345);
     c.setState(JSON.parse(json) as VectorQuantizerState);
@@ -280,27 +313,47 @@ describe('VectorQuantizer state', () => {
     const batch = makeBatches(1);
     run(vq, batch);
     const state = await vq.getState();
-    const other = new VectorQuantizer({ codebookSize: 4, codeDim: 3, reset: windowedDeadCodeReset({ window: 2, bufferSize: 16 }) });
-    expect(() => other.setState(state)).toThrow(/codebookSize 8, codeDim 3, but this quantizer has 4, 3/);
+    const other = new VectorQuantizer({
+      codebookSize: 4,
+      codeDim: 3,
+      reset: windowedDeadCodeReset({ window: 2, bufferSize: 16 }),
+    });
+    expect(() => other.setState(state)).toThrow(
+      /codebookSize 8, codeDim 3, but this quantizer has 4, 3/,
+    );
     const noResetVq = new VectorQuantizer({ codebookSize: 8, codeDim: 3, reset: noReset() });
-    expect(() => noResetVq.setState(state)).toThrow(/saved by reset policy 'windowed\(random-recent\)'/);
+    expect(() => noResetVq.setState(state)).toThrow(
+      /saved by reset policy 'windowed\(random-recent\)'/,
+    );
     const broken = { ...state, emaSum: { shape: [8, 2], data: new Float32Array(16) } };
     expect(() => vq.setState(broken)).toThrow(QuantizerError);
     expect(() => vq.setState(broken)).toThrow(/emaSum must have shape \[8,3\]/);
     tf.dispose(batch);
-    [vq, other, noResetVq].forEach((q) => q.dispose());
+    for (const q of [vq, other, noResetVq]) q.dispose();
   });
 });
 
 describe('VectorQuantizer bad input', () => {
   it('rejects bad options with messages naming the option', () => {
-    expect(() => new VectorQuantizer({ codebookSize: 0, codeDim: 2 })).toThrow(/codebookSize must be an integer ≥ 1, got 0/);
+    expect(() => new VectorQuantizer({ codebookSize: 0, codeDim: 2 })).toThrow(
+      /codebookSize must be an integer ≥ 1, got 0/,
+    );
     expect(() => new VectorQuantizer({ codebookSize: 2, codeDim: 0 })).toThrow(/codeDim/);
-    expect(() => new VectorQuantizer({ codebookSize: 2, codeDim: 2, decay: 1 })).toThrow(/decay must be in \(0, 1\), got 1/);
-    expect(() => new VectorQuantizer({ codebookSize: 2, codeDim: 2, decay: 0 })).toThrow(QuantizerError);
-    expect(() => new VectorQuantizer({ codebookSize: 2, codeDim: 2, epsilon: 0 })).toThrow(/epsilon/);
-    expect(() => new VectorQuantizer({ codebookSize: 2, codeDim: 2, commitmentWeight: -1 })).toThrow(/commitmentWeight/);
-    expect(() => new VectorQuantizer({ codebookSize: 2, codeDim: 2, chunkSize: 0.5 })).toThrow(/chunkSize/);
+    expect(() => new VectorQuantizer({ codebookSize: 2, codeDim: 2, decay: 1 })).toThrow(
+      /decay must be in \(0, 1\), got 1/,
+    );
+    expect(() => new VectorQuantizer({ codebookSize: 2, codeDim: 2, decay: 0 })).toThrow(
+      QuantizerError,
+    );
+    expect(() => new VectorQuantizer({ codebookSize: 2, codeDim: 2, epsilon: 0 })).toThrow(
+      /epsilon/,
+    );
+    expect(
+      () => new VectorQuantizer({ codebookSize: 2, codeDim: 2, commitmentWeight: -1 }),
+    ).toThrow(/commitmentWeight/);
+    expect(() => new VectorQuantizer({ codebookSize: 2, codeDim: 2, chunkSize: 0.5 })).toThrow(
+      /chunkSize/,
+    );
   });
 
   it('rejects a wrong last dimension, eval before init, bad indices and use after dispose', () => {
@@ -311,7 +364,9 @@ describe('VectorQuantizer bad input', () => {
     );
     const ok = tf.zeros([3, 8]);
     expect(() => vq.forward(ok)).toThrow(/not initialised yet/);
-    expect(() => vq.forward(tf.zeros([3, 8], 'int32'), { training: true })).toThrow(/must be float32/);
+    expect(() => vq.forward(tf.zeros([3, 8], 'int32'), { training: true })).toThrow(
+      /must be float32/,
+    );
     expect(() => vq.decode(tf.zeros([2]))).toThrow(/indices must be an int32 tensor, got float32/);
     vq.dispose();
     expect(() => vq.forward(ok)).toThrow(/disposed/);

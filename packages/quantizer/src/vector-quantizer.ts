@@ -153,10 +153,14 @@ export class VectorQuantizer {
     const o = options ?? ({} as VectorQuantizerOptions);
     const fn = 'VectorQuantizer';
     if (!Number.isInteger(o.codebookSize) || o.codebookSize < 1) {
-      throw new QuantizerError(`${fn}: codebookSize must be an integer ≥ 1, got ${o.codebookSize}. The paper uses e.g. 8192.`);
+      throw new QuantizerError(
+        `${fn}: codebookSize must be an integer ≥ 1, got ${o.codebookSize}. The paper uses e.g. 8192.`,
+      );
     }
     if (!Number.isInteger(o.codeDim) || o.codeDim < 1) {
-      throw new QuantizerError(`${fn}: codeDim must be an integer ≥ 1, got ${o.codeDim}. The paper uses e.g. 16 or 64.`);
+      throw new QuantizerError(
+        `${fn}: codeDim must be an integer ≥ 1, got ${o.codeDim}. The paper uses e.g. 16 or 64.`,
+      );
     }
     const decay = o.decay ?? 0.99;
     if (!(decay > 0 && decay < 1)) {
@@ -164,19 +168,27 @@ export class VectorQuantizer {
     }
     const epsilon = o.epsilon ?? 1e-5;
     if (!(Number.isFinite(epsilon) && epsilon > 0)) {
-      throw new QuantizerError(`${fn}: epsilon must be a finite number > 0, got ${epsilon}. Use e.g. 1e-5.`);
+      throw new QuantizerError(
+        `${fn}: epsilon must be a finite number > 0, got ${epsilon}. Use e.g. 1e-5.`,
+      );
     }
     const beta = o.commitmentWeight ?? 0.25;
     if (!(Number.isFinite(beta) && beta >= 0)) {
-      throw new QuantizerError(`${fn}: commitmentWeight must be a finite number ≥ 0, got ${beta}. Use e.g. 0.25.`);
+      throw new QuantizerError(
+        `${fn}: commitmentWeight must be a finite number ≥ 0, got ${beta}. Use e.g. 0.25.`,
+      );
     }
     const chunkSize = o.chunkSize ?? 4096;
     if (!(Number.isInteger(chunkSize) && chunkSize >= 1)) {
-      throw new QuantizerError(`${fn}: chunkSize must be an integer ≥ 1, got ${chunkSize}. Use e.g. 4096.`);
+      throw new QuantizerError(
+        `${fn}: chunkSize must be an integer ≥ 1, got ${chunkSize}. Use e.g. 4096.`,
+      );
     }
     const statsWindow = o.statsWindow ?? 10;
     if (!(Number.isInteger(statsWindow) && statsWindow >= 1)) {
-      throw new QuantizerError(`${fn}: statsWindow must be an integer ≥ 1, got ${statsWindow}. Use e.g. 10.`);
+      throw new QuantizerError(
+        `${fn}: statsWindow must be an integer ≥ 1, got ${statsWindow}. Use e.g. 10.`,
+      );
     }
     const seed = o.seed ?? 0;
     if (!Number.isFinite(seed)) {
@@ -362,7 +374,11 @@ export class VectorQuantizer {
    */
   async usage(which: 'last' | 'window' | 'eval' = 'window', threshold = 1): Promise<CodeUsage> {
     const counts =
-      which === 'last' ? this.lastCounts() : which === 'eval' ? this.evalCounts() : this.windowCounts();
+      which === 'last'
+        ? this.lastCounts()
+        : which === 'eval'
+          ? this.evalCounts()
+          : this.windowCounts();
     try {
       return await readUsage(counts, threshold);
     } finally {
@@ -425,7 +441,9 @@ export class VectorQuantizer {
     const fn = 'VectorQuantizer.setState';
     this.checkAlive('setState');
     if (state?.version !== 1) {
-      throw new QuantizerError(`${fn}: expected a state with version 1 from getState(), got version ${state?.version}.`);
+      throw new QuantizerError(
+        `${fn}: expected a state with version 1 from getState(), got version ${state?.version}.`,
+      );
     }
     if (state.codebookSize !== this.codebookSize || state.codeDim !== this.codeDim) {
       throw new QuantizerError(
@@ -439,7 +457,9 @@ export class VectorQuantizer {
     }
     for (const key of ['step', 'emaSteps'] as const) {
       if (!Number.isInteger(state[key]) || state[key] < 0) {
-        throw new QuantizerError(`${fn}: ${key} must be a non-negative integer, got ${state[key]}.`);
+        throw new QuantizerError(
+          `${fn}: ${key} must be a non-negative integer, got ${state[key]}.`,
+        );
       }
     }
     this.resetState.setState(state.reset);
@@ -476,7 +496,11 @@ export class VectorQuantizer {
         search: this.search,
         chunkSize: this.chunkSize,
       });
-      if (fresh.rank !== 2 || fresh.shape[0] !== this.codebookSize || fresh.shape[1] !== this.codeDim) {
+      if (
+        fresh.rank !== 2 ||
+        fresh.shape[0] !== this.codebookSize ||
+        fresh.shape[1] !== this.codeDim
+      ) {
         throw new QuantizerError(
           `VectorQuantizer: init policy '${this.initPolicy.name}' returned shape [${fresh.shape}], expected [${this.codebookSize},${this.codeDim}]. Fix the policy's initialize().`,
         );
@@ -498,7 +522,12 @@ export class VectorQuantizer {
   }
 
   /** EMA update + reset policy + window stats, all on device; returns the number of codes reset. */
-  private trainStep(clean: tf.Tensor2D, at: tf.Tensor2D, counts: tf.Tensor1D, valid: tf.Scalar): tf.Scalar {
+  private trainStep(
+    clean: tf.Tensor2D,
+    at: tf.Tensor2D,
+    counts: tf.Tensor1D,
+    valid: tf.Scalar,
+  ): tf.Scalar {
     const k = this.codebookSize;
     const g = this.decay;
     const sums = tf.scatterND(at, clean, [k, this.codeDim]) as tf.Tensor2D;
@@ -510,7 +539,10 @@ export class VectorQuantizer {
     const m = this.biasCorrection ? (tf.div(hiddenM, scale) as tf.Tensor2D) : hiddenM;
     // Laplace smoothing: Ñ_k = (N_k + ε) / (Σ_j N_j + K·ε) · Σ_j N_j.
     const total = tf.sum(n);
-    const smoothed = tf.mul(tf.div(tf.add(n, this.epsilon), tf.add(total, k * this.epsilon)), total);
+    const smoothed = tf.mul(
+      tf.div(tf.add(n, this.epsilon), tf.add(total, k * this.epsilon)),
+      total,
+    );
     let codebook = tf.div(m, tf.reshape(smoothed, [k, 1])) as tf.Tensor2D;
     if (this.biasCorrection) {
       codebook = tf.where(tf.reshape(tf.greater(n, 0), [k, 1]), codebook, this.cb) as tf.Tensor2D;
@@ -542,7 +574,10 @@ export class VectorQuantizer {
     this.cb.assign(tf.where(valid, codebook, this.cb) as tf.Tensor2D);
     this.emaCount.assign(tf.where(valid, newN, this.emaCount) as tf.Tensor1D);
     this.emaSum.assign(tf.where(valid, newM, this.emaSum) as tf.Tensor2D);
-    const ring = tf.concat([tf.slice(this.statsRing, [1, 0], [-1, -1]), tf.reshape(counts, [1, k])]);
+    const ring = tf.concat([
+      tf.slice(this.statsRing, [1, 0], [-1, -1]),
+      tf.reshape(counts, [1, k]),
+    ]);
     this.statsRing.assign(tf.where(valid, ring, this.statsRing) as tf.Tensor2D);
     this.emaSteps = t;
     return codesReset;
@@ -568,13 +603,17 @@ export class VectorQuantizer {
 
   private checkAlive(method: string): void {
     if (this.disposed) {
-      throw new QuantizerError(`VectorQuantizer.${method}: the quantizer was disposed. Create a new one.`);
+      throw new QuantizerError(
+        `VectorQuantizer.${method}: the quantizer was disposed. Create a new one.`,
+      );
     }
   }
 
   private checkZ(fn: string, z: tf.Tensor): void {
     if (!(z instanceof tf.Tensor)) {
-      throw new QuantizerError(`${fn}: z must be a tf.Tensor [..., ${this.codeDim}], got ${typeof z}.`);
+      throw new QuantizerError(
+        `${fn}: z must be a tf.Tensor [..., ${this.codeDim}], got ${typeof z}.`,
+      );
     }
     if (z.rank < 1 || z.shape[z.rank - 1] !== this.codeDim) {
       throw new QuantizerError(
@@ -582,10 +621,14 @@ export class VectorQuantizer {
       );
     }
     if (z.dtype !== 'float32') {
-      throw new QuantizerError(`${fn}: z must be float32, got ${z.dtype}. Use tf.cast(z, 'float32').`);
+      throw new QuantizerError(
+        `${fn}: z must be float32, got ${z.dtype}. Use tf.cast(z, 'float32').`,
+      );
     }
     if (z.size === 0) {
-      throw new QuantizerError(`${fn}: z must contain at least one vector, got shape [${z.shape}].`);
+      throw new QuantizerError(
+        `${fn}: z must contain at least one vector, got shape [${z.shape}].`,
+      );
     }
   }
 }

@@ -52,11 +52,16 @@ describe('Rng', () => {
 
   it('sample without replacement returns distinct indices (property)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 500 }), fc.integer({ min: 0, max: 500 }), fc.integer(), (n, k0, seed) => {
-        const k = Math.min(k0, n);
-        const s = new Rng(seed).sample(n, k);
-        return s.length === k && new Set(s).size === k && s.every((v) => v >= 0 && v < n);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 500 }),
+        fc.integer({ min: 0, max: 500 }),
+        fc.integer(),
+        (n, k0, seed) => {
+          const k = Math.min(k0, n);
+          const s = new Rng(seed).sample(n, k);
+          return s.length === k && new Set(s).size === k && s.every((v) => v >= 0 && v < n);
+        },
+      ),
     );
   });
 
@@ -68,6 +73,8 @@ describe('Rng', () => {
   it('rejects bad arguments with a RandomError naming the argument', () => {
     expect(() => new Rng(Number.NaN)).toThrow(RandomError);
     expect(() => new Rng(1).int(0)).toThrow(/n must be an integer/);
-    expect(() => new Rng(1).setState({ s: [0, 0, 0, 0], spareNormal: null })).toThrow(/not all zero/);
+    expect(() => new Rng(1).setState({ s: [0, 0, 0, 0], spareNormal: null })).toThrow(
+      /not all zero/,
+    );
   });
 });

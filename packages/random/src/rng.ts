@@ -42,7 +42,9 @@ export class Rng {
   /** @param seed any finite number; it is reduced to 32 bits (default 0). */
   constructor(seed = 0) {
     if (!Number.isFinite(seed)) {
-      throw new RandomError(`Rng: seed must be a finite number, got ${seed}. Pass an integer such as 42.`);
+      throw new RandomError(
+        `Rng: seed must be a finite number, got ${seed}. Pass an integer such as 42.`,
+      );
     }
     const next = splitmix32(Math.floor(seed) >>> 0);
     this.s = [next(), next(), next(), next()];
@@ -135,8 +137,10 @@ export class Rng {
    * randomised), with replacement otherwise or when `replace` is true.
    */
   sample(n: number, k: number, replace = false): Int32Array {
-    if (!Number.isInteger(n) || n < 1) throw new RandomError(`Rng.sample: n must be a positive integer, got ${n}.`);
-    if (!Number.isInteger(k) || k < 0) throw new RandomError(`Rng.sample: k must be a non-negative integer, got ${k}.`);
+    if (!Number.isInteger(n) || n < 1)
+      throw new RandomError(`Rng.sample: n must be a positive integer, got ${n}.`);
+    if (!Number.isInteger(k) || k < 0)
+      throw new RandomError(`Rng.sample: k must be a non-negative integer, got ${k}.`);
     const out = new Int32Array(k);
     if (replace || k > n) {
       for (let i = 0; i < k; i++) out[i] = this.int(n);

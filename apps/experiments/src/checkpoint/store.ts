@@ -2,7 +2,6 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, r
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from '@vqkit/backbones';
-import type { RngState } from '@vqkit/random';
 import { runtimeError } from '../config/errors';
 import type { VQVAE } from '../models/types';
 import { TEMP_MARKER, writeFileAtomic } from '../run-dir';
@@ -33,9 +32,11 @@ export interface CheckpointMeta extends TrainPosition {
   valMse: number | null;
   /** Learning rate in effect for the next step. */
   learningRate: number;
-  /** The training loop's own generator (validation subset draws, …). */
-  rng: RngState;
-  /** Data-order position of the training loader (`ImageLoader.getState()`). */
+  /**
+   * Data-order position of the training loader (`ImageLoader.getState()`). The loader derives every
+   * shuffle, crop and flip from (seed, epoch, position), so this is its complete RNG state; each
+   * quantizer's generator state is part of its saved state.
+   */
   data: unknown;
   /** Why it was written: `'epoch'`, `'interval'`, `'signal'` or `'final'`. */
   reason: string;
@@ -152,15 +153,11 @@ export function readCheckpoint(path: string): LoadedCheckpoint {
 }
 
 /**
- * Assigns a checkpoint's model weights, optimizer state and quantizer states. Every model tensor is
- * checked (name, shape) before anything is assigned. Returns the optimizer's new state so the caller
- * can continue with it.
+ * Assigns a checkpoint's model weights and quantizer states. Every model tensor is checked (name,
+ * shape) before anything is assigned.
+ * @throws ExperimentsError (exit 1) listing every mismatch when the checkpoint belongs to another config.
  */
-export async function restoreCheckpoint(
-  checkpoint: LoadedCheckpoint,
-  model: VQVAE,
-  optimizer: tf.Optimizer,
-): Promise<void> {
+export async function restoreModel(checkpoint: LoadedCheckpoint, model: VQVAE): Promise<void> {
   const problems: string[] = [];
   for (const [name, v] of Object.entries(model.variables)) {
     const t = checkpoint.tensors[`model/${name}`];
@@ -171,16 +168,25 @@ export async function restoreCheckpoint(
   }
   if (problems.length > 0) {
     throw runtimeError(
-      `checkpoint ${checkpoint.path} does not fit the model: ${problems.join('; ')}. It was written by a run with another config; resume with the run's own config.json.`,
+      `checkpoint ${checkpoint.path} does not fit the model: ${problems.join('; ')}. It was written by a run with another config; use the run's own config.json.`,
     );
   }
   for (const [name, v] of Object.entries(model.variables)) {
     const t = checkpoint.tensors[`model/${name}`]!;
     tf.tidy(() => v.assign(tf.tensor(t.data as Float32Array, t.shape, 'float32')));
   }
+  await model.setQuantizerStates(decodeState(checkpoint.quantizers, checkpoint.tensors) as Record<string, unknown>);
+}
+
+/**
+ * Restores the optimizer exactly: Adam's moments and iteration count via `setWeights`, then its
+ * bias-correction accumulators β1^t, β2^t as saved (setWeights would recompute them with pow(),
+ * which differs in the last bits from the running product) and the learning rate.
+ */
+export async function restoreOptimizer(checkpoint: LoadedCheckpoint, optimizer: tf.Optimizer): Promise<void> {
   const named = checkpoint.optimizer.names.map((name, i) => {
     const t = checkpoint.tensors[`optimizer/${i}`];
-    if (t === undefined) throw runtimeError(`checkpoint ${checkpoint.path}: optimizer tensor ${i} (${name}) is missing.`);
+    if (t === undefined) throw runtimeError(`checkpoint ${checkpoint.path}: optimizer tensor ${i} (${name}) is missing; the file is damaged.`);
     return { name, tensor: tf.tensor(t.data as Float32Array, t.shape, t.dtype === 'I32' ? 'int32' : 'float32') };
   });
   if (named.length > 0) {
@@ -189,11 +195,10 @@ export async function restoreCheckpoint(
     const [b1, b2] = checkpoint.optimizer.accBeta;
     if (adam.accBeta1 && typeof b1 === 'number') tf.tidy(() => adam.accBeta1!.assign(tf.scalar(b1)));
     if (adam.accBeta2 && typeof b2 === 'number') tf.tidy(() => adam.accBeta2!.assign(tf.scalar(b2)));
-    // setWeights turns each moment into a new variable; the loaded tensors themselves are not kept.
+    // setWeights wraps each moment in a new variable; the loaded tensors themselves are not kept.
     for (const n of named) n.tensor.dispose();
   }
   (optimizer as unknown as AdamInternals).learningRate = checkpoint.meta.learningRate;
-  await model.setQuantizerStates(decodeState(checkpoint.quantizers, checkpoint.tensors) as Record<string, unknown>);
 }
 
 /** Reads just the metadata of a checkpoint (the JSON header), without loading its tensors. */

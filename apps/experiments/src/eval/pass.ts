@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ImageLoader } from '@vqkit/data';
+import { msePerImage } from '@vqkit/metrics';
 import type { VQVAE } from '../models/types';
 
 /** Per-image results and per-level code counts of one pass over an evaluation loader. */
@@ -50,7 +51,7 @@ export async function runEvalPass(
   for await (const batch of loader.epoch(0)) {
     const x = tf.tensor4d(batch.images, batch.shape, 'float32');
     const out = model.forward(x, { training: false });
-    const perImage = tf.tidy(() => tf.mean(tf.squaredDifference(out.reconstruction, x), [1, 2, 3]));
+    const perImage = msePerImage(x, out.reconstruction);
     const ssim = options.ssim ? options.ssim(x, out.reconstruction) : null;
     const previous: tf.Tensor1D[] | null = countSums;
     countSums = out.levels.map((l, i) => (previous === null ? tf.clone(l.counts) : tf.add(previous[i]!, l.counts)));
@@ -79,11 +80,6 @@ export async function runEvalPass(
     tf.dispose(sums);
   }
   return result;
-}
-
-/** PSNR in dB of one image from its MSE: 10·log10(R² / MSE); +Infinity for an exact reconstruction. */
-export function psnrFromMse(mse: number, dataRange: number): number {
-  return mse === 0 ? Number.POSITIVE_INFINITY : 10 * Math.log10((dataRange * dataRange) / mse);
 }
 
 /** Data range R of a pixel range: 1 for [0, 1], 2 for [−1, 1]. */

@@ -146,8 +146,8 @@ export class HierarchicalVQVAE implements VQVAE {
         reconstruction,
         commitmentLoss: tf.add(qb.commitmentLoss, qt.commitmentLoss) as tf.Scalar,
         levels: [
-          { name: 'bottom', indices: qb.indices, counts: qb.counts, commitmentLoss: qb.commitmentLoss },
-          { name: 'top', indices: qt.indices, counts: qt.counts, commitmentLoss: qt.commitmentLoss },
+          { name: 'bottom' as const, indices: qb.indices, counts: qb.counts, commitmentLoss: qb.commitmentLoss },
+          { name: 'top' as const, indices: qt.indices, counts: qt.counts, commitmentLoss: qt.commitmentLoss },
         ],
       };
     });

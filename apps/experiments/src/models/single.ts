@@ -72,7 +72,7 @@ export class SingleLevelVQVAE implements VQVAE {
       return {
         reconstruction,
         commitmentLoss: q.commitmentLoss,
-        levels: [{ name: 'single', indices: q.indices, counts: q.counts, commitmentLoss: q.commitmentLoss }],
+        levels: [{ name: 'single' as const, indices: q.indices, counts: q.counts, commitmentLoss: q.commitmentLoss }],
       };
     });
   }

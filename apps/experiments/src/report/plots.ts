@@ -117,10 +117,10 @@ export function ladderMseSpec(data: LadderMseDatum[], rungs: string[]): TopLevel
     },
     config: BASE_CONFIG,
     data: { values: rows },
-    width: { step: 36 },
+    width: { step: 70 },
     height: 220,
     encoding: {
-      x: { field: 'rung', type: 'nominal', sort: rungs, title: null, axis: { labelAngle: 0, labelLimit: 140 } },
+      x: { field: 'rung', type: 'nominal', sort: rungs, title: null, axis: { labelAngle: -20, labelLimit: 200 } },
       xOffset: { field: 'architecture', type: 'nominal', sort: ARCHITECTURE_SCALE.domain },
       color: { field: 'architecture', type: 'nominal', scale: ARCHITECTURE_SCALE, title: 'architecture' },
     },
@@ -154,21 +154,37 @@ export function lorenzSpec(data: LorenzDatum[], series: string[]): TopLevelSpec 
     spec: {
       width: 240,
       height: 220,
-      mark: { type: 'line', strokeWidth: 1.8 },
       encoding: {
         x: { field: 'x', type: 'quantitative', title: 'cumulative fraction of codes', scale: { domain: [0, 1] } },
         y: { field: 'y', type: 'quantitative', title: 'cumulative share of assignments', scale: { domain: [0, 1] } },
-        color: {
-          field: 'series',
-          type: 'nominal',
-          sort: ['uniform usage', ...series],
-          scale: { domain: ['uniform usage', ...series], range: ['#999999', '#9467bd', '#ff7f0e', '#2ca02c', '#1f77b4', '#8c564b', '#e377c2', '#17becf'] },
-          title: 'intervention',
-        },
-        strokeDash: { field: 'level', type: 'nominal', title: 'level' },
-        detail: { field: 'level', type: 'nominal' },
         order: { field: 'x', type: 'quantitative' },
       },
+      layer: [
+        {
+          transform: [{ filter: "datum.series === 'uniform usage'" }],
+          mark: { type: 'line', strokeWidth: 1, color: '#999999', strokeDash: [2, 2] },
+        },
+        {
+          transform: [{ filter: "datum.series !== 'uniform usage'" }],
+          mark: { type: 'line', strokeWidth: 1.8 },
+          encoding: {
+            color: {
+              field: 'series',
+              type: 'nominal',
+              sort: series,
+              scale: { domain: series, range: ['#9467bd', '#ff7f0e', '#2ca02c', '#1f77b4', '#8c564b', '#e377c2', '#17becf'] },
+              title: 'intervention',
+            },
+            strokeDash: {
+              field: 'level',
+              type: 'nominal',
+              title: 'level',
+              scale: { domain: ['single', 'bottom', 'top'], range: [[1, 0], [1, 0], [5, 3]] },
+            },
+            detail: { field: 'level', type: 'nominal' },
+          },
+        },
+      ],
     },
   } as TopLevelSpec;
 }
@@ -191,7 +207,7 @@ export function perplexitySpec(data: PerplexityDatum[], rungs: string[]): TopLev
       height: 200,
       mark: { type: 'bar' },
       encoding: {
-        x: { field: 'rung', type: 'nominal', sort: rungs, title: null, axis: { labelAngle: -30, labelLimit: 140 } },
+        x: { field: 'rung', type: 'nominal', sort: rungs, title: null, axis: { labelAngle: -30, labelLimit: 200 } },
         xOffset: { field: 'level', type: 'nominal', sort: ['single', 'bottom', 'top'] },
         y: {
           field: 'normalizedPerplexity',

@@ -292,9 +292,8 @@ async function figure3(
     ...chosen.map((r) => {
       const s = shapeOf(r);
       const arch = r.metrics.architecture === 'single' ? 'single' : 'hier.';
-      const second = anyLadder
-        ? rungLabel(ladderOf(r) ?? '—')
-        : `${fixed(r.metrics.psnr.mean, 1)} dB`;
+      const ladder = ladderOf(r);
+      const second = anyLadder && ladder !== undefined ? rungLabel(ladder) : `${fixed(r.metrics.psnr.mean, 1)} dB`;
       return {
         heading: [`${arch} ${s.label.slice(1)} D${s.d}`, second],
         images: r.metrics.samples.reconstructions.slice(0, rows).map((p) => join(r.dir, p)),

@@ -37,7 +37,10 @@ export function flatten(value: unknown, prefix = '', out: Map<string, string> = 
 /** The training/evaluation protocol of a run without its identity and codebook shape. */
 export function settingEntries(config: ReportedConfig): Map<string, string> {
   const all = flatten(config);
-  for (const key of [...all.keys()]) if (IGNORED.has(key)) all.delete(key);
+  for (const key of [...all.keys()]) {
+    const parts = key.split('.');
+    if (parts.some((_, i) => IGNORED.has(parts.slice(0, i + 1).join('.')))) all.delete(key);
+  }
   return all;
 }
 

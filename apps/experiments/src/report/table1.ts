@@ -315,7 +315,7 @@ export function table1Markdown(table: Table1): string {
     lines.push('');
     for (const r of noted) {
       lines.push(
-        `- ${table.multipleSettings ? `[${r.setting}] ` : ''}Ds ${r.singleCodeDim}, Ks ${r.singleCodebookSize} ↔ Dh ${r.hierarchicalCodeDim}, 2×Kh ${twoKh(r.hierarchicalCodebookSize)}: ${r.notes.join('; ')}`,
+        `- ${table.multipleSettings ? `[${r.setting}] ` : ''}Ds ${r.singleCodeDim}, Ks ${r.singleCodebookSize} ↔ Dh ${r.hierarchicalCodeDim}, Kh ${r.hierarchicalCodebookSize}: ${r.notes.join('; ')}`,
       );
     }
   }

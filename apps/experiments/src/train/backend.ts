@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '@vqkit/runtime';
+import { describeBackend, initBackend } from '@vqkit/runtime';
 import { inputError } from '../config/errors';
 
 /** Values accepted by `--backend`. */
@@ -35,9 +35,9 @@ export async function ensureBackend(requested?: string): Promise<BackendRecord> 
         `--backend ${choice}: this process already runs on the '${active}' backend, and tfjs cannot switch mid-run. Start a new process with --backend ${choice}.`,
       );
     }
-    return initialised !== null && initialised.name === active ? initialised : { name: active };
+    return initialised !== null && initialised.name === active ? initialised : { name: active, description: describeBackend() };
   }
-  const info = (await initBackend({ backend: choice, kernels: true })) as unknown as Record<string, unknown>;
-  initialised = { ...info, name: tf.getBackend() };
+  const info = await initBackend({ backend: choice, kernels: true });
+  initialised = { ...info, name: info.name, description: describeBackend(info) };
   return initialised;
 }

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import * as tf from '@tensorflow/tfjs-core';
 import type { ImageLoader, SkippedImage } from '@vqkit/data';
-import { perplexity } from '@vqkit/metrics';
+import { perplexity, psnrFromMse } from '@vqkit/metrics';
 import type { QuantizerEvent } from '@vqkit/quantizer';
 import { inputError, runtimeError } from '../config/errors';
 import { assertPairAllowed } from '../config/matching';
@@ -13,11 +13,12 @@ import {
   listCheckpoints,
   pruneCheckpoints,
   readCheckpoint,
-  restoreCheckpoint,
+  restoreModel,
+  restoreOptimizer,
   saveCheckpoint,
   strayTempFiles,
 } from '../checkpoint/store';
-import { dataRangeOf, psnrFromMse, runEvalPass } from '../eval/pass';
+import { dataRangeOf, runEvalPass } from '../eval/pass';
 import { createModel } from '../models';
 import type { VQVAE } from '../models/types';
 import { ProgressDisplay, type ProgressStream } from '../progress';
@@ -40,6 +41,8 @@ export interface TrainOptions {
   signal?: AbortSignal;
   /** Where progress goes. @default process.stderr */
   stderr?: ProgressStream;
+  /** Called after every optimizer step (before any checkpoint of that step), e.g. to drive a UI. */
+  onStep?: (position: { step: number; epoch: number; stepInEpoch: number }) => void;
 }
 
 /** What `trainRun` returns and writes to `<runDir>/train-summary.json` when training finished. */
@@ -98,7 +101,7 @@ export async function trainRun(configIn: RunConfig | null, options: TrainOptions
   const backend = await ensureBackend(options.backend);
   const log = new RunLog(paths.log);
   const progress = new ProgressDisplay(options.stderr ?? process.stderr, options.quiet ?? false);
-  if (!resume || !existsSync(paths.config)) writeJsonAtomic(paths.config, config);
+  writeJsonAtomic(paths.config, config);
 
   const trainLoader = await createTrainLoader(config);
   const valLoader = await createEvalLoader(config, config.data.val, config.data.valImages ?? null, 'data.val');
@@ -123,7 +126,8 @@ export async function trainRun(configIn: RunConfig | null, options: TrainOptions
       const latest = entries.at(-1);
       if (latest !== undefined) {
         const loaded = readCheckpoint(latest.path);
-        await restoreCheckpoint(loaded, model, optimizer);
+        await restoreModel(loaded, model);
+        await restoreOptimizer(loaded, optimizer);
         trainLoader.setState(loaded.meta.data as ReturnType<ImageLoader['getState']>);
         position = { step: loaded.meta.step, epoch: loaded.meta.epoch, stepInEpoch: loaded.meta.stepInEpoch };
         bestValMse = bestCheckpoint(entries)?.meta.valMse ?? null;
@@ -248,6 +252,13 @@ export async function trainRun(configIn: RunConfig | null, options: TrainOptions
       const started = performance.now();
       const pass = await runEvalPass(model, valLoader);
       const mse = pass.mse.reduce((a, b) => a + b, 0) / Math.max(1, pass.images);
+      if (!Number.isFinite(mse)) {
+        log.write({ type: 'non-finite-validation', step: position.step, epoch: position.epoch, lastCheckpoint });
+        throw runtimeError(
+          `train: the validation MSE of epoch ${position.epoch + 1} (step ${position.step}) is non-finite; training stopped and nothing was overwritten. ` +
+            `${lastCheckpoint === null ? 'No checkpoint had been written yet.' : `The last good checkpoint is ${lastCheckpoint}.`} Check data.val for NaN/Inf pixels, or lower train.learningRate.`,
+        );
+      }
       const psnrs = pass.mse.map((m) => psnrFromMse(m, dataRange)).filter(Number.isFinite);
       const psnr = psnrs.reduce((a, b) => a + b, 0) / Math.max(1, psnrs.length);
       const ppl: Record<string, number> = {};
@@ -286,6 +297,7 @@ export async function trainRun(configIn: RunConfig | null, options: TrainOptions
           position = { step: position.step + 1, epoch, stepInEpoch: position.stepInEpoch + 1 };
           interval.images += batch.shape[0];
           imagesThisRun += batch.shape[0];
+          options.onStep?.(position);
           const endOfEpoch = position.stepInEpoch >= stepsPerEpoch;
           const stopping = options.signal?.aborted === true;
           const checkpointDue =
@@ -349,7 +361,9 @@ function newInterval(): Interval {
 }
 
 function disposeInterval(i: Interval): void {
-  tf.dispose([i.lossSum, i.mseSum, i.firstBad, ...(i.counts ?? [])].filter((t): t is tf.Tensor => t !== null));
+  const list: tf.Tensor[] = [...(i.counts ?? [])];
+  for (const t of [i.lossSum, i.mseSum, i.firstBad]) if (t !== null) list.push(t);
+  tf.dispose(list);
 }
 
 /**

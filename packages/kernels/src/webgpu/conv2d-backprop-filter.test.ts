@@ -1,17 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '@vqkit/random';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  chooseBackpropFilterTiling,
   makeConv2DBackpropFilterKernel,
   webgpuConv2DBackpropFilterImpl,
 } from './conv2d-backprop-filter';
 import { KernelError } from './errors';
-import { registerWebGPUKernels, unregisterWebGPUKernels } from './register';
+import { chooseGemmTiling } from './gemm-tiling';
+import type { WebGPUBackend } from './program';
 import { setupWebGPU } from './test-backend';
 import { cpuKernel, maxAbsDiff, normalArray } from './test-util';
-import type { WebGPUBackend } from './program';
 
 const ctx = await setupWebGPU();
 
@@ -50,12 +49,20 @@ async function runAll(c: Case, seed: number, splits?: number): Promise<Run> {
   const xv = normalArray(rng, tf.util.sizeFromShape(c.x));
   const dyv = normalArray(rng, tf.util.sizeFromShape(dyS));
   const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: c.filter };
-  const cpu = cpuKernel('Conv2DBackpropFilter', { x: { shape: c.x, values: xv }, dy: { shape: dyS, values: dyv } }, attrs);
+  const cpu = cpuKernel(
+    'Conv2DBackpropFilter',
+    { x: { shape: c.x, values: xv }, dy: { shape: dyS, values: dyv } },
+    attrs,
+  );
   const x = tf.tensor4d(xv, c.x);
   const dy = tf.tensor4d(dyv, dyS);
   const stockFunc = stockKernel();
   const backend = tf.backend() as unknown as WebGPUBackend;
-  const stockInfo = stockFunc({ inputs: { x, dy }, backend, attrs: attrs as never }) as tf.TensorInfo;
+  const stockInfo = stockFunc({
+    inputs: { x, dy },
+    backend,
+    attrs: attrs as never,
+  }) as tf.TensorInfo;
   const convInfo = tf.backend_util.computeConv2DInfo(c.x, c.filter, c.strides, 1, c.pad);
   const oursInfo = webgpuConv2DBackpropFilterImpl(backend, x, dy, convInfo, { splits });
   const stock = tf.engine().makeTensorFromTensorInfo(stockInfo);
@@ -79,10 +86,34 @@ function stockKernel(): tf.KernelFunc {
 }
 
 const CASES: Case[] = [
-  { name: '3×3 stride 1 SAME, batch 1, odd non-square 7×5', x: [1, 7, 5, 3], filter: [3, 3, 3, 4], strides: [1, 1], pad: 'same' },
-  { name: '4×4 stride 2 SAME (asymmetric pad), odd 9×7', x: [2, 9, 7, 5], filter: [4, 4, 5, 6], strides: [2, 2], pad: 'same' },
-  { name: '1×1 stride 2 VALID', x: [3, 8, 8, 4], filter: [1, 1, 4, 8], strides: [2, 2], pad: 'valid' },
-  { name: '1×1 stride 1 VALID, CO = 1', x: [2, 5, 6, 7], filter: [1, 1, 7, 1], strides: [1, 1], pad: 'valid' },
+  {
+    name: '3×3 stride 1 SAME, batch 1, odd non-square 7×5',
+    x: [1, 7, 5, 3],
+    filter: [3, 3, 3, 4],
+    strides: [1, 1],
+    pad: 'same',
+  },
+  {
+    name: '4×4 stride 2 SAME (asymmetric pad), odd 9×7',
+    x: [2, 9, 7, 5],
+    filter: [4, 4, 5, 6],
+    strides: [2, 2],
+    pad: 'same',
+  },
+  {
+    name: '1×1 stride 2 VALID',
+    x: [3, 8, 8, 4],
+    filter: [1, 1, 4, 8],
+    strides: [2, 2],
+    pad: 'valid',
+  },
+  {
+    name: '1×1 stride 1 VALID, CO = 1',
+    x: [2, 5, 6, 7],
+    filter: [1, 1, 7, 1],
+    strides: [1, 1],
+    pad: 'valid',
+  },
   {
     name: '3×2 filter, strides [2, 1], explicit pads',
     x: [1, 11, 6, 2],
@@ -107,8 +138,20 @@ const CASES: Case[] = [
       [0, 0],
     ],
   },
-  { name: '3×3 numeric pad 1, several M and N tiles (CO 70)', x: [2, 6, 6, 32], filter: [3, 3, 32, 70], strides: [1, 1], pad: 1 },
-  { name: '5×3 stride 3 VALID, input not divisible by stride', x: [2, 13, 10, 3], filter: [5, 3, 3, 5], strides: [3, 3], pad: 'valid' },
+  {
+    name: '3×3 numeric pad 1, several M and N tiles (CO 70)',
+    x: [2, 6, 6, 32],
+    filter: [3, 3, 32, 70],
+    strides: [1, 1],
+    pad: 1,
+  },
+  {
+    name: '5×3 stride 3 VALID, input not divisible by stride',
+    x: [2, 13, 10, 3],
+    filter: [5, 3, 3, 5],
+    strides: [3, 3],
+    pad: 'valid',
+  },
 ];
 
 describe.skipIf(!ctx)('Conv2DBackpropFilter (vqkit webgpu): tiled implicit GEMM', () => {
@@ -124,7 +167,13 @@ describe.skipIf(!ctx)('Conv2DBackpropFilter (vqkit webgpu): tiled implicit GEMM'
   }
 
   it('gives the same result for every split-K factor (partial sums + reduction pass)', async () => {
-    const c: Case = { name: 'split', x: [2, 10, 9, 3], filter: [3, 3, 3, 5], strides: [1, 1], pad: 'same' };
+    const c: Case = {
+      name: 'split',
+      x: [2, 10, 9, 3],
+      filter: [3, 3, 3, 5],
+      strides: [1, 1],
+      pad: 'same',
+    };
     const base = await runAll(c, 7, 1);
     for (const splits of [2, 3, 7, 64]) {
       const run = await runAll(c, 7, splits);
@@ -133,9 +182,15 @@ describe.skipIf(!ctx)('Conv2DBackpropFilter (vqkit webgpu): tiled implicit GEMM'
   });
 
   it('uses split-K by default for a small output with a long reduction (4×4×3×64, as a VQ-VAE first conv)', async () => {
-    const c: Case = { name: 'first conv', x: [2, 32, 32, 3], filter: [4, 4, 3, 64], strides: [2, 2], pad: 'same' };
+    const c: Case = {
+      name: 'first conv',
+      x: [2, 32, 32, 3],
+      filter: [4, 4, 3, 64],
+      strides: [2, 2],
+      pad: 'same',
+    };
     const r = 2 * 16 * 16;
-    expect(chooseBackpropFilterTiling(4 * 4 * 3, 64, r).splits).toBeGreaterThan(1);
+    expect(chooseGemmTiling(4 * 4 * 3, 64, r).splits).toBeGreaterThan(1);
     const run = await runAll(c, 8);
     expect(maxAbsDiff(run.ours, run.cpu)).toBeLessThan(tolerance(r));
   });
@@ -145,14 +200,14 @@ describe.skipIf(!ctx)('Conv2DBackpropFilter (vqkit webgpu): tiled implicit GEMM'
       fc.constant<Pad>('same'),
       fc.constant<Pad>('valid'),
       fc.integer({ min: 0, max: 2 }),
-      fc
-        .tuple(fc.nat(2), fc.nat(2), fc.nat(2), fc.nat(2))
-        .map(([t, b, l, r]): Pad => [
+      fc.tuple(fc.nat(2), fc.nat(2), fc.nat(2), fc.nat(2)).map(
+        ([t, b, l, r]): Pad => [
           [0, 0],
           [t, b],
           [l, r],
           [0, 0],
-        ]),
+        ],
+      ),
     );
     await fc.assert(
       fc.asyncProperty(
@@ -207,7 +262,9 @@ describe.skipIf(!ctx)('Conv2DBackpropFilter (vqkit webgpu): tiled implicit GEMM'
     const x = tf.zeros([0, 5, 5, 2]);
     const dy = tf.zeros([0, 5, 5, 3]);
     const convInfo = tf.backend_util.computeConv2DInfo([0, 5, 5, 2], [3, 3, 2, 3], 1, 1, 'same');
-    const out = tf.engine().makeTensorFromTensorInfo(webgpuConv2DBackpropFilterImpl(backend, x, dy, convInfo));
+    const out = tf
+      .engine()
+      .makeTensorFromTensorInfo(webgpuConv2DBackpropFilterImpl(backend, x, dy, convInfo));
     expect(out.shape).toEqual([3, 3, 2, 3]);
     expect(Array.from(await out.data()).every((v) => v === 0)).toBe(true);
     tf.dispose([x, dy, out]);
@@ -218,11 +275,22 @@ describe.skipIf(!ctx)('Conv2DBackpropFilter (vqkit webgpu): tiled implicit GEMM'
     const x = tf.zeros([1, 4, 4, 2]);
     const dy = tf.zeros([1, 4, 4, 3]);
     const xi = tf.zeros([1, 4, 4, 2], 'int32');
-    const nchw = tf.backend_util.computeConv2DInfo([1, 2, 4, 4], [3, 3, 2, 3], 1, 1, 'same', undefined, false, 'channelsFirst');
+    const nchw = tf.backend_util.computeConv2DInfo(
+      [1, 2, 4, 4],
+      [3, 3, 2, 3],
+      1,
+      1,
+      'same',
+      undefined,
+      false,
+      'channelsFirst',
+    );
     const dilated = tf.backend_util.computeConv2DInfo([1, 4, 4, 2], [3, 3, 2, 3], 1, 2, 'same');
     const plain = tf.backend_util.computeConv2DInfo([1, 4, 4, 2], [3, 3, 2, 3], 1, 1, 'same');
     expect(() => webgpuConv2DBackpropFilterImpl(backend, x, dy, nchw)).toThrow(KernelError);
-    expect(() => webgpuConv2DBackpropFilterImpl(backend, x, dy, dilated)).toThrow(/dilations \[1, 1\]/);
+    expect(() => webgpuConv2DBackpropFilterImpl(backend, x, dy, dilated)).toThrow(
+      /dilations \[1, 1\]/,
+    );
     expect(() => webgpuConv2DBackpropFilterImpl(backend, xi, dy, plain)).toThrow(/float32/);
     tf.dispose([x, dy, xi]);
   });
@@ -234,67 +302,29 @@ describe.skipIf(!ctx)('Conv2DBackpropFilter (vqkit webgpu): tiled implicit GEMM'
     const xv = normalArray(rng, tf.util.sizeFromShape(xShape));
     const dyv = normalArray(rng, tf.util.sizeFromShape(dyS));
     const attrs = { strides: [1, 1], pad: 'same', dataFormat: 'NCHW', filterShape: [3, 3, 3, 4] };
-    const cpu = cpuKernel('Conv2DBackpropFilter', { x: { shape: xShape, values: xv }, dy: { shape: dyS, values: dyv } }, attrs);
+    const cpu = cpuKernel(
+      'Conv2DBackpropFilter',
+      { x: { shape: xShape, values: xv }, dy: { shape: dyS, values: dyv } },
+      attrs,
+    );
     const kernel = makeConv2DBackpropFilterKernel(stockKernel());
     const x = tf.tensor(xv, xShape);
     const dy = tf.tensor(dyv, dyS);
-    const out = tf.engine().makeTensorFromTensorInfo(
-      kernel({ inputs: { x, dy }, backend: tf.backend(), attrs: attrs as never }) as tf.TensorInfo,
-    );
+    const out = tf
+      .engine()
+      .makeTensorFromTensorInfo(
+        kernel({
+          inputs: { x, dy },
+          backend: tf.backend(),
+          attrs: attrs as never,
+        }) as tf.TensorInfo,
+      );
     expect(maxAbsDiff(await out.data(), cpu.values)).toBeLessThan(tolerance(2 * 7 * 6));
     tf.dispose([x, dy, out]);
   });
 });
 
-describe.skipIf(!ctx)('registerWebGPUKernels', () => {
-  beforeAll(() => {
-    stockKernel();
-  });
-  afterAll(() => {
-    unregisterWebGPUKernels();
-  });
-
-  it('replaces the stock kernel, is idempotent, and unregisterWebGPUKernels restores it', () => {
-    const before = tf.getKernel('Conv2DBackpropFilter', 'webgpu').kernelFunc;
-    expect(registerWebGPUKernels()).toEqual(['Conv2DBackpropFilter', 'VqkitNearestCode']);
-    const ours = tf.getKernel('Conv2DBackpropFilter', 'webgpu').kernelFunc;
-    expect(ours).not.toBe(before);
-    expect(registerWebGPUKernels()).toEqual(['Conv2DBackpropFilter', 'VqkitNearestCode']);
-    expect(tf.getKernel('Conv2DBackpropFilter', 'webgpu').kernelFunc).toBe(ours);
-    expect(unregisterWebGPUKernels()).toEqual(['Conv2DBackpropFilter', 'VqkitNearestCode']);
-    expect(tf.getKernel('Conv2DBackpropFilter', 'webgpu').kernelFunc).toBe(before);
-    expect(tf.getKernel('VqkitNearestCode', 'webgpu')).toBeUndefined();
-  });
-
-  it('serves tf.grads of a conv2d on webgpu (the training path) with cpu-equal filter gradients', async () => {
-    const rng = new Rng(5);
-    const xShape: [number, number, number, number] = [2, 10, 10, 4];
-    const wShape: [number, number, number, number] = [4, 4, 4, 8];
-    const xv = normalArray(rng, tf.util.sizeFromShape(xShape));
-    const wv = normalArray(rng, tf.util.sizeFromShape(wShape));
-    const loss = (x: tf.Tensor4D, w: tf.Tensor4D) => tf.sum(tf.square(tf.conv2d(x, w, 2, 'same')));
-    registerWebGPUKernels();
-    const x = tf.tensor4d(xv, xShape);
-    const w = tf.tensor4d(wv, wShape);
-    const tensors = tf.memory().numTensors;
-    const spy = vi.spyOn(tf.backend() as unknown as WebGPUBackend, 'runWebGPUProgram');
-    const dw = tf.tidy(() => tf.grads((a, b) => loss(a as tf.Tensor4D, b as tf.Tensor4D))([x, w])[1]);
-    const keys = spy.mock.calls.map(([program]) => program.shaderKey);
-    spy.mockRestore();
-    expect(keys.some((k) => k.startsWith('vqkitConv2DBackpropFilterGemm'))).toBe(true);
-    expect(tf.memory().numTensors).toBe(tensors + 1);
-    const got = await dw.data();
-    await tf.setBackend('cpu');
-    const want = tf.tidy(() =>
-      tf.grads((a, b) => loss(a as tf.Tensor4D, b as tf.Tensor4D))([tf.tensor4d(xv, xShape), tf.tensor4d(wv, wShape)])[1].dataSync(),
-    );
-    await tf.setBackend('webgpu');
-    expect(maxAbsDiff(got, want)).toBeLessThan(1e-3 * Math.max(1, ...Array.from(want, Math.abs)));
-    tf.dispose([x, w, dw]);
-  });
-});
-
-describe('chooseBackpropFilterTiling', () => {
+describe('chooseGemmTiling', () => {
   it('property: 256 invocations, ≤ 16 KiB workgroup memory, and partitions that cover the reduction exactly', () => {
     fc.assert(
       fc.property(
@@ -303,8 +333,9 @@ describe('chooseBackpropFilterTiling', () => {
         fc.integer({ min: 1, max: 1_000_000 }),
         fc.option(fc.integer({ min: 1, max: 100 }), { nil: undefined }),
         (m, n, r, splits) => {
-          const t = chooseBackpropFilterTiling(m, n, r, splits);
+          const t = chooseGemmTiling(m, n, r, splits);
           expect(t.wgX * t.wgY).toBe(256);
+          expect(256 % (t.wgY * t.wm)).toBe(0);
           expect([1, 2, 4]).toContain(t.wm);
           expect([1, 2, 4]).toContain(t.wn);
           expect(4 * t.tk * (t.wgY * t.wm + t.wgX * t.wn)).toBeLessThanOrEqual(16_384);
@@ -319,12 +350,12 @@ describe('chooseBackpropFilterTiling', () => {
   });
 
   it('does not split a large output (the paper-sized 4×4×128×128 filter at 64×64 latents)', () => {
-    expect(chooseBackpropFilterTiling(4 * 4 * 128, 128, 4 * 64 * 64).splits).toBeLessThanOrEqual(8);
-    expect(chooseBackpropFilterTiling(3 * 3 * 512, 512, 16 * 32 * 32).splits).toBe(1);
+    expect(chooseGemmTiling(4 * 4 * 128, 128, 4 * 64 * 64).splits).toBeLessThanOrEqual(8);
+    expect(chooseGemmTiling(3 * 3 * 512, 512, 16 * 32 * 32).splits).toBe(1);
   });
 
   it('rejects non-positive sizes with a KernelError naming the argument', () => {
-    expect(() => chooseBackpropFilterTiling(0, 4, 4)).toThrow(/m must be a positive integer/);
-    expect(() => chooseBackpropFilterTiling(4, 4, 4, 0)).toThrow(/splits must be a positive integer/);
+    expect(() => chooseGemmTiling(0, 4, 4)).toThrow(/m must be a positive integer/);
+    expect(() => chooseGemmTiling(4, 4, 4, 0)).toThrow(/splits must be a positive integer/);
   });
 });

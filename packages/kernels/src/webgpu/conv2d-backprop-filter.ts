@@ -19,97 +19,15 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { KernelError } from './errors';
+import { chooseGemmTiling, type GemmTiling } from './gemm-tiling';
 import {
   ceilDiv,
-  nextPow2,
   type ProgramUniform,
   requireWebGPUBackend,
   runProgram,
   type WebGPUBackend,
   type WebGPUProgram,
 } from './program';
-
-/** Invocations per workgroup of the GEMM program (`wgX · wgY`). */
-const GEMM_THREADS = 256;
-/** Workgroup-memory budget in f32 elements (16 KiB: WebGPU's default `maxComputeWorkgroupStorageSize`). */
-const WORKGROUP_FLOATS = 4096;
-/** Split-K aims for at least this many workgroups so a large GPU is filled. */
-const TARGET_WORKGROUPS = 256;
-/** A split never reduces fewer than this many rows (below it the second pass costs more than it saves). */
-const MIN_ROWS_PER_SPLIT = 256;
-/** Upper bound on split-K partitions (the partial buffer is `splits · M · N` floats). */
-const MAX_SPLITS = 64;
-
-/**
- * Tile shape and split-K partition of one Conv2DBackpropFilter GEMM (`dW[M, N] = Aᵀ · dy`).
- * Tile sizes: `TM = wgY · wm` filter rows × `TN = wgX · wn` output channels, `tk` reduction
- * rows per step; `splits` workgroups share the reduction, each `chunk` rows (a multiple of `tk`).
- */
-export interface BackpropFilterTiling {
-  /** Workgroup width (invocations along N = CO). */
-  wgX: number;
-  /** Workgroup height (invocations along M = FH·FW·CI); `wgX · wgY = 256`. */
-  wgY: number;
-  /** Filter rows per invocation (1, 2 or 4). */
-  wm: number;
-  /** Output channels per invocation (1, 2 or 4). */
-  wn: number;
-  /** Reduction rows staged in workgroup memory per step (8 or 16). */
-  tk: number;
-  /** Split-K partitions of the reduction (1 = no split, no second pass). */
-  splits: number;
-  /** Reduction rows per partition (a multiple of `tk`; the last partition may be shorter). */
-  chunk: number;
-}
-
-/**
- * Picks the tiling for a GEMM with `m` filter rows (FH·FW·CI), `n` output channels (CO) and a
- * reduction of length `r` (B·OH·OW). `splits` forces the split-K factor (it is clamped to
- * `[1, ceil(r / tk)]`); by default split-K is used only when the output has fewer tiles than
- * 256 workgroups and every partition still reduces ≥ 256 rows.
- */
-export function chooseBackpropFilterTiling(
-  m: number,
-  n: number,
-  r: number,
-  splits?: number,
-): BackpropFilterTiling {
-  for (const [name, v] of [
-    ['m', m],
-    ['n', n],
-    ['r', r],
-  ] as const) {
-    if (!Number.isInteger(v) || v < 1) {
-      throw new KernelError(
-        `chooseBackpropFilterTiling: ${name} must be a positive integer, got ${v}. Pass the GEMM sizes M = FH·FW·CI, N = CO, R = B·OH·OW.`,
-      );
-    }
-  }
-  const tn = Math.min(64, Math.max(4, nextPow2(n)));
-  const wn = tn >= 64 ? 4 : tn >= 32 ? 2 : 1;
-  const wgX = tn / wn;
-  const wgY = GEMM_THREADS / wgX;
-  const wm = m >= wgY * 4 ? 4 : m >= wgY * 2 ? 2 : 1;
-  const tm = wgY * wm;
-  const tk = 16 * (tm + tn) <= WORKGROUP_FLOATS ? 16 : 8;
-  const tiles = ceilDiv(m, tm) * ceilDiv(n, tn);
-  const maxSplits = ceilDiv(r, tk);
-  let s: number;
-  if (splits !== undefined) {
-    if (!Number.isInteger(splits) || splits < 1) {
-      throw new KernelError(
-        `chooseBackpropFilterTiling: splits must be a positive integer, got ${splits}. Omit it to let the heuristic choose.`,
-      );
-    }
-    s = Math.min(splits, maxSplits);
-  } else if (tiles >= TARGET_WORKGROUPS) {
-    s = 1;
-  } else {
-    s = Math.max(1, Math.min(ceilDiv(TARGET_WORKGROUPS, tiles), Math.floor(r / MIN_ROWS_PER_SPLIT), MAX_SPLITS));
-  }
-  const chunk = ceilDiv(ceilDiv(r, s), tk) * tk;
-  return { wgX, wgY, wm, wn, tk, splits: ceilDiv(r, chunk), chunk };
-}
 
 /**
  * The GEMM pass: `result[split, m, n] = Σ_{r ∈ split} A[m, r] · dy[r, n]` (with `splits = 1`
@@ -125,13 +43,13 @@ export class BackpropFilterGemmProgram implements WebGPUProgram {
   dispatchLayout: { x: number[]; y: number[]; z: number[] };
   dispatch: [number, number, number];
   workgroupSize: [number, number, number];
-  private readonly tiling: BackpropFilterTiling;
+  private readonly tiling: GemmTiling;
 
   /**
    * @param outputShape `[FH, FW, CI, CO]` when `tiling.splits = 1`, else `[splits, M, N]`.
    * @param m Filter rows M = FH·FW·CI. @param n Output channels N = CO.
    */
-  constructor(outputShape: number[], m: number, n: number, tiling: BackpropFilterTiling) {
+  constructor(outputShape: number[], m: number, n: number, tiling: GemmTiling) {
     this.outputShape = outputShape;
     this.tiling = tiling;
     const { wgX, wgY, wm, wn, tk, splits } = tiling;
@@ -157,16 +75,13 @@ export class BackpropFilterGemmProgram implements WebGPUProgram {
   var<workgroup> tileA : array<f32, ${tk * tm}>;  // [TK][TM]: im2col(x) rows of this step
   var<workgroup> tileB : array<f32, ${tk * tn}>;  // [TK][TN]: dy rows of this step
 
-  // A[m, r] = x[b, oh·sh + fh − padTop, ow·sw + fw − padLeft, ci], 0 outside the image or the GEMM.
-  fn loadA(m : i32, r : i32) -> f32 {
-    if (m >= uniforms.gemmM || r >= uniforms.gemmR) {
+  // A[m, r] = x[b, oh·sh + fh − padTop, ow·sw + fw − padLeft, ci] for m = (fh·FW + fw)·CI + ci,
+  // r = (b·OH + oh)·OW + ow; 0 outside the image or the GEMM. (fh, fw, ci) is decoded once per
+  // invocation: TM divides the workgroup size, so an invocation always loads the same tile row.
+  fn loadA(fh : i32, fw : i32, ci : i32, r : i32) -> f32 {
+    if (r >= uniforms.gemmR) {
       return 0.0;
     }
-    let inChannels = uniforms.xShape[3];
-    let ci = m % inChannels;
-    let f = m / inChannels;
-    let fw = f % uniforms.filterWidth;
-    let fh = f / uniforms.filterWidth;
     let outW = uniforms.dyShape[2];
     let outH = uniforms.dyShape[1];
     let ow = r % outW;
@@ -178,7 +93,7 @@ export class BackpropFilterGemmProgram implements WebGPUProgram {
     if (ih < 0 || ih >= uniforms.xShape[1] || iw < 0 || iw >= uniforms.xShape[2]) {
       return 0.0;
     }
-    return x[((b * uniforms.xShape[1] + ih) * uniforms.xShape[2] + iw) * inChannels + ci];
+    return x[((b * uniforms.xShape[1] + ih) * uniforms.xShape[2] + iw) * uniforms.xShape[3] + ci];
   }
 
   fn loadB(r : i32, n : i32) -> f32 {
@@ -198,19 +113,33 @@ export class BackpropFilterGemmProgram implements WebGPUProgram {
     let rBase = split * uniforms.chunk;
     let rEnd = min(rBase + uniforms.chunk, uniforms.gemmR);
 
+    let aRow = lidx % TM;
+    let aM = m0 + aRow;
+    let aOk = aM < uniforms.gemmM;
+    let ci = aM % uniforms.xShape[3];
+    let f = aM / uniforms.xShape[3];
+    let fw = f % uniforms.filterWidth;
+    let fh = f / uniforms.filterWidth;
+
     var acc : array<array<f32, WN>, WM>;
     // The trip count comes from a uniform so every invocation reaches every barrier.
     for (var t = 0; t < uniforms.tilesPerSplit; t = t + 1) {
       let r0 = rBase + t * TK;
       for (var i = lidx; i < TK * TM; i = i + THREADS) {
-        let kk = i / TM;
-        let r = r0 + kk;
-        tileA[i] = select(0.0, loadA(m0 + i % TM, r), r < rEnd);
+        let r = r0 + i / TM;
+        var v = 0.0;
+        if (aOk && r < rEnd) {
+          v = loadA(fh, fw, ci, r);
+        }
+        tileA[i] = v;
       }
       for (var i = lidx; i < TK * TN; i = i + THREADS) {
-        let kk = i / TN;
-        let r = r0 + kk;
-        tileB[i] = select(0.0, loadB(r, n0 + i % TN), r < rEnd);
+        let r = r0 + i / TN;
+        var v = 0.0;
+        if (r < rEnd) {
+          v = loadB(r, n0 + i % TN);
+        }
+        tileB[i] = v;
       }
       workgroupBarrier();
       for (var kk = 0; kk < TK; kk = kk + 1) {
@@ -286,7 +215,7 @@ export class SplitKReduceProgram implements WebGPUProgram {
 export interface BackpropFilterImplOptions {
   /**
    * Split-K factor; forces the number of reduction partitions (clamped to the reduction length).
-   * @default chosen by {@link chooseBackpropFilterTiling}
+   * @default chosen by {@link chooseGemmTiling}
    */
   splits?: number;
 }
@@ -304,7 +233,9 @@ export function webgpuConv2DBackpropFilterImpl(
 ): tf.TensorInfo {
   const op = 'Conv2DBackpropFilter (vqkit webgpu)';
   if (convInfo.dataFormat !== 'channelsLast') {
-    throw new KernelError(`${op}: expected dataFormat 'NHWC', got 'NCHW'. Transpose x and dy to NHWC first.`);
+    throw new KernelError(
+      `${op}: expected dataFormat 'NHWC', got 'NCHW'. Transpose x and dy to NHWC first.`,
+    );
   }
   if (convInfo.dilationHeight !== 1 || convInfo.dilationWidth !== 1) {
     throw new KernelError(
@@ -312,7 +243,9 @@ export function webgpuConv2DBackpropFilterImpl(
     );
   }
   if (x.dtype !== 'float32' || dy.dtype !== 'float32') {
-    throw new KernelError(`${op}: expected float32 x and dy, got ${x.dtype} and ${dy.dtype}. Cast them with tf.cast first.`);
+    throw new KernelError(
+      `${op}: expected float32 x and dy, got ${x.dtype} and ${dy.dtype}. Cast them with tf.cast first.`,
+    );
   }
   const { filterHeight: fh, filterWidth: fw, inChannels: ci, outChannels: co } = convInfo;
   const m = fh * fw * ci;
@@ -326,7 +259,7 @@ export function webgpuConv2DBackpropFilterImpl(
     const zeros = new Float32Array(m * n);
     return backend.makeTensorInfo(convInfo.filterShape, 'float32', zeros);
   }
-  const tiling = chooseBackpropFilterTiling(m, n, r, options.splits);
+  const tiling = chooseGemmTiling(m, n, r, options.splits);
   const outShape = tiling.splits === 1 ? convInfo.filterShape : [tiling.splits, m, n];
   const gemm = new BackpropFilterGemmProgram(outShape, m, n, tiling);
   const uniforms: ProgramUniform[] = [
@@ -346,7 +279,9 @@ export function webgpuConv2DBackpropFilterImpl(
     return partial;
   }
   const reduce = new SplitKReduceProgram(convInfo.filterShape);
-  const out = runProgram(backend, reduce, [partial], 'float32', [{ type: 'int32', data: [tiling.splits] }]);
+  const out = runProgram(backend, reduce, [partial], 'float32', [
+    { type: 'int32', data: [tiling.splits] },
+  ]);
   backend.disposeData(partial.dataId);
   return out;
 }

@@ -1,10 +1,14 @@
 export {
   type BackpropFilterImplOptions,
-  type BackpropFilterTiling,
-  chooseBackpropFilterTiling,
   webgpuConv2DBackpropFilterImpl,
 } from './conv2d-backprop-filter';
+export {
+  type BackpropInputPhase,
+  backpropInputPhases,
+  webgpuConv2DBackpropInputImpl,
+} from './conv2d-backprop-input';
 export { KernelError } from './errors';
+export { chooseGemmTiling, type GemmTiling } from './gemm-tiling';
 export {
   DEFAULT_NEAREST_CODE_CHUNK,
   NEAREST_CODE_KERNEL,

@@ -9,7 +9,11 @@ import { setupWebGPU } from './test-backend';
 const ctx = await setupWebGPU();
 
 /** Brute force in float64: argmin_k Σ_d (z_nd − e_kd)², first index on ties; also the distances. */
-function bruteForce(z: Float32Array, e: Float32Array, d: number): { index: Int32Array; dist: (n: number, k: number) => number } {
+function bruteForce(
+  z: Float32Array,
+  e: Float32Array,
+  d: number,
+): { index: Int32Array; dist: (n: number, k: number) => number } {
   const n = z.length / d;
   const k = e.length / d;
   const dist = (row: number, code: number) => {
@@ -41,7 +45,12 @@ function integerArray(rng: Rng, size: number, range: number): Float32Array {
   return out;
 }
 
-async function search(zv: Float32Array, ev: Float32Array, d: number, chunkSize?: number): Promise<Int32Array> {
+async function search(
+  zv: Float32Array,
+  ev: Float32Array,
+  d: number,
+  chunkSize?: number,
+): Promise<Int32Array> {
   const z = tf.tensor2d(zv, [zv.length / d, d]);
   const e = tf.tensor2d(ev, [ev.length / d, d]);
   const idx = webgpuNearestCode(z, e, chunkSize === undefined ? {} : { chunkSize });
@@ -143,7 +152,8 @@ describe.skipIf(!ctx)('webgpuNearestCode', () => {
       const hi = Math.min(k - 1, Math.max(0, Math.ceil(v)));
       const dLo = Math.abs(v - lo);
       const dHi = Math.abs(v - hi);
-      want[row] = dLo < dHi ? position[lo] : dHi < dLo ? position[hi] : Math.min(position[lo], position[hi]);
+      want[row] =
+        dLo < dHi ? position[lo] : dHi < dLo ? position[hi] : Math.min(position[lo], position[hi]);
     }
     const z = tf.tensor2d(zv, [n, 1]);
     const e = tf.tensor2d(ev, [k, 1]);
@@ -188,7 +198,9 @@ describe.skipIf(!ctx)('webgpuNearestCode', () => {
     await tf.setBackend('cpu');
     try {
       const zc = tf.zeros([4, 3]) as tf.Tensor2D;
-      expect(() => webgpuNearestCode(zc, zc)).toThrow(/expected the active tfjs backend 'webgpu', got 'cpu'/);
+      expect(() => webgpuNearestCode(zc, zc)).toThrow(
+        /expected the active tfjs backend 'webgpu', got 'cpu'/,
+      );
       zc.dispose();
     } finally {
       await tf.setBackend('webgpu');

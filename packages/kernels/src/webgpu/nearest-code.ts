@@ -18,7 +18,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { KernelError } from './errors';
-import { ceilDiv, requireWebGPUBackend, runProgram, type WebGPUBackend, type WebGPUProgram } from './program';
+import {
+  ceilDiv,
+  requireWebGPUBackend,
+  runProgram,
+  type WebGPUBackend,
+  type WebGPUProgram,
+} from './program';
 
 /** The tfjs kernel name under which the fused nearest-code search is registered for 'webgpu'. */
 export const NEAREST_CODE_KERNEL = 'VqkitNearestCode';
@@ -248,7 +254,12 @@ export function nearestCodeImpl(
 export const nearestCodeKernelFunc: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { z, codebook } = inputs as { z: tf.TensorInfo; codebook: tf.TensorInfo };
   const { chunkSize } = attrs as unknown as { chunkSize: number };
-  return nearestCodeImpl(requireWebGPUBackend(backend, 'webgpuNearestCode'), z, codebook, chunkSize);
+  return nearestCodeImpl(
+    requireWebGPUBackend(backend, 'webgpuNearestCode'),
+    z,
+    codebook,
+    chunkSize,
+  );
 };
 
 /** The kernel config registered for `'webgpu'` under {@link NEAREST_CODE_KERNEL}. */
@@ -290,7 +301,9 @@ export function webgpuNearestCode(
     );
   }
   if (codebook.shape[0] < 1) {
-    throw new KernelError(`${op}: codebook must have codebookSize K ≥ 1 rows, got shape [${codebook.shape}].`);
+    throw new KernelError(
+      `${op}: codebook must have codebookSize K ≥ 1 rows, got shape [${codebook.shape}].`,
+    );
   }
   if (z.dtype !== 'float32' || codebook.dtype !== 'float32') {
     throw new KernelError(

@@ -6,8 +6,9 @@
  * importing @vqkit/kernels never evaluates the webgpu backend module before `navigator.gpu`
  * exists.
  */
-import type * as tf from '@tensorflow/tfjs-core';
+
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import type * as tf from '@tensorflow/tfjs-core';
 import { KernelError } from './errors';
 
 export type { WebGPUBackend, WebGPUProgram };

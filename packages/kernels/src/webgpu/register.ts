@@ -3,6 +3,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { makeConv2DBackpropFilterKernel } from './conv2d-backprop-filter';
+import { makeConv2DBackpropInputKernel } from './conv2d-backprop-input';
 import { KernelError } from './errors';
 import { NEAREST_CODE_KERNEL, nearestCodeKernelConfig } from './nearest-code';
 
@@ -14,6 +15,7 @@ const stockConfigs = new Map<string, tf.KernelConfig>();
 /** Kernels that take over a stock one: name → builder from the stock kernel function. */
 const OVERRIDES: ReadonlyArray<readonly [string, (stock: tf.KernelFunc) => tf.KernelFunc]> = [
   [tf.Conv2DBackpropFilter, makeConv2DBackpropFilterKernel],
+  [tf.Conv2DBackpropInput, makeConv2DBackpropInputKernel],
 ];
 
 /**
@@ -24,7 +26,7 @@ const OVERRIDES: ReadonlyArray<readonly [string, (stock: tf.KernelFunc) => tf.Ke
  * Idempotent. Registration does not depend on the backend having been initialised, but the stock
  * kernels must be registered, i.e. `@tensorflow/tfjs-backend-webgpu` must have been imported.
  *
- * @returns The kernel names registered: `['Conv2DBackpropFilter', 'VqkitNearestCode']`.
+ * @returns The kernel names registered: `['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'VqkitNearestCode']`.
  * @throws KernelError when tfjs-backend-webgpu's kernels are not registered.
  */
 export function registerWebGPUKernels(): string[] {
@@ -39,7 +41,11 @@ export function registerWebGPUKernels(): string[] {
       }
       stockConfigs.set(name, stock);
       tf.unregisterKernel(name, BACKEND);
-      tf.registerKernel({ kernelName: name, backendName: BACKEND, kernelFunc: build(stock.kernelFunc) });
+      tf.registerKernel({
+        kernelName: name,
+        backendName: BACKEND,
+        kernelFunc: build(stock.kernelFunc),
+      });
     }
     names.push(name);
   }

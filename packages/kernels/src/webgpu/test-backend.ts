@@ -36,19 +36,27 @@ async function init(): Promise<WebGPUTestContext | undefined> {
   const adapter = await gpu.requestAdapter();
   if (adapter == null) {
     if (process.env.CI) {
-      throw new KernelError(`setupWebGPU: expected a WebGPU adapter in CI, got none. ${MISSING_ADAPTER_FIX}`);
+      throw new KernelError(
+        `setupWebGPU: expected a WebGPU adapter in CI, got none. ${MISSING_ADAPTER_FIX}`,
+      );
     }
-    console.warn(`[@vqkit/kernels] WebGPU tests skipped: no WebGPU adapter. ${MISSING_ADAPTER_FIX}`);
+    console.warn(
+      `[@vqkit/kernels] WebGPU tests skipped: no WebGPU adapter. ${MISSING_ADAPTER_FIX}`,
+    );
     return undefined;
   }
   const info = adapter.info;
   await import('@tensorflow/tfjs-backend-webgpu');
   if (!(await tf.setBackend('webgpu'))) {
-    throw new KernelError(`setupWebGPU: tf.setBackend('webgpu') failed although an adapter exists. ${MISSING_ADAPTER_FIX}`);
+    throw new KernelError(
+      `setupWebGPU: tf.setBackend('webgpu') failed although an adapter exists. ${MISSING_ADAPTER_FIX}`,
+    );
   }
   return {
     adapterFeatures: [...adapter.features].map(String).sort(),
-    adapterInfo: [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' / '),
+    adapterInfo: [info.vendor, info.architecture, info.device, info.description]
+      .filter(Boolean)
+      .join(' / '),
   };
 }
 

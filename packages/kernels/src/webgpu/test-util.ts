@@ -3,7 +3,7 @@
  * called directly so the webgpu backend stays active.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '@vqkit/random';
+import type { Rng } from '@vqkit/random';
 
 /** A float32 array of `size` standard-normal values from `rng`. */
 export function normalArray(rng: Rng, size: number): Float32Array {
@@ -21,7 +21,9 @@ export function cpuKernel(
 ): { shape: number[]; values: Float32Array } {
   const cpu = tf.findBackend('cpu');
   if (cpu == null) {
-    throw new Error('cpuKernel: the cpu backend is not registered (scripts/vitest-tfjs-setup.ts registers it)');
+    throw new Error(
+      'cpuKernel: the cpu backend is not registered (scripts/vitest-tfjs-setup.ts registers it)',
+    );
   }
   const infos: Record<string, tf.TensorInfo> = {};
   for (const [key, { shape, values }] of Object.entries(inputs)) {
@@ -39,7 +41,8 @@ export function cpuKernel(
 
 /** Largest |a[i] − b[i]|; throws if the lengths differ. */
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`maxAbsDiff: lengths ${a.length} and ${b.length} differ`);
+  if (a.length !== b.length)
+    throw new Error(`maxAbsDiff: lengths ${a.length} and ${b.length} differ`);
   let m = 0;
   for (let i = 0; i < a.length; i++) {
     const d = Math.abs(a[i] - b[i]);

@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+import { readFileSync, realpathSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { shutdownBackend } from '@vqkit/runtime';
+import { Command, CommanderError } from 'commander';
+import { register as registerCapacity } from './commands/capacity';
+import { register as registerEval } from './commands/eval';
+import { register as registerTrain } from './commands/train';
+import { ExperimentsError } from './config/errors';
+import { experimentsPackageRoot } from './run-dir';
+
+/** Error classes whose failures are bad input (exit code 2) rather than runtime failures. */
+const INPUT_ERROR_NAMES = new Set(['CapacityError', 'BackbonesError', 'DataError', 'ZodError']);
+
+/** The `vqkit` program with every command registered. */
+export function buildProgram(): Command {
+  const program = new Command('vqkit')
+    .description(
+      'Single-level vs hierarchical VQ-VAE under matched capacity (Reyhanian & Wiskott): train, evaluate, sweep, ablate, report.',
+    )
+    .version(packageVersion(), '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerTrain(program);
+  registerEval(program);
+  registerCapacity(program);
+  for (const command of program.commands) command.exitOverride();
+  return program;
+}
+
+function packageVersion(): string {
+  const root = experimentsPackageRoot();
+  if (root === null) return 'unknown';
+  try {
+    return (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/**
+ * Runs the CLI on `argv` (as `process.argv`) and returns the exit code: 0 ok, 2 bad input (config,
+ * flags, unmatched pair), 1 runtime failure, 130/143 when training stopped on SIGINT/SIGTERM.
+ */
+export async function main(argv: readonly string[] = process.argv): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv]);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here with exitCode 0; usage errors were already printed by commander.
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    const err = error as Error;
+    if (error instanceof ExperimentsError) {
+      process.stderr.write(`vqkit: ${err.message}\n`);
+      return error.exitCode;
+    }
+    if (INPUT_ERROR_NAMES.has(err?.name)) {
+      process.stderr.write(`vqkit: ${err.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`vqkit: ${err?.stack ?? String(error)}\n`);
+    return 1;
+  } finally {
+    await shutdownBackend().catch(() => false);
+  }
+}
+
+function invokedDirectly(): boolean {
+  const entry = process.argv[1];
+  if (entry === undefined) return false;
+  try {
+    const real = realpathSync(entry);
+    return real === fileURLToPath(import.meta.url) || /[\\/]bin[\\/]vqkit(\.js)?$/.test(real);
+  } catch {
+    return false;
+  }
+}
+
+if (invokedDirectly()) {
+  main().then((code) => {
+    process.exitCode = code;
+    // Backends or decoder pools can keep the event loop alive; never hang after the work is done.
+    setTimeout(() => process.exit(code), 2000).unref();
+  });
+}

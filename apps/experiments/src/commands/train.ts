@@ -1,0 +1,84 @@
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { addBackendOption, collectSets } from '../config/cli-options';
+import { inputError } from '../config/errors';
+import { resolveConfig } from '../config/resolve';
+import type { RunConfig } from '../config/schema';
+import { trainRun } from '../train/train-run';
+
+interface TrainFlags {
+  config?: string;
+  set?: string[];
+  runDir?: string;
+  resume?: boolean;
+  allowUnmatched?: boolean;
+  backend: string;
+  quiet?: boolean;
+}
+
+/** Exit codes of a run stopped by a signal (128 + signal number). */
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+
+/**
+ * `vqkit train --config <file|preset> [--set k=v …] [--run-dir d] [--resume] [--allow-unmatched] [--backend …]`:
+ * trains one model. SIGINT/SIGTERM finish the current step, write a checkpoint and exit with 130/143;
+ * a second signal exits at once (the last checkpoint stays loadable: checkpoints are written atomically).
+ */
+export function register(program: Command): void {
+  const command = program
+    .command('train')
+    .description('Train one model of a matched single-level / hierarchical pair (progress on stderr, JSONL log, checkpoints)')
+    .option('-c, --config <file|preset>', 'run config: a JSON/YAML file or a preset (paper, tiny, demo)')
+    .option('-s, --set <key=value>', 'override a config key, e.g. --set train.epochs=10 (repeatable; value parsed as JSON when possible)', collectSets)
+    .option('-r, --run-dir <dir>', 'run directory (default: runs/<config name>)')
+    .option('--resume', 'continue the run in --run-dir from its latest checkpoint')
+    .option('--allow-unmatched', 'train even if the pair does not satisfy eqs. 4–5 (metrics.json then says so)')
+    .option('-q, --quiet', 'no progress output');
+  addBackendOption(command);
+  command.action(async (flags: TrainFlags) => {
+    const sets = [...(flags.set ?? [])];
+    if (flags.allowUnmatched) sets.push('allowUnmatched=true');
+    let config: RunConfig | null = null;
+    if (flags.config !== undefined) config = resolveConfig(flags.config, sets);
+    else if (!flags.resume) {
+      throw inputError('train: --config <file|preset> is required (presets: paper, tiny, demo), unless --resume continues a run dir.');
+    } else if (sets.length > 0) {
+      throw inputError('train --resume: --set needs --config too (the saved config.json is used otherwise).');
+    }
+    if (flags.resume && flags.runDir === undefined) {
+      throw inputError('train --resume: pass --run-dir <dir> with the run to continue.');
+    }
+    const runDir = flags.runDir ?? join('runs', config!.name);
+    const controller = new AbortController();
+    let received: string | null = null;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (received !== null) {
+        process.stderr.write(`\n${signal} again: exiting now; the last checkpoint in ${runDir}/checkpoints is intact.\n`);
+        process.exit(SIGNAL_EXIT[signal] ?? 1);
+      }
+      received = signal;
+      process.stderr.write(`\n${signal}: finishing the current step and writing a checkpoint (press again to exit at once)…\n`);
+      controller.abort(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+      const summary = await trainRun(config, {
+        runDir,
+        backend: flags.backend,
+        resume: flags.resume ?? false,
+        quiet: flags.quiet ?? false,
+        signal: controller.signal,
+      });
+      if (summary.status === 'interrupted') {
+        process.stderr.write(`stopped at step ${summary.steps}; resume with: vqkit train --resume --run-dir ${runDir}\n`);
+        process.exitCode = SIGNAL_EXIT[received ?? 'SIGINT'] ?? 130;
+      } else {
+        process.stdout.write(`${runDir}\n`);
+      }
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  });
+}

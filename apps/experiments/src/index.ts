@@ -1,0 +1,30 @@
+export { CHECKPOINT_FORMAT, type CheckpointMeta, listCheckpoints } from './checkpoint/store';
+export { addBackendOption, collectSets } from './config/cli-options';
+export { ExperimentsError, inputError, runtimeError } from './config/errors';
+export { assertPairAllowed, latentSizes, type MatchReport, matchReport } from './config/matching';
+export { isPresetName, PRESETS, type PresetName } from './config/presets';
+export { applySet, resolveConfig } from './config/resolve';
+export { type RunConfig, type RunConfigInput, runConfigSchema } from './config/schema';
+export {
+  type EvaluateOptions,
+  evaluateRun,
+  type LevelMetrics,
+  METRICS_SCHEMA,
+  type MeanStd,
+  type RunMetrics,
+} from './eval/evaluate';
+export {
+  createModel,
+  type ForwardResult,
+  HierarchicalVQVAE,
+  type LevelInfo,
+  type LevelName,
+  type LevelOutput,
+  SingleLevelVQVAE,
+  type VQVAE,
+} from './models';
+export { formatProgress, ProgressDisplay, type ProgressSnapshot } from './progress';
+export { type LogRecord, RunLog, readLog, runPaths, writeFileAtomic, writeJsonAtomic } from './run-dir';
+export { BACKEND_CHOICES, type BackendChoice, ensureBackend, parseBackend } from './train/backend';
+export { DEMO_DATA, demoAssetsDir } from './train/data';
+export { type TrainOptions, type TrainSummary, trainRun } from './train/train-run';

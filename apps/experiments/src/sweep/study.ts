@@ -1,0 +1,161 @@
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { inputError } from '../config/errors';
+import { resolveConfig } from '../config/resolve';
+import { buildCells, type GridOptions, type SweepCell } from './grids';
+import { manifestOf, readManifest, writeManifest } from './manifest';
+import { type CellOutcome, runCells } from './run-cells';
+import { type SlurmOptions, slurmScript } from './slurm';
+
+/** Everything `vqkit sweep`, `vqkit ablate` and `vqkit demo` share. */
+export interface StudyOptions extends GridOptions {
+  /** Base config: preset name or JSON/YAML file. */
+  config: string;
+  /** `--set key.path=value` overrides applied to the base before the grid. */
+  sets?: string[];
+  grid: string;
+  runsDir: string;
+  /** Read cells from this manifest instead of building them from config + grid. */
+  manifest?: string;
+  /** Run only these cell ids. */
+  only?: string[];
+  backend?: string;
+  quiet?: boolean;
+  failFast?: boolean;
+  signal?: AbortSignal;
+  log?: (line: string) => void;
+  now?: () => Date;
+}
+
+/** The cells of a study: from a manifest, or built from the base config and grid; then `only`. */
+export function studyCells(o: StudyOptions): SweepCell[] {
+  let cells: SweepCell[];
+  if (o.manifest !== undefined) {
+    cells = readManifest(o.manifest).cells;
+  } else {
+    const base = resolveConfig(o.config, o.sets ?? []);
+    cells = buildCells(base, o.grid, o);
+  }
+  if (o.only === undefined || o.only.length === 0) return cells;
+  const byId = new Map(cells.map((c) => [c.id, c]));
+  const missing = o.only.filter((id) => !byId.has(id));
+  if (missing.length > 0) {
+    throw inputError(
+      `sweep: --only ${missing.map((m) => `'${m}'`).join(', ')} is not a cell of ${o.manifest ? `manifest ${o.manifest}` : `grid '${o.grid}'`}. Cells: ${cells.map((c) => c.id).join(', ')}.`,
+    );
+  }
+  return o.only.map((id) => byId.get(id)!);
+}
+
+/**
+ * Runs the cells of a study one after another (skipping finished ones) and records the cells
+ * manifest at `<runsDir>/sweep-manifest.json` (only when running the whole grid from a config).
+ */
+export async function runStudy(o: StudyOptions): Promise<{ cells: SweepCell[]; outcomes: CellOutcome[] }> {
+  const runsDir = resolve(o.runsDir);
+  const cells = studyCells(o);
+  mkdirSync(runsDir, { recursive: true });
+  if (o.manifest === undefined && (o.only === undefined || o.only.length === 0)) {
+    const now = (o.now ?? (() => new Date()))();
+    writeManifest(join(runsDir, 'sweep-manifest.json'), manifestOf(cells, { grid: o.grid, base: o.config, sets: o.sets ?? [], now }));
+  }
+  const outcomes = await runCells(cells, {
+    runsDir,
+    backend: o.backend,
+    quiet: o.quiet,
+    signal: o.signal,
+    log: o.log,
+    failFast: o.failFast,
+  });
+  return { cells, outcomes };
+}
+
+/** Files written by {@link emitSlurm}. */
+export interface SlurmFiles {
+  script: string;
+  manifest: string;
+  cellList: string;
+  logs: string;
+  cells: number;
+}
+
+/**
+ * Writes a SLURM job array for the study: `<runsDir>/sweep-manifest.json` (every cell's resolved
+ * config), `<runsDir>/cells.txt` (line i+1 = array task i), `<runsDir>/sweep.sbatch` and the
+ * `slurm-logs/` folder its `--output` points at.
+ */
+export function emitSlurm(
+  o: StudyOptions,
+  slurm: Omit<SlurmOptions, 'runsDir' | 'manifest' | 'cellList' | 'cells' | 'grid' | 'now' | 'backend'>,
+): SlurmFiles {
+  const runsDir = resolve(o.runsDir);
+  const cells = studyCells(o);
+  const now = (o.now ?? (() => new Date()))();
+  const files: SlurmFiles = {
+    script: join(runsDir, 'sweep.sbatch'),
+    manifest: join(runsDir, 'sweep-manifest.json'),
+    cellList: join(runsDir, 'cells.txt'),
+    logs: join(runsDir, 'slurm-logs'),
+    cells: cells.length,
+  };
+  mkdirSync(files.logs, { recursive: true });
+  writeManifest(files.manifest, manifestOf(cells, { grid: o.grid, base: o.config, sets: o.sets ?? [], now }));
+  writeFileSync(files.cellList, `${cells.map((c) => c.id).join('\n')}\n`);
+  writeFileSync(
+    files.script,
+    slurmScript({
+      ...slurm,
+      runsDir,
+      manifest: files.manifest,
+      cellList: files.cellList,
+      cells: cells.length,
+      grid: o.grid,
+      backend: o.backend,
+      now,
+    }),
+  );
+  chmodSync(files.script, 0o755);
+  return files;
+}
+
+/** `2025-01-02T03-04-05`: a timestamp usable in folder names. */
+export function folderTimestamp(d: Date): string {
+  return d.toISOString().replace(/\.\d+Z$/, '').replace(/:/g, '-');
+}
+
+/** Runs `fn` with an AbortSignal that SIGINT/SIGTERM abort (a second signal exits at once). */
+export async function withInterruptSignal<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(130);
+    console.error(`\nvqkit: ${sig} received — finishing the current step and writing a checkpoint (again to quit now)`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await fn(controller.signal);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** One line per outcome status, e.g. `3 trained, 1 skipped (finished), 0 failed`. */
+export function summarizeOutcomes(outcomes: readonly CellOutcome[]): string {
+  const n = (s: CellOutcome['status']) => outcomes.filter((o) => o.status === s).length;
+  const parts = [`${n('trained')} trained`, `${n('evaluated')} evaluated`, `${n('skipped')} skipped (finished)`];
+  if (n('interrupted') > 0) parts.push(`${n('interrupted')} interrupted`);
+  parts.push(`${n('failed')} failed`);
+  return parts.join(', ');
+}
+
+/** Parses `1024,2048` into positive integers. */
+export function parseIntList(flag: string, value: string): number[] {
+  const items = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const out = items.map(Number);
+  if (items.length === 0 || out.some((v) => !Number.isSafeInteger(v) || v < 1)) {
+    throw inputError(`${flag} expects a comma-separated list of positive integers, e.g. ${flag} 1024,2048; got '${value}'.`);
+  }
+  return out;
+}

@@ -1,0 +1,166 @@
+/**
+ * CPU kernel benchmark (never part of `npm test`): stock tfjs-backend-cpu vs the vqkit cpu kernels
+ * on the conv shapes of a tiny-preset VQ-VAE, then whole training steps (stock cpu, vqkit cpu,
+ * and webgpu over whatever adapter Dawn finds — lavapipe on a machine without a GPU), with the
+ * ratios measured in the same run.
+ *
+ *   npm run bench -w @vqkit/kernels -- [--batch 4] [--size 64] [--channels 64] [--codebook 512]
+ *     [--reps 3] [--stock-reps 1] [--skip-stock-step] [--skip-webgpu]
+ */
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-layers';
+import * as tf from '@tensorflow/tfjs-core';
+import { stockCpuKernel } from '../src/cpu/register';
+import {
+  chunkedNearestCode,
+  fusedNearestCode,
+  registerVqkitKernels,
+  unregisterVqkitKernels,
+} from '../src/index';
+import { makeVqvaeStep, type StepConfig } from './vqvae-step';
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+const flag = (name: string) => process.argv.includes(`--${name}`);
+
+const cfg: StepConfig = {
+  batch: arg('batch', 4),
+  size: arg('size', 64),
+  channels: arg('channels', 64),
+  residualChannels: 32,
+  resBlocks: 2,
+  codeDim: 8,
+  codebookSize: arg('codebook', 512),
+};
+const reps = arg('reps', 3);
+const stockReps = arg('stock-reps', 1);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+async function timeIt(fn: () => void | Promise<void>, n: number, warmup = 1): Promise<number> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const ts: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await fn();
+    ts.push(performance.now() - t0);
+  }
+  return median(ts);
+}
+
+async function micro(): Promise<void> {
+  const { batch: B, size: S, channels: C } = cfg;
+  const h = S / 4;
+  // [name, x shape, filter shape, stride]: the step's heaviest conv geometries.
+  const shapes: [string, number[], number[], number][] = [
+    [`enc 4×4 s2 ${C / 2}→${C} @${S / 2}²`, [B, S / 2, S / 2, C / 2], [4, 4, C / 2, C], 2],
+    [`res 3×3 ${C}→32 @${h}²`, [B, h, h, C], [3, 3, C, 32], 1],
+    [`res 1×1 32→${C} @${h}²`, [B, h, h, 32], [1, 1, 32, C], 1],
+    [`enc 3×3 ${C}→${C} @${h}²`, [B, h, h, C], [3, 3, C, C], 1],
+  ];
+  console.log('\n## Kernel microbenchmarks (median ms; stock / vqkit = speed-up)');
+  console.log('| conv | kernel | stock ms | vqkit ms | speed-up |');
+  console.log('|---|---|---:|---:|---:|');
+  registerVqkitKernels('cpu');
+  for (const [name, xs, ws, stride] of shapes) {
+    const x = tf.randomUniform(xs, -1, 1, 'float32', 1);
+    const w = tf.randomUniform(ws, -1, 1, 'float32', 2);
+    const common = { strides: [stride, stride], pad: 'same', dataFormat: 'NHWC' };
+    const y = tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, stride, 'same');
+    const dy = tf.randomUniform(y.shape, -1, 1, 'float32', 3);
+    const cases: [string, tf.NamedTensorMap, tf.NamedAttrMap][] = [
+      [tf.Conv2D, { x, filter: w }, { ...common, dilations: [1, 1] } as tf.NamedAttrMap],
+      [tf.Conv2DBackpropFilter, { x, dy }, { ...common, filterShape: ws } as tf.NamedAttrMap],
+      [tf.Conv2DBackpropInput, { dy, filter: w }, { ...common, inputShape: xs } as tf.NamedAttrMap],
+    ];
+    for (const [kernel, inputs, attrs] of cases) {
+      const stock = stockCpuKernel(kernel);
+      const tStock = await timeIt(
+        () => {
+          const out = stock({ inputs, backend: tf.backend(), attrs }) as tf.TensorInfo;
+          tf.backend().disposeData(out.dataId);
+        },
+        1,
+        0,
+      );
+      const tFast = await timeIt(
+        () => {
+          tf.dispose(tf.engine().runKernel(kernel, inputs, attrs) as tf.Tensor);
+        },
+        5,
+        2,
+      );
+      console.log(
+        `| ${name} | ${kernel} | ${tStock.toFixed(1)} | ${tFast.toFixed(2)} | ${(tStock / tFast).toFixed(1)}× |`,
+      );
+    }
+    tf.dispose([x, w, y, dy]);
+  }
+}
+
+async function stepOn(label: string, vqkit: boolean, n: number): Promise<number> {
+  if (vqkit) registerVqkitKernels(tf.getBackend());
+  else unregisterVqkitKernels();
+  const step = makeVqvaeStep(cfg, vqkit ? fusedNearestCode : chunkedNearestCode);
+  const before = tf.memory().numTensors;
+  const ms = await timeIt(async () => {
+    await step.step();
+  }, n);
+  const leaked = tf.memory().numTensors - before;
+  step.dispose();
+  console.log(
+    `| ${label} | ${ms.toFixed(0)} | ${(cfg.batch / (ms / 1000)).toFixed(2)} | ${leaked} |`,
+  );
+  return ms;
+}
+
+async function webgpuStep(): Promise<number | null> {
+  process.env.XDG_RUNTIME_DIR ??= '/tmp';
+  const { create, globals } = await import('webgpu');
+  Object.assign(globalThis, globals);
+  const gpu = create([]);
+  Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true });
+  const adapter = await gpu.requestAdapter();
+  if (adapter == null) {
+    console.log('| webgpu | (no adapter) | | |');
+    return null;
+  }
+  await import('@tensorflow/tfjs-backend-webgpu');
+  await tf.setBackend('webgpu');
+  const desc = adapter.info.description;
+  const ms = await stepOn(`webgpu (${desc}), vqkit kernels`, true, reps);
+  const msStock = await stepOn(`webgpu (${desc}), stock kernels`, false, reps);
+  tf.removeBackend('webgpu');
+  return Math.min(ms, msStock);
+}
+
+async function main(): Promise<void> {
+  await tf.setBackend('cpu');
+  (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
+  console.log(
+    `# vqkit cpu kernels — ${new Date().toISOString().slice(0, 10)}, node ${process.versions.node}, tfjs ${tf.version_core}`,
+  );
+  console.log(`step config: ${JSON.stringify(cfg)}`);
+  await micro();
+  console.log('\n## VQ-VAE training step (median ms)');
+  console.log('| backend | ms / step | img/s | tensors leaked |');
+  console.log('|---|---:|---:|---:|');
+  const fast = await stepOn('cpu, vqkit kernels', true, reps);
+  let stock: number | null = null;
+  if (!flag('skip-stock-step')) stock = await stepOn('cpu, stock kernels', false, stockReps);
+  let gpu: number | null = null;
+  if (!flag('skip-webgpu')) gpu = await webgpuStep();
+  console.log('\n## Ratios (same run)');
+  if (stock != null) console.log(`cpu vqkit vs cpu stock: ${(stock / fast).toFixed(1)}× faster`);
+  if (gpu != null)
+    console.log(`cpu vqkit vs webgpu (best of stock/vqkit kernels): ${(gpu / fast).toFixed(2)}×`);
+  if (gpu != null && stock != null)
+    console.log(`webgpu vs cpu stock: ${(stock / gpu).toFixed(1)}× faster`);
+}
+
+await main();
