@@ -6,4 +6,6 @@ export default defineConfig({
   dts: true,
   clean: true,
   sourcemap: true,
+  // import.meta.url (used to resolve webgpu/package.json) in the CommonJS build.
+  shims: true,
 });

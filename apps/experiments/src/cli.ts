@@ -4,8 +4,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { shutdownBackend } from '@vqkit/runtime';
 import { Command, CommanderError } from 'commander';
+import { register as registerAblate } from './commands/ablate';
 import { register as registerCapacity } from './commands/capacity';
+import { register as registerDemo } from './commands/demo';
 import { register as registerEval } from './commands/eval';
+import { register as registerReport } from './commands/report';
+import { register as registerSweep } from './commands/sweep';
 import { register as registerTrain } from './commands/train';
 import { ExperimentsError } from './config/errors';
 import { experimentsPackageRoot } from './run-dir';
@@ -22,8 +26,12 @@ export function buildProgram(): Command {
     .version(packageVersion(), '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
+  registerDemo(program);
   registerTrain(program);
   registerEval(program);
+  registerSweep(program);
+  registerAblate(program);
+  registerReport(program);
   registerCapacity(program);
   for (const command of program.commands) command.exitOverride();
   return program;
@@ -33,7 +41,10 @@ function packageVersion(): string {
   const root = experimentsPackageRoot();
   if (root === null) return 'unknown';
   try {
-    return (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version?: string }).version ?? 'unknown';
+    return (
+      (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version?: string })
+        .version ?? 'unknown'
+    );
   } catch {
     return 'unknown';
   }
@@ -45,9 +56,12 @@ function packageVersion(): string {
  */
 export async function main(argv: readonly string[] = process.argv): Promise<number> {
   const program = buildProgram();
+  // Commands report non-zero outcomes (capacity's exit code, 130/143 after a signal) via process.exitCode.
+  process.exitCode = undefined;
   try {
     await program.parseAsync([...argv]);
-    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+    const code = process.exitCode;
+    return typeof code === 'number' ? code : Number(code ?? 0);
   } catch (error) {
     if (error instanceof CommanderError) {
       // --help and --version end here with exitCode 0; usage errors were already printed by commander.
@@ -65,6 +79,7 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
     process.stderr.write(`vqkit: ${err?.stack ?? String(error)}\n`);
     return 1;
   } finally {
+    process.exitCode = undefined;
     await shutdownBackend().catch(() => false);
   }
 }

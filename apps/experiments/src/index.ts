@@ -24,7 +24,14 @@ export {
   type VQVAE,
 } from './models';
 export { formatProgress, ProgressDisplay, type ProgressSnapshot } from './progress';
-export { type LogRecord, RunLog, readLog, runPaths, writeFileAtomic, writeJsonAtomic } from './run-dir';
+export {
+  type LogRecord,
+  RunLog,
+  readLog,
+  runPaths,
+  writeFileAtomic,
+  writeJsonAtomic,
+} from './run-dir';
 export { BACKEND_CHOICES, type BackendChoice, ensureBackend, parseBackend } from './train/backend';
 export { DEMO_DATA, demoAssetsDir } from './train/data';
 export { type TrainOptions, type TrainSummary, trainRun } from './train/train-run';

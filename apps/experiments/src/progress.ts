@@ -55,7 +55,7 @@ export function formatProgress(p: ProgressSnapshot, width?: number): string {
   ];
   const stats = parts.filter((x) => x.length > 0).join(' ');
   if (width === undefined) return `${(pct * 100).toFixed(1).padStart(5)}% ${stats}`;
-  const barWidth = Math.max(10, Math.min(30, width - stats.length - 4));
+  const barWidth = 20;
   const filled = Math.round(pct * barWidth);
   const line = `[${'#'.repeat(filled)}${'.'.repeat(barWidth - filled)}] ${stats}`;
   return line.length > width ? line.slice(0, Math.max(0, width - 1)) : line;
@@ -76,7 +76,8 @@ export class ProgressDisplay {
   update(p: ProgressSnapshot): void {
     if (this.quiet) return;
     if (this.stream.isTTY) {
-      const width = this.stream.columns ?? 100;
+      const columns = this.stream.columns ?? 0;
+      const width = columns >= 40 ? columns : 100;
       this.stream.write(`\r\x1b[2K${formatProgress(p, width)}`);
       this.active = true;
     } else {

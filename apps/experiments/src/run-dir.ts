@@ -87,12 +87,16 @@ export function writeJsonAtomic(path: string, value: unknown): void {
 /** Reads a JSON file, or throws an input error naming the file and what is wrong. */
 export function readJson(path: string, what: string): unknown {
   if (!existsSync(path)) {
-    throw inputError(`${what}: ${path} does not exist. Check the --run directory (it must hold a trained run).`);
+    throw inputError(
+      `${what}: ${path} does not exist. Check the --run directory (it must hold a trained run).`,
+    );
   }
   try {
     return JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw inputError(`${what}: ${path} is not valid JSON (${(error as Error).message}). Restore it from a backup or retrain.`);
+    throw inputError(
+      `${what}: ${path} is not valid JSON (${(error as Error).message}). Restore it from a backup or retrain.`,
+    );
   }
 }
 
@@ -172,12 +176,21 @@ export function softwareVersions(tfjsCore: string): Record<string, string> {
     out['@vqkit/experiments'] = pkg.version ?? 'unknown';
     for (const name of Object.keys(pkg.dependencies ?? {})) {
       if (!name.startsWith('@vqkit/')) continue;
-      const local = join(root, '..', '..', 'packages', name.slice('@vqkit/'.length), 'package.json');
+      const local = join(
+        root,
+        '..',
+        '..',
+        'packages',
+        name.slice('@vqkit/'.length),
+        'package.json',
+      );
       const installed = join(root, 'node_modules', ...name.split('/'), 'package.json');
       for (const candidate of [installed, local]) {
         if (!existsSync(candidate)) continue;
         try {
-          out[name] = (JSON.parse(readFileSync(candidate, 'utf8')) as { version?: string }).version ?? 'unknown';
+          out[name] =
+            (JSON.parse(readFileSync(candidate, 'utf8')) as { version?: string }).version ??
+            'unknown';
           break;
         } catch {
           // unreadable; try the next location

@@ -21,7 +21,13 @@ describe('resolveConfig', () => {
   it('fills every default and names the run after preset and architecture', () => {
     const c = resolveConfig('tiny', ['architecture=hierarchical']);
     expect(c.name).toBe('tiny-hierarchical');
-    expect(c.quantizer).toMatchObject({ decay: 0.99, epsilon: 1e-5, commitmentWeight: 0.25, init: 'data', reset: 'windowed' });
+    expect(c.quantizer).toMatchObject({
+      decay: 0.99,
+      epsilon: 1e-5,
+      commitmentWeight: 0.25,
+      init: 'data',
+      reset: 'windowed',
+    });
     expect(c.quantizer.resetThreshold).toBe(2);
     expect(c.quantizer.resetWindow).toBe(10);
     expect(c.train.lrDecay).toBe(0.99);
@@ -37,14 +43,29 @@ describe('resolveConfig', () => {
     const c = resolveConfig('paper', ['data.train=/imagenet/train', 'data.val=/imagenet/val']);
     expect(c.data.size).toBe(256);
     expect(c.model.single).toEqual({ channels: 160, codebookSize: 8192, codeDim: 8 });
-    expect(c.model.hierarchical).toEqual({ channels: 128, codebookSize: 4096, codeDim: 8, conditioned: false });
-    expect(c.train).toMatchObject({ epochs: 300, batchSize: 16, learningRate: 3e-4, lrDecay: 0.99 });
+    expect(c.model.hierarchical).toEqual({
+      channels: 128,
+      codebookSize: 4096,
+      codeDim: 8,
+      conditioned: false,
+    });
+    expect(c.train).toMatchObject({
+      epochs: 300,
+      batchSize: 16,
+      learningRate: 3e-4,
+      lrDecay: 0.99,
+    });
     expect(latentSizes(c)).toEqual({ bottom: 64, top: 32 });
     expect(matchReport(c).ok).toBe(true);
   });
 
   it('parses --set values as JSON when possible, else as strings', () => {
-    const c = resolveConfig('tiny', ['train.epochs=7', 'tags.cell=K8192-D8', 'data.range=-1,1', 'allowUnmatched=true']);
+    const c = resolveConfig('tiny', [
+      'train.epochs=7',
+      'tags.cell=K8192-D8',
+      'data.range=-1,1',
+      'allowUnmatched=true',
+    ]);
     expect(c.train.epochs).toBe(7);
     expect(c.tags.cell).toBe('K8192-D8');
     expect(c.data.range).toBe('-1,1');
@@ -60,17 +81,20 @@ describe('resolveConfig', () => {
 
   it('names a wrong type with the key path, the expected type and the value', () => {
     const err = errorOf(() => resolveConfig('tiny', ['train.batchSize="big"']));
-    expect(err.message).toContain("'train.batchSize' must be a number, got the string \"big\"");
+    expect(err.message).toContain('\'train.batchSize\' must be a number, got the string "big"');
     const int = errorOf(() => resolveConfig('tiny', ['train.epochs=1.5']));
     expect(int.message).toContain("'train.epochs' must be an integer");
     const en = errorOf(() => resolveConfig('tiny', ['architecture=triple']));
-    expect(en.message).toContain("'architecture' must be one of \"single\", \"hierarchical\"");
+    expect(en.message).toContain('\'architecture\' must be one of "single", "hierarchical"');
   });
 
   it('reads YAML and JSON files and reports unparsable ones', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vqkit-config-'));
     const yaml = join(dir, 'cell.yaml');
-    writeFileSync(yaml, 'architecture: hierarchical\ndata:\n  train: /a\n  val: /b\n  size: 64\ntrain:\n  epochs: 3\n');
+    writeFileSync(
+      yaml,
+      'architecture: hierarchical\ndata:\n  train: /a\n  val: /b\n  size: 64\ntrain:\n  epochs: 3\n',
+    );
     const c = resolveConfig(yaml);
     expect(c.name).toBe('cell-hierarchical');
     expect(c.data.size).toBe(64);
@@ -78,12 +102,18 @@ describe('resolveConfig', () => {
     const json = join(dir, 'bad.json');
     writeFileSync(json, '{ "architecture": ');
     expect(errorOf(() => resolveConfig(json)).message).toContain('cannot parse');
-    expect(errorOf(() => resolveConfig(join(dir, 'missing.yaml'))).message).toContain('neither a preset');
+    expect(errorOf(() => resolveConfig(join(dir, 'missing.yaml'))).message).toContain(
+      'neither a preset',
+    );
   });
 
   it('rejects malformed --set assignments', () => {
-    expect(errorOf(() => resolveConfig('tiny', ['train.epochs'])).message).toContain('expected key.path=value');
-    expect(errorOf(() => resolveConfig('tiny', ['seed.x=1'])).message).toContain("'seed' is number 0, not a mapping");
+    expect(errorOf(() => resolveConfig('tiny', ['train.epochs'])).message).toContain(
+      'expected key.path=value',
+    );
+    expect(errorOf(() => resolveConfig('tiny', ['seed.x=1'])).message).toContain(
+      "'seed' is number 0, not a mapping",
+    );
   });
 
   it('every preset is matched by eqs. 4–5', () => {

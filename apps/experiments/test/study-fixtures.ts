@@ -55,7 +55,16 @@ export function fixtureConfig(run: FixtureRun): Record<string, unknown> {
       chunkSize: 2048,
       ...run.quantizer,
     },
-    train: { epochs: 1, stepsPerEpoch: null, batchSize: 8, learningRate: 1e-3, lrDecay: 0.99, checkpointEvery: 0, keepLast: 2, logEvery: 8 },
+    train: {
+      epochs: 1,
+      stepsPerEpoch: null,
+      batchSize: 8,
+      learningRate: 1e-3,
+      lrDecay: 0.99,
+      checkpointEvery: 0,
+      keepLast: 2,
+      logEvery: 8,
+    },
     eval: { images: 16, samples: run.samples ?? 3 },
     allowUnmatched: run.matchedOk === false,
     tags: run.tags ?? {},
@@ -79,7 +88,9 @@ async function noisePng(path: string, seed: number, side: number): Promise<void>
     s = (s * 1103515245 + 12345) % 2147483648;
     data[i] = s % 256;
   }
-  await sharp(data, { raw: { width: side, height: side, channels: 3 } }).png().toFile(path);
+  await sharp(data, { raw: { width: side, height: side, channels: 3 } })
+    .png()
+    .toFile(path);
 }
 
 /** Writes one finished run directory under `root` and returns its path. */
@@ -136,7 +147,12 @@ export async function writeFixtureRun(root: string, run: FixtureRun): Promise<st
       lorenz: lorenz(Math.min(l.k, 64), 2 + i),
       counts: Array.from({ length: l.k }, (_, j) => j % 5),
     })),
-    matched: { ok: run.matchedOk ?? true, allowUnmatched: run.matchedOk === false, budgets: {}, bitGap: {} },
+    matched: {
+      ok: run.matchedOk ?? true,
+      allowUnmatched: run.matchedOk === false,
+      budgets: {},
+      bitGap: {},
+    },
     samples: { originals, reconstructions },
     backend: { name: 'cpu' },
     steps: 8,

@@ -21,19 +21,111 @@ beforeAll(async () => {
   const noIntervention = { init: 'random', reset: 'none' };
   const fixtures = [
     // Row D8 / Ks 256 / 2×128: two single-level seeds pooled, one hierarchical run.
-    { name: 's-256-seed0', architecture: 'single', ks: 256, ds: 8, kh: 128, dh: 8, seed: 0, psnr: [30, 2], mse: [0.01, 0.004] },
-    { name: 's-256-seed1', architecture: 'single', ks: 256, ds: 8, kh: 128, dh: 8, seed: 1, psnr: [32, 2], mse: [0.008, 0.004] },
-    { name: 'h-128', architecture: 'hierarchical', ks: 256, ds: 8, kh: 128, dh: 8, psnr: [31.5, 2.5], mse: [0.0085, 0.0035], params: 60000 },
+    {
+      name: 's-256-seed0',
+      architecture: 'single',
+      ks: 256,
+      ds: 8,
+      kh: 128,
+      dh: 8,
+      seed: 0,
+      psnr: [30, 2],
+      mse: [0.01, 0.004],
+    },
+    {
+      name: 's-256-seed1',
+      architecture: 'single',
+      ks: 256,
+      ds: 8,
+      kh: 128,
+      dh: 8,
+      seed: 1,
+      psnr: [32, 2],
+      mse: [0.008, 0.004],
+    },
+    {
+      name: 'h-128',
+      architecture: 'hierarchical',
+      ks: 256,
+      ds: 8,
+      kh: 128,
+      dh: 8,
+      psnr: [31.5, 2.5],
+      mse: [0.0085, 0.0035],
+      params: 60000,
+    },
     // Row D8 / Ks 512 / 2×256, tagged as the ladder's reset rung.
-    { name: 's-512', architecture: 'single', ks: 512, ds: 8, kh: 256, dh: 8, psnr: [33, 3], mse: [0.006, 0.003], tags: { ladder: 'reset' } },
-    { name: 'h-256', architecture: 'hierarchical', ks: 512, ds: 8, kh: 256, dh: 8, psnr: [33.4, 3], mse: [0.0055, 0.003], tags: { ladder: 'reset' } },
+    {
+      name: 's-512',
+      architecture: 'single',
+      ks: 512,
+      ds: 8,
+      kh: 256,
+      dh: 8,
+      psnr: [33, 3],
+      mse: [0.006, 0.003],
+      tags: { ladder: 'reset' },
+    },
+    {
+      name: 'h-256',
+      architecture: 'hierarchical',
+      ks: 512,
+      ds: 8,
+      kh: 256,
+      dh: 8,
+      psnr: [33.4, 3],
+      mse: [0.0055, 0.003],
+      tags: { ladder: 'reset' },
+    },
     // Ladder rung (a): no intervention (a different setting).
-    { name: 'ladder-none-s', architecture: 'single', ks: 512, ds: 8, kh: 256, dh: 8, psnr: [28, 3], mse: [0.02, 0.01], tags: { ladder: 'none' }, quantizer: noIntervention },
-    { name: 'ladder-none-h', architecture: 'hierarchical', ks: 512, ds: 8, kh: 256, dh: 8, psnr: [29, 3], mse: [0.015, 0.01], tags: { ladder: 'none' }, quantizer: noIntervention },
+    {
+      name: 'ladder-none-s',
+      architecture: 'single',
+      ks: 512,
+      ds: 8,
+      kh: 256,
+      dh: 8,
+      psnr: [28, 3],
+      mse: [0.02, 0.01],
+      tags: { ladder: 'none' },
+      quantizer: noIntervention,
+    },
+    {
+      name: 'ladder-none-h',
+      architecture: 'hierarchical',
+      ks: 512,
+      ds: 8,
+      kh: 256,
+      dh: 8,
+      psnr: [29, 3],
+      mse: [0.015, 0.01],
+      tags: { ladder: 'none' },
+      quantizer: noIntervention,
+    },
     // Unmatched: eq. 5 fails (256·8 ≠ 2·100·8), trained with allowUnmatched.
-    { name: 'h-unmatched', architecture: 'hierarchical', ks: 256, ds: 8, kh: 100, dh: 8, psnr: [31, 2], mse: [0.009, 0.004], matchedOk: false },
+    {
+      name: 'h-unmatched',
+      architecture: 'hierarchical',
+      ks: 256,
+      ds: 8,
+      kh: 100,
+      dh: 8,
+      psnr: [31, 2],
+      mse: [0.009, 0.004],
+      matchedOk: false,
+    },
     // Single-level only, evaluated on other images (left out of Figure 3).
-    { name: 's-1024-d16', architecture: 'single', ks: 1024, ds: 16, kh: 512, dh: 16, psnr: [32.5, 2], mse: [0.007, 0.003], samplesSeed: 2 },
+    {
+      name: 's-1024-d16',
+      architecture: 'single',
+      ks: 1024,
+      ds: 16,
+      kh: 512,
+      dh: 16,
+      psnr: [32.5, 2],
+      mse: [0.007, 0.003],
+      samplesSeed: 2,
+    },
   ] as const;
   for (const f of fixtures) {
     await writeFixtureRun(runsDir, { ...f, psnr: [...f.psnr], mse: [...f.mse] });
@@ -43,12 +135,27 @@ beforeAll(async () => {
   mkdirSync(unfinished, { recursive: true });
   writeFileSync(
     join(unfinished, 'config.json'),
-    JSON.stringify(fixtureConfig({ name: 'unfinished', architecture: 'single', ks: 256, ds: 8, kh: 128, dh: 8, psnr: [0, 0], mse: [0, 0] })),
+    JSON.stringify(
+      fixtureConfig({
+        name: 'unfinished',
+        architecture: 'single',
+        ks: 256,
+        ds: 8,
+        kh: 128,
+        dh: 8,
+        psnr: [0, 0],
+        mse: [0, 0],
+      }),
+    ),
   );
   const invalid = join(runsDir, 'nested', 'invalid');
   mkdirSync(invalid, { recursive: true });
   writeFileSync(join(invalid, 'metrics.json'), JSON.stringify({ schema: 'vqkit.metrics/0' }));
-  result = await writeReport({ runs: [runsDir], out: join(root, 'report'), now: () => new Date('2025-01-02T03:04:05Z') });
+  result = await writeReport({
+    runs: [runsDir],
+    out: join(root, 'report'),
+    now: () => new Date('2025-01-02T03:04:05Z'),
+  });
 }, 120_000);
 
 afterAll(() => {
@@ -64,7 +171,12 @@ describe('pooling and formatting', () => {
     expect(p.mean).toBeCloseTo(31, 12);
     expect(p.std).toBeCloseTo(Math.sqrt(5), 12);
     expect(p.images).toBe(32);
-    expect(pool([{ mean: 0.004, std: 0.003, n: 10 }])).toEqual({ mean: 0.004, std: 0.003, images: 10, runs: 1 });
+    expect(pool([{ mean: 0.004, std: 0.003, n: 10 }])).toEqual({
+      mean: 0.004,
+      std: 0.003,
+      images: 10,
+      runs: 1,
+    });
   });
 
   it('formats like the paper and keeps small MSE visible', () => {
@@ -102,11 +214,15 @@ describe('vqkit report on fixture runs', () => {
     expect(row.capacity.bitGap.bitsPerPixel).toBeCloseTo(48 / 1024, 12);
 
     const md = readFileSync(join(root, 'report', 'table1.md'), 'utf8');
-    expect(md).toContain('| base | 8 | 256 | 2×128 | 31.0 ± 2.2 | 0.0090 ± 0.0041 | 0.500 | 0.0512 | 31.5 ± 2.5 | 0.0085 ± 0.0035 | 0.547 | 0.06 | +0.047 | matched |');
+    expect(md).toContain(
+      '| base | 8 | 256 | 2×128 | 31.0 ± 2.2 | 0.0090 ± 0.0041 | 0.500 | 0.0512 | 31.5 ± 2.5 | 0.0085 ± 0.0035 | 0.547 | 0.06 | +0.047 | matched |',
+    );
     expect(md).toContain('| base | 8 | 512 | 2×256 | 33.0 ± 3.0 | 0.0060 ± 0.0030 |');
     expect(md).toContain('Single bpp');
 
-    const csv = readFileSync(join(root, 'report', 'table1.csv'), 'utf8').trim().split('\n');
+    const csv = readFileSync(join(root, 'report', 'table1.csv'), 'utf8')
+      .trim()
+      .split('\n');
     const header = csv[0]!.split(',');
     expect(header).toContain('single_psnr_mean');
     expect(header).toContain('bit_gap_bits_per_pixel');
@@ -168,11 +284,9 @@ describe('vqkit report on fixture runs', () => {
     // Figure 1 orders the ladder's rungs and labels them; Figure 2 has the three single-level cells.
     expect(readFileSync(f1.files.mse.svg, 'utf8')).toContain('no intervention');
     const grid = JSON.parse(readFileSync(f2.files.spec, 'utf8'));
-    expect(grid.data.values.map((d: { K: number; codeDim: number }) => `${d.K}/${d.codeDim}`)).toEqual([
-      '256/8',
-      '512/8',
-      '1024/16',
-    ]);
+    expect(
+      grid.data.values.map((d: { K: number; codeDim: number }) => `${d.K}/${d.codeDim}`),
+    ).toEqual(['256/8', '512/8', '1024/16']);
   });
 
   it('composes Figure 3 from runs sharing the same originals, ordered by K', async () => {
@@ -188,7 +302,9 @@ describe('vqkit report on fixture runs', () => {
     // The base setting at D = 8 (5 runs incl. the unmatched one), ordered by K = Ks or 2·Kh.
     expect(f3.runs[0]).toMatch(/^(s-256|h-unmatched)/);
     expect(f3.runs).not.toContain('s-1024-d16');
-    expect(result.figure3Excluded.find((e) => e.run === 's-1024-d16')?.reason).toContain('different images');
+    expect(result.figure3Excluded.find((e) => e.run === 's-1024-d16')?.reason).toContain(
+      'different images',
+    );
     expect(f3.files.layout.columns).toBe(1 + f3.runs.length);
   });
 

@@ -15,7 +15,10 @@ import { readManifest } from '../src/sweep/manifest';
 import { runCells } from '../src/sweep/run-cells';
 import { emitSlurm } from '../src/sweep/study';
 
-const PAPER = resolveConfig('paper', ['data.train=/data/imagenet/train', 'data.val=/data/imagenet/val']);
+const PAPER = resolveConfig('paper', [
+  'data.train=/data/imagenet/train',
+  'data.val=/data/imagenet/val',
+]);
 
 function matched(config: RunConfig): boolean {
   const pair = capacityConfigs(config);
@@ -39,10 +42,18 @@ describe('sweep grids', () => {
     expect(singles).toHaveLength(20);
     expect(hiers).toHaveLength(8);
     expect(new Set(cells.map((c) => c.id)).size).toBe(28);
-    const grid = singles.map((c) => [c.config.model.single.codebookSize, c.config.model.single.codeDim]);
-    for (const k of [1024, 2048, 4096, 8192]) for (const d of [8, 16, 32, 64, 128]) expect(grid).toContainEqual([k, d]);
+    const grid = singles.map((c) => [
+      c.config.model.single.codebookSize,
+      c.config.model.single.codeDim,
+    ]);
+    for (const k of [1024, 2048, 4096, 8192])
+      for (const d of [8, 16, 32, 64, 128]) expect(grid).toContainEqual([k, d]);
     // Table 1: D = 8 with Ks 1024…8192 ↔ Kh = Ks/2, and Ks = 8192 with D 16…128 ↔ Kh 4096.
-    const pairs = hiers.map((c) => [c.config.model.single.codebookSize, c.config.model.hierarchical.codebookSize, c.config.model.hierarchical.codeDim]);
+    const pairs = hiers.map((c) => [
+      c.config.model.single.codebookSize,
+      c.config.model.hierarchical.codebookSize,
+      c.config.model.hierarchical.codeDim,
+    ]);
     expect(pairs).toEqual([
       [1024, 512, 8],
       [2048, 1024, 8],
@@ -68,15 +79,18 @@ describe('sweep grids', () => {
   it('table1 and kxd are the two halves, and unknown grids are named errors', () => {
     expect(buildCells(PAPER, 'table1')).toHaveLength(16);
     expect(buildCells(PAPER, 'kxd')).toHaveLength(20);
-    expect(buildCells(PAPER, 'kxd', { codebookSizes: [64, 128], codeDims: [4] }).map((c) => c.id)).toEqual([
-      'single-K64-D4',
-      'single-K128-D4',
-    ]);
-    expect(() => buildCells(PAPER, 'nope')).toThrow(/unknown --grid 'nope'.*paper, table1, kxd, ablation, demo/);
-    expect(() => buildCells(PAPER, 'kxd', { codebookSizes: [1023], codeDims: [8] })).toThrow(/K1023-D8/);
+    expect(
+      buildCells(PAPER, 'kxd', { codebookSizes: [64, 128], codeDims: [4] }).map((c) => c.id),
+    ).toEqual(['single-K64-D4', 'single-K128-D4']);
+    expect(() => buildCells(PAPER, 'nope')).toThrow(
+      /unknown --grid 'nope'.*paper, table1, kxd, ablation, demo/,
+    );
+    expect(() => buildCells(PAPER, 'kxd', { codebookSizes: [1023], codeDims: [8] })).toThrow(
+      /K1023-D8/,
+    );
   });
 
-  it("the ablation ladder adds one intervention per rung and lowers D 64 → 16 at the same K·D", () => {
+  it('the ablation ladder adds one intervention per rung and lowers D 64 → 16 at the same K·D', () => {
     const cells = buildCells(PAPER, 'ablation');
     expect(cells.map((c) => c.id)).toEqual([
       'ladder-none-single',
@@ -90,10 +104,21 @@ describe('sweep grids', () => {
     ]);
     const by = Object.fromEntries(cells.map((c) => [c.id, c.config]));
     const q = (id: string) => by[id]!.quantizer;
-    expect([q('ladder-none-single').init, q('ladder-none-single').reset]).toEqual(['random', 'none']);
-    expect([q('ladder-init-hierarchical').init, q('ladder-init-hierarchical').reset]).toEqual(['data', 'none']);
+    expect([q('ladder-none-single').init, q('ladder-none-single').reset]).toEqual([
+      'random',
+      'none',
+    ]);
+    expect([q('ladder-init-hierarchical').init, q('ladder-init-hierarchical').reset]).toEqual([
+      'data',
+      'none',
+    ]);
     for (const id of ['ladder-reset-single', 'ladder-lowdim-hierarchical']) {
-      expect(q(id)).toMatchObject({ init: 'data', reset: 'windowed', resetThreshold: 2, resetWindow: 10 });
+      expect(q(id)).toMatchObject({
+        init: 'data',
+        reset: 'windowed',
+        resetThreshold: 2,
+        resetWindow: 10,
+      });
     }
     const reset = by['ladder-reset-single']!.model;
     const low = by['ladder-lowdim-single']!.model;
@@ -107,7 +132,9 @@ describe('sweep grids', () => {
       expect(c.config.tags['ladder']).toBe(c.id.split('-')[1]);
     }
     expect([reset.single.codebookSize, reset.hierarchical.codebookSize]).toEqual([1024, 512]);
-    expect(() => buildCells(PAPER, 'ablation', { fromDim: 48 })).toThrow(/not divisible by code dimension 48/);
+    expect(() => buildCells(PAPER, 'ablation', { fromDim: 48 })).toThrow(
+      /not divisible by code dimension 48/,
+    );
   });
 });
 
@@ -115,7 +142,11 @@ describe('running cells', () => {
   it('skips finished cells, evaluates trained ones and resumes started ones', async () => {
     const runsDir = join(root, 'fake');
     const tiny = resolveConfig('tiny');
-    const cells: SweepCell[] = ['a', 'b', 'c'].map((id) => ({ id, description: id, config: { ...tiny, name: id } }));
+    const cells: SweepCell[] = ['a', 'b', 'c'].map((id) => ({
+      id,
+      description: id,
+      config: { ...tiny, name: id },
+    }));
     mkdirSync(join(runsDir, 'b'), { recursive: true });
     writeFileSync(join(runsDir, 'b', 'config.json'), JSON.stringify(cells[1]!.config));
     writeFileSync(join(runsDir, 'b', 'train-summary.json'), '{}');
@@ -136,7 +167,13 @@ describe('running cells', () => {
         return { psnr: { mean: 20 }, mse: { mean: 0.01 } };
       }) as never,
     });
-    expect(calls).toEqual(['train a resume=false', 'eval a', 'eval b', 'train c resume=true', 'eval c']);
+    expect(calls).toEqual([
+      'train a resume=false',
+      'eval a',
+      'eval b',
+      'train c resume=true',
+      'eval c',
+    ]);
     expect(outcomes.map((o) => o.status)).toEqual(['trained', 'evaluated', 'failed']);
     expect(outcomes[2]!.message).toContain('boom');
     expect(lines.some((l) => l.includes('[3/3] c: FAILED'))).toBe(true);
@@ -147,7 +184,13 @@ describe('running cells', () => {
     const files = emitSlurm(
       {
         config: 'tiny',
-        sets: ['train.epochs=1', 'data.cropsPerEpoch=16', 'data.valImages=4', 'eval.images=4', 'eval.samples=2'],
+        sets: [
+          'train.epochs=1',
+          'data.cropsPerEpoch=16',
+          'data.valImages=4',
+          'eval.images=4',
+          'eval.samples=2',
+        ],
         grid: 'kxd',
         codebookSizes: [64, 128],
         codeDims: [8],
@@ -170,15 +213,34 @@ describe('running cells', () => {
     expect(lines.slice(firstCommand).some((l) => l.startsWith('#SBATCH'))).toBe(false);
     execFileSync('bash', ['-n', files.script]);
     expect(readFileSync(files.cellList, 'utf8')).toBe('single-K64-D8\nsingle-K128-D8\n');
-    expect(readManifest(files.manifest).cells.map((c) => c.id)).toEqual(['single-K64-D8', 'single-K128-D8']);
+    expect(readManifest(files.manifest).cells.map((c) => c.id)).toEqual([
+      'single-K64-D8',
+      'single-K128-D8',
+    ]);
 
     // Ask the script which command array task 0 runs (VQKIT=printf prints its arguments).
     const env = { ...process.env, SLURM_ARRAY_TASK_ID: '0', VQKIT: 'printf %s\\n' };
-    const printed = execFileSync('bash', [files.script], { env, encoding: 'utf8' }).trim().split('\n');
+    const printed = execFileSync('bash', [files.script], { env, encoding: 'utf8' })
+      .trim()
+      .split('\n');
     const args = printed.slice(1);
     expect(printed[0]).toContain('runs cell single-K64-D8');
-    expect(args).toEqual(['sweep', '--manifest', files.manifest, '--only', 'single-K64-D8', '--runs-dir', runsDir, '--backend', 'cpu', '--quiet']);
-    const bad = spawnSync('bash', [files.script], { env: { ...env, SLURM_ARRAY_TASK_ID: '2' }, encoding: 'utf8' });
+    expect(args).toEqual([
+      'sweep',
+      '--manifest',
+      files.manifest,
+      '--only',
+      'single-K64-D8',
+      '--runs-dir',
+      runsDir,
+      '--backend',
+      'cpu',
+      '--quiet',
+    ]);
+    const bad = spawnSync('bash', [files.script], {
+      env: { ...env, SLURM_ARRAY_TASK_ID: '2' },
+      encoding: 'utf8',
+    });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('no cell for array task 2');
 

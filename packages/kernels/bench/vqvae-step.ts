@@ -91,8 +91,17 @@ export function makeVqvaeStep(cfg: StepConfig, search: NearestCodeSearch): Vqvae
     };
   }) as (z: tf.Tensor, e: tf.Tensor) => tf.Tensor;
 
-  const params = [enc1, enc2, enc3, ...encRes.flat(), proj, dec1, ...decRes.flat(), up1, up2]
-    .flatMap((p) => [p.w, p.b]);
+  const params = [
+    enc1,
+    enc2,
+    enc3,
+    ...encRes.flat(),
+    proj,
+    dec1,
+    ...decRes.flat(),
+    up1,
+    up2,
+  ].flatMap((p) => [p.w, p.b]);
 
   return {
     async step() {

@@ -11,11 +11,14 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { create, globals } from 'webgpu';
+import { prefersPhaseGemm } from '../src/webgpu/conv2d-backprop-input';
 import {
   registerWebGPUKernels,
   unregisterWebGPUKernels,
+  webgpuConv2DBackpropInputImpl,
   webgpuNearestCode,
 } from '../src/webgpu/index';
+import type { WebGPUBackend } from '../src/webgpu/program';
 
 const args = process.argv.slice(2);
 const full = args.includes('--full');
@@ -122,6 +125,32 @@ for (const c of convCases) {
     `${c.name.padEnd(40)} ${(flop / 1e9).toFixed(3).padStart(6)} ${stock.toFixed(1).padStart(10)} ${ours.toFixed(1).padStart(10)} ${(stock / ours).toFixed(1).padStart(12)}×`,
   );
   tf.dispose([x, dy]);
+}
+
+console.log(
+  '\nConv2DBackpropInput                      GFLOP   stock ms   phase-GEMM ms   stock/phase   registered',
+);
+for (const c of convCases) {
+  const ci = tf.backend_util.computeConv2DInfo(c.x, c.filter, c.stride, 1, c.pad);
+  const dy = tf.randomNormal([c.x[0], ci.outHeight, ci.outWidth, c.filter[3]]) as tf.Tensor4D;
+  const w = tf.randomNormal(c.filter) as tf.Tensor4D;
+  const attrs = { inputShape: c.x, strides: c.stride, pad: c.pad, dataFormat: 'NHWC' };
+  const backend = tf.backend() as unknown as WebGPUBackend;
+  // Useful work only: each dy element meets FH·FW·CI filter taps.
+  const flop = 2 * c.filter.reduce((a, b) => a * b, 1) * c.x[0] * ci.outHeight * ci.outWidth;
+  unregisterWebGPUKernels();
+  const stock = await time(
+    () =>
+      tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, attrs as never) as tf.Tensor,
+  );
+  const ours = await time(() =>
+    tf.engine().makeTensorFromTensorInfo(webgpuConv2DBackpropInputImpl(backend, dy, w, ci)),
+  );
+  registerWebGPUKernels();
+  console.log(
+    `${c.name.padEnd(40)} ${(flop / 1e9).toFixed(3).padStart(6)} ${stock.toFixed(1).padStart(10)} ${ours.toFixed(1).padStart(15)} ${(stock / ours).toFixed(1).padStart(12)}×   ${prefersPhaseGemm(ci) ? 'phase GEMM' : 'stock'}`,
+  );
+  tf.dispose([dy, w]);
 }
 
 /**

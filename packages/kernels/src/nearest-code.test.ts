@@ -69,13 +69,7 @@ describe('fusedNearestCode on cpu', () => {
   it('sends exact ties to the lowest code index (duplicates and equidistant codes)', () => {
     // Codes 1 and 3 are duplicates; 0 and 2 are equidistant from z = (0, 0); codes across the
     // 512-code block boundary tie too.
-    const e = [
-      [1, 0],
-      [5, 5],
-      [-1, 0],
-      [5, 5],
-      ...Array.from({ length: 600 }, () => [9, 9]),
-    ];
+    const e = [[1, 0], [5, 5], [-1, 0], [5, 5], ...Array.from({ length: 600 }, () => [9, 9])];
     e[513] = [0, 3];
     e[580] = [3, 0];
     const z = [

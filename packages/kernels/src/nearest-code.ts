@@ -126,11 +126,13 @@ export const fusedNearestCode: NearestCodeSearch = (z, codebook, options) => {
   }
   return tf.tidy(
     () =>
-      tf.engine().runKernel(
-        NEAREST_CODE_KERNEL,
-        { z: detach(z), codebook: detach(codebook) },
-        { chunkSize: options.chunkSize },
-      ) as tf.Tensor1D,
+      tf
+        .engine()
+        .runKernel(
+          NEAREST_CODE_KERNEL,
+          { z: detach(z), codebook: detach(codebook) },
+          { chunkSize: options.chunkSize },
+        ) as tf.Tensor1D,
   );
 };
 

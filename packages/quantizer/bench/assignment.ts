@@ -55,7 +55,11 @@ async function single(k: number, d: number, mode: 'chunked' | 'unchunked'): Prom
   const e = tf.randomNormal([k, d], 0, 1, 'float32', 2) as import('@tensorflow/tfjs-core').Tensor2D;
   const chunkSize = mode === 'chunked' ? chunk : n;
   // Warm-up on a slice (shader compilation, allocator).
-  const warm = tf.slice(z, [0, 0], [Math.min(n, chunk), d]) as import('@tensorflow/tfjs-core').Tensor2D;
+  const warm = tf.slice(
+    z,
+    [0, 0],
+    [Math.min(n, chunk), d],
+  ) as import('@tensorflow/tfjs-core').Tensor2D;
   await chunkedNearestCode(warm, e, { chunkSize }).data();
   let best = Number.POSITIVE_INFINITY;
   for (let r = 0; r < reps; r++) {
@@ -70,7 +74,11 @@ async function single(k: number, d: number, mode: 'chunked' | 'unchunked'): Prom
     ...info.kernels.flatMap((kr) => kr.outputShapes.map((s) => s.reduce((a, b) => a * b, 1) * 4)),
   );
   // Agreement with a small chunk on the first 2048 rows (exact on cpu).
-  const head = tf.slice(z, [0, 0], [Math.min(n, 2048), d]) as import('@tensorflow/tfjs-core').Tensor2D;
+  const head = tf.slice(
+    z,
+    [0, 0],
+    [Math.min(n, 2048), d],
+  ) as import('@tensorflow/tfjs-core').Tensor2D;
   const a = await chunkedNearestCode(head, e, { chunkSize }).data();
   const b = await chunkedNearestCode(head, e, { chunkSize: 64 }).data();
   return {
@@ -105,27 +113,46 @@ async function main(): Promise<void> {
       for (const mode of ['chunked', 'unchunked'] as const) {
         const matrixGiB = (n * k * 4) / 2 ** 30;
         if (mode === 'unchunked' && matrixGiB > maxGiB) {
-          rows.push({ k, d, mode, skipped: `[N,K] matrix would need ${matrixGiB.toFixed(1)} GiB (> --max-gib ${maxGiB})` });
+          rows.push({
+            k,
+            d,
+            mode,
+            skipped: `[N,K] matrix would need ${matrixGiB.toFixed(1)} GiB (> --max-gib ${maxGiB})`,
+          });
           continue;
         }
         const out = execFileSync(
           process.execPath,
-          [...process.execArgv, self, '--single', String(k), String(d), mode, ...process.argv.slice(2)],
+          [
+            ...process.execArgv,
+            self,
+            '--single',
+            String(k),
+            String(d),
+            mode,
+            ...process.argv.slice(2),
+          ],
           { encoding: 'utf8', maxBuffer: 1 << 20 },
         );
         rows.push(JSON.parse(out.trim().split('\n').pop()!) as Row);
       }
     }
   }
-  console.log('\n|    K |  D | mode      |  time ms | Mvec/s | largest MiB | engine peak MiB | max RSS MiB | agree |');
-  console.log('|-----:|---:|-----------|---------:|-------:|------------:|----------------:|------------:|:-----:|');
+  console.log(
+    '\n|    K |  D | mode      |  time ms | kvec/s | largest MiB | engine peak MiB | max RSS MiB | agree |',
+  );
+  console.log(
+    '|-----:|---:|-----------|---------:|-------:|------------:|----------------:|------------:|:-----:|',
+  );
   for (const r of rows) {
     if (r.skipped) {
-      console.log(`| ${String(r.k).padStart(4)} | ${String(r.d).padStart(2)} | ${r.mode.padEnd(9)} | skipped: ${r.skipped} |`);
+      console.log(
+        `| ${String(r.k).padStart(4)} | ${String(r.d).padStart(2)} | ${r.mode.padEnd(9)} | skipped: ${r.skipped} |`,
+      );
       continue;
     }
     console.log(
-      `| ${String(r.k).padStart(4)} | ${String(r.d).padStart(2)} | ${r.mode.padEnd(9)} | ${fmt(r.ms, 0).padStart(8)} | ${fmt(n / r.ms! / 1e3, 2).padStart(6)} | ${fmt(r.largestMiB).padStart(11)} | ${fmt(r.engineMiB).padStart(15)} | ${fmt(r.rssMiB, 0).padStart(11)} | ${r.agree ? 'yes' : 'NO'} |`,
+      `| ${String(r.k).padStart(4)} | ${String(r.d).padStart(2)} | ${r.mode.padEnd(9)} | ${fmt(r.ms, 0).padStart(8)} | ${fmt(n / r.ms!, 1).padStart(6)} | ${fmt(r.largestMiB).padStart(11)} | ${fmt(r.engineMiB).padStart(15)} | ${fmt(r.rssMiB, 0).padStart(11)} | ${r.agree ? 'yes' : 'NO'} |`,
     );
   }
   console.log('\nRatios unchunked / chunked (time, largest intermediate, max RSS):');

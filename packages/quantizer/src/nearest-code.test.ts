@@ -47,7 +47,7 @@ describe('chunkedNearestCode', () => {
             if (exact) {
               // The order-independent path used off cpu, checked here on cpu.
               const codeSq = tf.reshape(tf.sum(tf.square(et), 1), [1, -1]);
-              const d = tf.sub(codeSq, tf.mul(tf.matMul(zt, et, false, true), 2)) as tf.Tensor2D;
+              const d = tf.add(tf.matMul(tf.mul(zt, -2), et, false, true), codeSq) as tf.Tensor2D;
               return Array.from(argMinLowestIndex(d, true).dataSync());
             }
             return Array.from(chunkedNearestCode(zt, et, { chunkSize }).dataSync());

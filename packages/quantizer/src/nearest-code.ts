@@ -57,7 +57,7 @@ export function argMinLowestIndex(d: tf.Tensor2D, exact = tf.getBackend() !== 'c
  * Default {@link NearestCodeSearch}: chunked brute force on any tfjs backend.
  *
  * For each chunk of `chunkSize` rows of `z` it forms the `[chunk, K]` matrix
- * `‖e_k‖² − 2 z_i·e_k` (the term `‖z_i‖²` is constant per row and does not change the argmin) and
+ * `‖e_k‖² + (−2 z_i)·e_k` (the term `‖z_i‖²` is constant per row and does not change the argmin) and
  * takes the argmin with ties → lowest index ({@link argMinLowestIndex}). Each chunk's distance
  * matrix is released before the next is formed, so peak memory is `O(chunkSize · K)`; the result
  * for a row does not depend on `chunkSize` (chunked == unchunked exactly on cpu).
@@ -95,16 +95,25 @@ export function chunkedNearestCode(
       parts.push(
         tf.tidy(() => {
           const zc = rows === n ? z : tf.slice(z, [start, 0], [rows, -1]);
-          const dots = tf.matMul(zc, codebook, false, true);
-          return argMinLowestIndex(tf.sub(codeSq, tf.mul(dots, tf.scalar(2))) as tf.Tensor2D);
+          // One [rows, K] product with ‖e‖² added as the bias (a single fused kernel on webgpu).
+          const d = tf.fused.matMul({
+            a: tf.mul(zc, tf.scalar(-2)),
+            b: codebook,
+            transposeB: true,
+            bias: codeSq,
+          });
+          return argMinLowestIndex(d as tf.Tensor2D);
         }),
       );
     }
-    if (parts.length === 1) return parts[0]!;
-    const out = tf.concat(parts) as tf.Tensor1D;
+  } catch (error) {
     tf.dispose(parts);
-    return out;
+    throw error;
   } finally {
     codeSq.dispose();
   }
+  if (parts.length === 1) return parts[0]!;
+  const out = tf.concat(parts) as tf.Tensor1D;
+  tf.dispose(parts);
+  return out;
 }

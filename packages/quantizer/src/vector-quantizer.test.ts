@@ -158,8 +158,16 @@ describe('VectorQuantizer forward', () => {
   it('the training path never reads synchronously (webgpu has no sync reads)', () => {
     const readSync = vi.spyOn(tf.engine(), 'readSync');
     try {
-      for (const reset of [windowedDeadCodeReset({ window: 1, source: 'recent-mean' }), emaDeadCodeReset()]) {
-        const vq = new VectorQuantizer({ codebookSize: 4, codeDim: 2, init: initKMeans({ iterations: 2 }), reset });
+      for (const reset of [
+        windowedDeadCodeReset({ window: 1, source: 'recent-mean' }),
+        emaDeadCodeReset(),
+      ]) {
+        const vq = new VectorQuantizer({
+          codebookSize: 4,
+          codeDim: 2,
+          init: initKMeans({ iterations: 2 }),
+          reset,
+        });
         const z = tf.randomNormal([2, 3, 2], 0, 1, 'float32', 1);
         vq.initialize(z);
         for (let i = 0; i < 3; i++) tf.dispose(Object.values(vq.forward(z, { training: true })));

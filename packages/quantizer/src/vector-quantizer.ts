@@ -122,15 +122,25 @@ const EVENT_CHUNK = 256;
  * is a non-trainable variable owned by the EMA: optimizers never see it.
  */
 export class VectorQuantizer {
+  /** Number of codes K. */
   readonly codebookSize: number;
+  /** Code dimension D. */
   readonly codeDim: number;
+  /** EMA decay γ. */
   readonly decay: number;
+  /** Laplace smoothing ε. */
   readonly epsilon: number;
+  /** Commitment weight β. */
   readonly commitmentWeight: number;
+  /** Rows of z per nearest-code chunk. */
   readonly chunkSize: number;
+  /** Whether the EMA is bias-corrected. */
   readonly biasCorrection: boolean;
+  /** Training batches in {@link windowCounts}. */
   readonly statsWindowSize: number;
+  /** The codebook initialisation policy. */
   readonly initPolicy: InitPolicy;
+  /** The dead-code reset policy. */
   readonly resetPolicy: ResetPolicy;
   private readonly search: NearestCodeSearch;
   private readonly rng: Rng;
@@ -328,7 +338,7 @@ export class VectorQuantizer {
         `VectorQuantizer.initialize: init policy '${this.initPolicy.name}' needs data; pass a batch of encoder outputs z [..., ${this.codeDim}].`,
       );
     }
-    if (z === undefined) {
+    if (!this.initPolicy.needsData || z === undefined) {
       this.runInit(null, null);
       return;
     }

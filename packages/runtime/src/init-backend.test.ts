@@ -20,6 +20,12 @@ describe('initBackend', () => {
       'Conv2D',
       'Conv2DBackpropFilter',
       'Conv2DBackpropInput',
+      'Sum',
+      'Add',
+      'Sub',
+      'Multiply',
+      'Relu',
+      'Step',
       'VqkitNearestCode',
     ]);
     expect(info.versions.tfjs).toBe(tf.version_core);
@@ -28,7 +34,9 @@ describe('initBackend', () => {
     expect(tf.getGradient('Conv2D')).toBeDefined();
     const g = tf.grad((x: tf.Tensor) => tf.sum(tf.square(x)))(tf.tensor1d([1, 2, 3]));
     expect(Array.from(g.dataSync())).toEqual([2, 4, 6]);
-    expect(describeBackend()).toMatch(/^backend: cpu \(requested cpu; requested explicitly\).*vqkit kernels: Conv2D/);
+    expect(describeBackend()).toMatch(
+      /^backend: cpu \(requested cpu; requested explicitly\).*vqkit kernels: Conv2D/,
+    );
   });
 
   it('kernels: false restores the stock tfjs kernels', async () => {
@@ -70,7 +78,9 @@ describe('initBackend', () => {
     const result = await initBackend({ backend: 'tensorflow' }).catch((e: unknown) => e);
     if (result instanceof Error) {
       expect(result).toBeInstanceOf(BackendUnavailableError);
-      expect(result.message).toMatch(/@tensorflow\/tfjs-node-gpu: ".+"; @tensorflow\/tfjs-node: ".+"/);
+      expect(result.message).toMatch(
+        /@tensorflow\/tfjs-node-gpu: ".+"; @tensorflow\/tfjs-node: ".+"/,
+      );
     } else {
       expect((result as { name: string }).name).toBe('tensorflow');
     }
@@ -88,7 +98,11 @@ describe('initBackend', () => {
     expect(isSoftwareAdapter({ description: 'SwiftShader Device (Subzero)' })).toBe(true);
     expect(isSoftwareAdapter({ isFallbackAdapter: true })).toBe(true);
     expect(
-      isSoftwareAdapter({ vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H100 80GB HBM3' }),
+      isSoftwareAdapter({
+        vendor: 'nvidia',
+        architecture: 'hopper',
+        description: 'NVIDIA H100 80GB HBM3',
+      }),
     ).toBe(false);
   });
 });

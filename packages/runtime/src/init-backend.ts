@@ -1,5 +1,5 @@
-import { registerVqkitKernels, unregisterVqkitKernels } from '@vqkit/kernels';
 import * as tf from '@tensorflow/tfjs-core';
+import { registerVqkitKernels, unregisterVqkitKernels } from '@vqkit/kernels';
 import { startCpu } from './cpu';
 import { BackendUnavailableError, RuntimeError } from './errors';
 import { startTensorflow } from './tensorflow';

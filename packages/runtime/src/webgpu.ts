@@ -4,6 +4,7 @@
  * `navigator.gpu` exists), the device created here with the requested features and the adapter's
  * full limits, and tfjs's `webgpu` backend factory replaced so that it uses this device.
  */
+import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendUnavailableError } from './errors';
 import type { AdapterSummary } from './types';
@@ -117,15 +118,14 @@ export async function probeWebGPU(
     description: info.description,
     isSoftware: isSoftwareAdapter(info),
   };
-  return { adapter, summary, dawnVersion: await dawnPackageVersion() };
+  return { adapter, summary, dawnVersion: dawnPackageVersion() };
 }
 
-async function dawnPackageVersion(): Promise<string> {
+/** The npm `webgpu` (Dawn bindings) version, read from its package.json. */
+function dawnPackageVersion(): string {
   try {
-    const pkg = (await import('webgpu/package.json', { with: { type: 'json' } })) as {
-      default: { version: string };
-    };
-    return pkg.default.version;
+    const pkg = createRequire(import.meta.url)('webgpu/package.json') as { version: string };
+    return pkg.version;
   } catch {
     return 'unknown';
   }

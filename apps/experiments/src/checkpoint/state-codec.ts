@@ -25,10 +25,16 @@ export async function encodeState(
   if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
     const kind = ARRAYS.find((a) => value instanceof a.ctor);
     if (kind === undefined) {
-      throw runtimeError(`checkpoint: cannot store a ${value.constructor.name} at '${prefix}'; only 8/16/32-bit ints and floats are supported.`);
+      throw runtimeError(
+        `checkpoint: cannot store a ${value.constructor.name} at '${prefix}'; only 8/16/32-bit ints and floats are supported.`,
+      );
     }
     const data = value as unknown as ArrayLike<number> & { length: number };
-    tensors[prefix] = { dtype: kind.dtype, shape: [data.length], data: typedCopy(value) as SafetensorsTensor['data'] };
+    tensors[prefix] = {
+      dtype: kind.dtype,
+      shape: [data.length],
+      data: typedCopy(value) as SafetensorsTensor['data'],
+    };
     return { $tensor: prefix, array: kind.ctor.name };
   }
   if (typeof value === 'number') {
@@ -38,7 +44,8 @@ export async function encodeState(
   if (value === undefined) return { $undefined: true };
   if (Array.isArray(value)) {
     const out: unknown[] = [];
-    for (let i = 0; i < value.length; i++) out.push(await encodeState(value[i], `${prefix}/${i}`, tensors));
+    for (let i = 0; i < value.length; i++)
+      out.push(await encodeState(value[i], `${prefix}/${i}`, tensors));
     return out;
   }
   if (typeof value === 'object') {
@@ -61,10 +68,15 @@ export function decodeState(node: unknown, tensors: Record<string, SafetensorsTe
   if (typeof obj.$tensor === 'string') {
     const t = tensors[obj.$tensor];
     if (t === undefined) {
-      throw runtimeError(`checkpoint: tensor '${obj.$tensor}' named in the metadata is missing from the file; the checkpoint is damaged. Resume from an older one.`);
+      throw runtimeError(
+        `checkpoint: tensor '${obj.$tensor}' named in the metadata is missing from the file; the checkpoint is damaged. Resume from an older one.`,
+      );
     }
     const kind = ARRAYS.find((a) => a.ctor.name === obj.array);
-    if (kind === undefined) throw runtimeError(`checkpoint: unknown array type '${String(obj.array)}' for '${obj.$tensor}'.`);
+    if (kind === undefined)
+      throw runtimeError(
+        `checkpoint: unknown array type '${String(obj.array)}' for '${obj.$tensor}'.`,
+      );
     const data = new kind.ctor(t.data.length);
     data.set(t.data as unknown as ArrayLike<number>);
     if (typeof obj.tfTensor === 'string') {

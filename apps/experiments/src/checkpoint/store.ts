@@ -1,4 +1,12 @@
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, rmSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  rmSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from '@vqkit/backbones';
@@ -78,7 +86,11 @@ export async function saveCheckpoint(
 ): Promise<string> {
   const tensors: Record<string, SafetensorsTensor> = {};
   for (const [name, v] of Object.entries(model.variables)) {
-    tensors[`model/${name}`] = { dtype: 'F32', shape: [...v.shape], data: new Float32Array(await v.data()) };
+    tensors[`model/${name}`] = {
+      dtype: 'F32',
+      shape: [...v.shape],
+      data: new Float32Array(await v.data()),
+    };
   }
   const weights = await optimizer.getWeights();
   const optimizerNames: string[] = [];
@@ -89,7 +101,11 @@ export async function saveCheckpoint(
     tensors[`optimizer/${i}`] =
       w.tensor.dtype === 'int32'
         ? { dtype: 'I32', shape: [...w.tensor.shape], data: new Int32Array(data as Int32Array) }
-        : { dtype: 'F32', shape: [...w.tensor.shape], data: new Float32Array(data as Float32Array) };
+        : {
+            dtype: 'F32',
+            shape: [...w.tensor.shape],
+            data: new Float32Array(data as Float32Array),
+          };
   }
   // The iteration counter is a fresh scalar created by getWeights(); the moments are live variables.
   weights[0]?.tensor.dispose();
@@ -137,10 +153,14 @@ export function readCheckpoint(path: string): LoadedCheckpoint {
   try {
     parsed = JSON.parse(raw ?? '') as Record<string, unknown>;
   } catch {
-    throw runtimeError(`checkpoint ${path} has no vqkit metadata; it was not written by vqkit train.`);
+    throw runtimeError(
+      `checkpoint ${path} has no vqkit metadata; it was not written by vqkit train.`,
+    );
   }
   if (parsed.format !== CHECKPOINT_FORMAT) {
-    throw runtimeError(`checkpoint ${path} has format ${JSON.stringify(parsed.format)}, expected '${CHECKPOINT_FORMAT}'.`);
+    throw runtimeError(
+      `checkpoint ${path} has format ${JSON.stringify(parsed.format)}, expected '${CHECKPOINT_FORMAT}'.`,
+    );
   }
   const { optimizer, quantizers, ...meta } = parsed;
   return {
@@ -175,7 +195,9 @@ export async function restoreModel(checkpoint: LoadedCheckpoint, model: VQVAE): 
     const t = checkpoint.tensors[`model/${name}`]!;
     tf.tidy(() => v.assign(tf.tensor(t.data as Float32Array, t.shape, 'float32')));
   }
-  await model.setQuantizerStates(decodeState(checkpoint.quantizers, checkpoint.tensors) as Record<string, unknown>);
+  await model.setQuantizerStates(
+    decodeState(checkpoint.quantizers, checkpoint.tensors) as Record<string, unknown>,
+  );
 }
 
 /**
@@ -183,18 +205,29 @@ export async function restoreModel(checkpoint: LoadedCheckpoint, model: VQVAE): 
  * bias-correction accumulators β1^t, β2^t as saved (setWeights would recompute them with pow(),
  * which differs in the last bits from the running product) and the learning rate.
  */
-export async function restoreOptimizer(checkpoint: LoadedCheckpoint, optimizer: tf.Optimizer): Promise<void> {
+export async function restoreOptimizer(
+  checkpoint: LoadedCheckpoint,
+  optimizer: tf.Optimizer,
+): Promise<void> {
   const named = checkpoint.optimizer.names.map((name, i) => {
     const t = checkpoint.tensors[`optimizer/${i}`];
-    if (t === undefined) throw runtimeError(`checkpoint ${checkpoint.path}: optimizer tensor ${i} (${name}) is missing; the file is damaged.`);
-    return { name, tensor: tf.tensor(t.data as Float32Array, t.shape, t.dtype === 'I32' ? 'int32' : 'float32') };
+    if (t === undefined)
+      throw runtimeError(
+        `checkpoint ${checkpoint.path}: optimizer tensor ${i} (${name}) is missing; the file is damaged.`,
+      );
+    return {
+      name,
+      tensor: tf.tensor(t.data as Float32Array, t.shape, t.dtype === 'I32' ? 'int32' : 'float32'),
+    };
   });
   if (named.length > 0) {
     await optimizer.setWeights(named);
     const adam = optimizer as unknown as AdamInternals;
     const [b1, b2] = checkpoint.optimizer.accBeta;
-    if (adam.accBeta1 && typeof b1 === 'number') tf.tidy(() => adam.accBeta1!.assign(tf.scalar(b1)));
-    if (adam.accBeta2 && typeof b2 === 'number') tf.tidy(() => adam.accBeta2!.assign(tf.scalar(b2)));
+    if (adam.accBeta1 && typeof b1 === 'number')
+      tf.tidy(() => adam.accBeta1!.assign(tf.scalar(b1)));
+    if (adam.accBeta2 && typeof b2 === 'number')
+      tf.tidy(() => adam.accBeta2!.assign(tf.scalar(b2)));
     // setWeights wraps each moment in a new variable; the loaded tensors themselves are not kept.
     for (const n of named) n.tensor.dispose();
   }
@@ -213,9 +246,15 @@ export function readCheckpointMeta(path: string): CheckpointMeta | null {
     const json = Buffer.alloc(n);
     if (readSync(fd, json, 0, n, 8) !== n) return null;
     const header = JSON.parse(json.toString('utf8')) as { __metadata__?: { vqkit?: string } };
-    const meta = JSON.parse(header.__metadata__?.vqkit ?? 'null') as (CheckpointMeta & { quantizers?: unknown }) | null;
+    const meta = JSON.parse(header.__metadata__?.vqkit ?? 'null') as
+      | (CheckpointMeta & { quantizers?: unknown })
+      | null;
     if (meta?.format !== CHECKPOINT_FORMAT) return null;
-    const { quantizers: _q, optimizer: _o, ...rest } = meta as CheckpointMeta & { quantizers?: unknown; optimizer?: unknown };
+    const {
+      quantizers: _q,
+      optimizer: _o,
+      ...rest
+    } = meta as CheckpointMeta & { quantizers?: unknown; optimizer?: unknown };
     return rest as CheckpointMeta;
   } catch {
     return null;

@@ -8,7 +8,9 @@ import type { Command } from 'commander';
 export function register(program: Command): void {
   program
     .command('capacity')
-    .description('Capacity matching (eqs. 4–5): derive the single-level config matching a hierarchical one (see vqkit capacity --help)')
+    .description(
+      'Capacity matching (eqs. 4–5): derive the single-level config matching a hierarchical one (see vqkit capacity --help)',
+    )
     .helpOption(false)
     .allowUnknownOption(true)
     .allowExcessArguments(true)

@@ -57,14 +57,37 @@ export function register(program: Command): void {
     .option('--out <dir>', 'output folder (default ./vqkit-runs/demo-<timestamp>)')
     .option('--backend <name>', 'auto | webgpu | tensorflow | cpu', 'auto')
     .option('--config <file|preset>', 'base config of every demo run', 'demo')
-    .option('--set <key=value>', 'override a config key (repeatable)', (v: string, p: string[]) => [...p, v], [])
+    .option(
+      '--set <key=value>',
+      'override a config key (repeatable)',
+      (v: string, p: string[]) => [...p, v],
+      [],
+    )
     .option('--quiet', 'no per-step progress output')
-    .action(async (flags: { out?: string; backend: string; config: string; set: string[]; quiet?: boolean }) => {
-      const result = await withInterruptSignal((signal) =>
-        runDemo({ out: flags.out, backend: flags.backend, config: flags.config, sets: flags.set, quiet: flags.quiet, signal }),
-      );
-      console.log(`vqkit demo: ${summarizeOutcomes(result.outcomes)} in ${result.seconds.toFixed(0)} s`);
-      printReportSummary(result.report, (line) => console.log(line));
-      if (result.outcomes.some((x) => x.status === 'failed' || x.status === 'interrupted')) process.exitCode = 1;
-    });
+    .action(
+      async (flags: {
+        out?: string;
+        backend: string;
+        config: string;
+        set: string[];
+        quiet?: boolean;
+      }) => {
+        const result = await withInterruptSignal((signal) =>
+          runDemo({
+            out: flags.out,
+            backend: flags.backend,
+            config: flags.config,
+            sets: flags.set,
+            quiet: flags.quiet,
+            signal,
+          }),
+        );
+        console.log(
+          `vqkit demo: ${summarizeOutcomes(result.outcomes)} in ${result.seconds.toFixed(0)} s`,
+        );
+        printReportSummary(result.report, (line) => console.log(line));
+        if (result.outcomes.some((x) => x.status === 'failed' || x.status === 'interrupted'))
+          process.exitCode = 1;
+      },
+    );
 }

@@ -9,17 +9,21 @@ import { evaluateRun } from '../eval/evaluate';
 export function register(program: Command): void {
   const command = program
     .command('eval')
-    .description('Evaluate a trained run: MSE/PSNR/SSIM, per-level perplexity, Lorenz, Gini, bits per pixel → metrics.json')
+    .description(
+      'Evaluate a trained run: MSE/PSNR/SSIM, per-level perplexity, Lorenz, Gini, bits per pixel → metrics.json',
+    )
     .requiredOption('--run <dir>', 'run directory written by vqkit train')
     .option('--data <dir>', "evaluation images (a folder, or 'demo'); default: the run's data.val")
     .option('-q, --quiet', 'no progress output');
   addBackendOption(command);
-  command.action(async (flags: { run: string; data?: string; backend: string; quiet?: boolean }) => {
-    await evaluateRun(flags.run, {
-      ...(flags.data === undefined ? {} : { data: flags.data }),
-      backend: flags.backend,
-      quiet: flags.quiet ?? false,
-    });
-    process.stdout.write(`${flags.run}/metrics.json\n`);
-  });
+  command.action(
+    async (flags: { run: string; data?: string; backend: string; quiet?: boolean }) => {
+      await evaluateRun(flags.run, {
+        ...(flags.data === undefined ? {} : { data: flags.data }),
+        backend: flags.backend,
+        quiet: flags.quiet ?? false,
+      });
+      process.stdout.write(`${flags.run}/metrics.json\n`);
+    },
+  );
 }

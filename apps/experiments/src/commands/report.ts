@@ -2,7 +2,10 @@ import type { Command } from 'commander';
 import { writeReport } from '../report/report';
 
 /** Prints where a report is and what it holds. */
-export function printReportSummary(result: Awaited<ReturnType<typeof writeReport>>, print: (line: string) => void): void {
+export function printReportSummary(
+  result: Awaited<ReturnType<typeof writeReport>>,
+  print: (line: string) => void,
+): void {
   const matched = result.table1.rows.filter((r) => r.status === 'matched').length;
   print(`Report: ${result.reportMarkdown}`);
   print(
@@ -22,7 +25,10 @@ export function register(program: Command): void {
     .description(
       'Merge finished runs into Table 1 (Markdown, CSV, JSON) and Figures 1–3 (vega-lite spec, SVG, PNG); unfinished and unmatched runs are listed, never mixed in',
     )
-    .requiredOption('--runs <dirs...>', 'run directories and/or folders of run directories (searched recursively)')
+    .requiredOption(
+      '--runs <dirs...>',
+      'run directories and/or folders of run directories (searched recursively)',
+    )
     .option('--out <dir>', 'output folder (default: <first --runs folder>/report)')
     .option('--figure3-rows <n>', 'sample images per run in Figure 3', '6')
     .action(async (opts: { runs: string[]; out?: string; figure3Rows: string }) => {

@@ -43,12 +43,32 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 /** Adds the options `sweep` and `ablate` share. */
 export function studyFlags(command: Command, defaultConfig: string): Command {
   return command
-    .option('--config <file|preset>', 'base run config: a preset (paper, tiny, demo) or a JSON/YAML file', defaultConfig)
-    .option('--set <key=value>', 'override a base config key (repeatable), e.g. --set train.epochs=10', collect, [])
+    .option(
+      '--config <file|preset>',
+      'base run config: a preset (paper, tiny, demo) or a JSON/YAML file',
+      defaultConfig,
+    )
+    .option(
+      '--set <key=value>',
+      'override a base config key (repeatable), e.g. --set train.epochs=10',
+      collect,
+      [],
+    )
     .option('--runs-dir <dir>', 'folder holding one directory per cell')
-    .option('--manifest <file>', 'run cells from a cells manifest (sweep-manifest.json) instead of --config')
-    .option('--only <cell-id>', 'run only this cell (repeatable); used by each SLURM array task', collect, [])
-    .option('--emit <kind>', "write a job script instead of running: 'slurm' (one array task per cell)")
+    .option(
+      '--manifest <file>',
+      'run cells from a cells manifest (sweep-manifest.json) instead of --config',
+    )
+    .option(
+      '--only <cell-id>',
+      'run only this cell (repeatable); used by each SLURM array task',
+      collect,
+      [],
+    )
+    .option(
+      '--emit <kind>',
+      "write a job script instead of running: 'slurm' (one array task per cell)",
+    )
     .option('--list', 'print the cells and exit')
     .option('--backend <name>', 'auto | webgpu | tensorflow | cpu', 'auto')
     .option('--quiet', 'no per-step progress output')
@@ -60,18 +80,26 @@ export function studyFlags(command: Command, defaultConfig: string): Command {
     .option('--slurm-partition <name>', 'SLURM partition')
     .option('--slurm-account <name>', 'SLURM account')
     .option('--slurm-parallel <n>', 'run at most n array tasks at once')
-    .option('--vqkit-command <cmd>', 'how array tasks start vqkit (default: node <this install>/bin/vqkit.js)');
+    .option(
+      '--vqkit-command <cmd>',
+      'how array tasks start vqkit (default: node <this install>/bin/vqkit.js)',
+    );
 }
 
 function positive(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 0) throw inputError(`${flag} expects a non-negative integer, got '${value}'.`);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw inputError(`${flag} expects a non-negative integer, got '${value}'.`);
   return n;
 }
 
 /** Runs, lists or emits a study for `sweep` / `ablate`. */
-export async function studyAction(flags: StudyFlags, grid: string, defaultRunsDir: string): Promise<void> {
+export async function studyAction(
+  flags: StudyFlags,
+  grid: string,
+  defaultRunsDir: string,
+): Promise<void> {
   const options: StudyOptions = {
     config: flags.config,
     sets: flags.set,
@@ -88,11 +116,13 @@ export async function studyAction(flags: StudyFlags, grid: string, defaultRunsDi
     toDim: positive('--to-dim', flags.toDim),
   };
   if (flags.list) {
-    for (const [i, c] of studyCells(options).entries()) console.log(`${i}\t${c.id}\t${c.description}`);
+    for (const [i, c] of studyCells(options).entries())
+      console.log(`${i}\t${c.id}\t${c.description}`);
     return;
   }
   if (flags.emit !== undefined) {
-    if (flags.emit !== 'slurm') throw inputError(`--emit: unknown kind '${flags.emit}'. Supported: slurm.`);
+    if (flags.emit !== 'slurm')
+      throw inputError(`--emit: unknown kind '${flags.emit}'. Supported: slurm.`);
     const files = emitSlurm(options, {
       time: flags.slurmTime,
       gpus: positive('--slurm-gpus', flags.slurmGpus),
@@ -112,9 +142,12 @@ export async function studyAction(flags: StudyFlags, grid: string, defaultRunsDi
     return;
   }
   const { outcomes } = await withInterruptSignal((signal) => runStudy({ ...options, signal }));
-  console.log(`${grid === 'ablation' ? 'ablate' : 'sweep'}: ${summarizeOutcomes(outcomes)} — cells in ${options.runsDir}`);
+  console.log(
+    `${grid === 'ablation' ? 'ablate' : 'sweep'}: ${summarizeOutcomes(outcomes)} — cells in ${options.runsDir}`,
+  );
   console.log(`Report: vqkit report --runs ${options.runsDir}`);
-  if (outcomes.some((o) => o.status === 'failed' || o.status === 'interrupted')) process.exitCode = 1;
+  if (outcomes.some((o) => o.status === 'failed' || o.status === 'interrupted'))
+    process.exitCode = 1;
 }
 
 /** `vqkit sweep`: the paper's K×D grid and Table 1's matched pairs, locally or as a SLURM job array. */
@@ -123,7 +156,7 @@ export function register(program: Command): void {
     program
       .command('sweep')
       .description(
-        "Run a grid of cells one after another (finished cells are skipped), or write a SLURM job array (--emit slurm). Grids: paper (K×D grid + Table 1 pairs, 28 cells), table1 (16), kxd (20), ablation (8), demo (4)",
+        'Run a grid of cells one after another (finished cells are skipped), or write a SLURM job array (--emit slurm). Grids: paper (K×D grid + Table 1 pairs, 28 cells), table1 (16), kxd (20), ablation (8), demo (4)',
       )
       .option('--grid <name>', `which grid: ${GRID_NAMES.join(', ')}`, 'paper')
       .option('--ks <list>', 'codebook sizes Ks, comma-separated (default 1024,2048,4096,8192)')

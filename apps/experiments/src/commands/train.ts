@@ -27,12 +27,24 @@ const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 export function register(program: Command): void {
   const command = program
     .command('train')
-    .description('Train one model of a matched single-level / hierarchical pair (progress on stderr, JSONL log, checkpoints)')
-    .option('-c, --config <file|preset>', 'run config: a JSON/YAML file or a preset (paper, tiny, demo)')
-    .option('-s, --set <key=value>', 'override a config key, e.g. --set train.epochs=10 (repeatable; value parsed as JSON when possible)', collectSets)
+    .description(
+      'Train one model of a matched single-level / hierarchical pair (progress on stderr, JSONL log, checkpoints)',
+    )
+    .option(
+      '-c, --config <file|preset>',
+      'run config: a JSON/YAML file or a preset (paper, tiny, demo)',
+    )
+    .option(
+      '-s, --set <key=value>',
+      'override a config key, e.g. --set train.epochs=10 (repeatable; value parsed as JSON when possible)',
+      collectSets,
+    )
     .option('-r, --run-dir <dir>', 'run directory (default: runs/<config name>)')
     .option('--resume', 'continue the run in --run-dir from its latest checkpoint')
-    .option('--allow-unmatched', 'train even if the pair does not satisfy eqs. 4–5 (metrics.json then says so)')
+    .option(
+      '--allow-unmatched',
+      'train even if the pair does not satisfy eqs. 4–5 (metrics.json then says so)',
+    )
     .option('-q, --quiet', 'no progress output');
   addBackendOption(command);
   command.action(async (flags: TrainFlags) => {
@@ -41,9 +53,13 @@ export function register(program: Command): void {
     let config: RunConfig | null = null;
     if (flags.config !== undefined) config = resolveConfig(flags.config, sets);
     else if (!flags.resume) {
-      throw inputError('train: --config <file|preset> is required (presets: paper, tiny, demo), unless --resume continues a run dir.');
+      throw inputError(
+        'train: --config <file|preset> is required (presets: paper, tiny, demo), unless --resume continues a run dir.',
+      );
     } else if (sets.length > 0) {
-      throw inputError('train --resume: --set needs --config too (the saved config.json is used otherwise).');
+      throw inputError(
+        'train --resume: --set needs --config too (the saved config.json is used otherwise).',
+      );
     }
     if (flags.resume && flags.runDir === undefined) {
       throw inputError('train --resume: pass --run-dir <dir> with the run to continue.');
@@ -53,11 +69,15 @@ export function register(program: Command): void {
     let received: string | null = null;
     const onSignal = (signal: NodeJS.Signals) => {
       if (received !== null) {
-        process.stderr.write(`\n${signal} again: exiting now; the last checkpoint in ${runDir}/checkpoints is intact.\n`);
+        process.stderr.write(
+          `\n${signal} again: exiting now; the last checkpoint in ${runDir}/checkpoints is intact.\n`,
+        );
         process.exit(SIGNAL_EXIT[signal] ?? 1);
       }
       received = signal;
-      process.stderr.write(`\n${signal}: finishing the current step and writing a checkpoint (press again to exit at once)…\n`);
+      process.stderr.write(
+        `\n${signal}: finishing the current step and writing a checkpoint (press again to exit at once)…\n`,
+      );
       controller.abort(signal);
     };
     process.on('SIGINT', onSignal);
@@ -71,7 +91,9 @@ export function register(program: Command): void {
         signal: controller.signal,
       });
       if (summary.status === 'interrupted') {
-        process.stderr.write(`stopped at step ${summary.steps}; resume with: vqkit train --resume --run-dir ${runDir}\n`);
+        process.stderr.write(
+          `stopped at step ${summary.steps}; resume with: vqkit train --resume --run-dir ${runDir}\n`,
+        );
         process.exitCode = SIGNAL_EXIT[received ?? 'SIGINT'] ?? 130;
       } else {
         process.stdout.write(`${runDir}\n`);

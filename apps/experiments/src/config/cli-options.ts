@@ -9,6 +9,8 @@ export function collectSets(value: string, previous: string[] | undefined): stri
 /** Adds `--backend auto|webgpu|tensorflow|cpu` (default auto) to a command. */
 export function addBackendOption(command: Command): Command {
   return command.addOption(
-    new Option('--backend <name>', 'tfjs backend, resolved by @vqkit/runtime').choices([...BACKEND_CHOICES]).default('auto'),
+    new Option('--backend <name>', 'tfjs backend, resolved by @vqkit/runtime')
+      .choices([...BACKEND_CHOICES])
+      .default('auto'),
   );
 }

@@ -43,7 +43,9 @@ export function latentSizes(config: RunConfig): LatentSizes {
     ['model.topDownsample', topDownsample],
   ] as const) {
     if (f < 2 || (f & (f - 1)) !== 0) {
-      throw inputError(`'${key}' must be a power of two ≥ 2 (paper: downsample 4, topDownsample 2), got ${f}.`);
+      throw inputError(
+        `'${key}' must be a power of two ≥ 2 (paper: downsample 4, topDownsample 2), got ${f}.`,
+      );
     }
   }
   const total = downsample * topDownsample;
@@ -58,7 +60,10 @@ export function latentSizes(config: RunConfig): LatentSizes {
 }
 
 /** The capacity package's view of both sides of the config's pair. */
-export function capacityConfigs(config: RunConfig): { single: SingleLevelConfig; hierarchical: HierarchicalConfig } {
+export function capacityConfigs(config: RunConfig): {
+  single: SingleLevelConfig;
+  hierarchical: HierarchicalConfig;
+} {
   const l = latentSizes(config);
   const { single, hierarchical } = config.model;
   return {

@@ -40,7 +40,9 @@ export function resolveConfig(source: string | object, sets: string[] = []): Run
   }
   if (raw === null || raw === undefined) raw = {};
   if (typeof raw !== 'object' || Array.isArray(raw)) {
-    throw inputError(`${origin}: the top level must be a mapping of keys (name, architecture, data, model, …), got ${describe(raw)}.`);
+    throw inputError(
+      `${origin}: the top level must be a mapping of keys (name, architecture, data, model, …), got ${describe(raw)}.`,
+    );
   }
   for (const assignment of sets) applySet(raw as Record<string, unknown>, assignment);
   const parsed = runConfigSchema.safeParse(raw);
@@ -75,13 +77,17 @@ function readConfigFile(path: string): unknown {
 export function applySet(target: Record<string, unknown>, assignment: string): void {
   const eq = assignment.indexOf('=');
   if (eq <= 0) {
-    throw inputError(`--set: expected key.path=value, got '${assignment}'. Example: --set train.epochs=10`);
+    throw inputError(
+      `--set: expected key.path=value, got '${assignment}'. Example: --set train.epochs=10`,
+    );
   }
   const path = assignment.slice(0, eq).trim();
   const text = assignment.slice(eq + 1);
   const keys = path.split('.');
   if (keys.some((k) => k.length === 0)) {
-    throw inputError(`--set: '${path}' is not a valid key path (empty segment). Example: --set model.single.codeDim=16`);
+    throw inputError(
+      `--set: '${path}' is not a valid key path (empty segment). Example: --set model.single.codeDim=16`,
+    );
   }
   let value: unknown;
   try {
@@ -131,7 +137,9 @@ function formatIssues(origin: string, error: z.ZodError, raw: unknown): string {
       case 'unrecognized_keys': {
         const parent = valueAt(runConfigShapeDefaults, issue.path);
         const known =
-          parent && typeof parent === 'object' ? ` Known keys here: ${Object.keys(parent).join(', ')}.` : '';
+          parent && typeof parent === 'object'
+            ? ` Known keys here: ${Object.keys(parent).join(', ')}.`
+            : '';
         for (const key of issue.keys) {
           const full = at.length > 0 ? `${at}.${key}` : key;
           lines.push(`unknown key '${full}'.${known}`);
@@ -172,10 +180,35 @@ function requiredHint(path: string): string {
 }
 
 /** A fully defaulted config used only to list the known keys of each mapping in error messages. */
-const runConfigShapeDefaults: unknown = runConfigSchema.parse({ data: { train: 'x', val: 'x' }, name: 'x' });
+const runConfigShapeDefaults: unknown = runConfigSchema.parse({
+  data: { train: 'x', val: 'x' },
+  name: 'x',
+});
 
 /** Returns the config with keys in schema order (stable config.json files). */
 function orderKeys(config: RunConfig): RunConfig {
-  const { name, architecture, seed, data, model, quantizer, train, eval: evalCfg, allowUnmatched, tags } = config;
-  return { name, architecture, seed, data, model, quantizer, train, eval: evalCfg, allowUnmatched, tags };
+  const {
+    name,
+    architecture,
+    seed,
+    data,
+    model,
+    quantizer,
+    train,
+    eval: evalCfg,
+    allowUnmatched,
+    tags,
+  } = config;
+  return {
+    name,
+    architecture,
+    seed,
+    data,
+    model,
+    quantizer,
+    train,
+    eval: evalCfg,
+    allowUnmatched,
+    tags,
+  };
 }

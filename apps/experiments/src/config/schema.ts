@@ -77,7 +77,7 @@ export const quantizerSchema = z.strictObject({
 export const trainSchema = z.strictObject({
   /** Epochs (paper 300). @default 300 */
   epochs: positiveInt.default(300),
-  /** Steps per epoch; null = one pass over the training set (or cropsPerEpoch / batchSize for demo data). @default null */
+  /** Steps per epoch, at most one pass over the training data; null = one full pass (cropsPerEpoch / batchSize for demo data). @default null */
   stepsPerEpoch: positiveInt.nullable().default(null),
   /** Images per step (paper 16). @default 16 */
   batchSize: positiveInt.default(16),

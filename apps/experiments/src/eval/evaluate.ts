@@ -74,7 +74,9 @@ export interface RunMetrics {
   /** Σ_levels H·W·entropy(level) / S²: what a static entropy coder fitted to the usage would spend. */
   entropyBitsPerPixel: number;
   levels: LevelMetrics[];
-  matched: Pick<MatchReport, 'ok' | 'allowUnmatched' | 'budgets' | 'bitGap'> & { failures: string[] };
+  matched: Pick<MatchReport, 'ok' | 'allowUnmatched' | 'budgets' | 'bitGap'> & {
+    failures: string[];
+  };
   samples: { originals: string[]; reconstructions: string[] };
   backend: BackendRecord;
   /** Training steps of the evaluated checkpoint. */
@@ -109,27 +111,41 @@ export interface EvaluateOptions {
  *
  * @throws ExperimentsError (exit 2) when the run dir has no config or no checkpoint.
  */
-export async function evaluateRun(runDir: string, options: EvaluateOptions = {}): Promise<RunMetrics> {
+export async function evaluateRun(
+  runDir: string,
+  options: EvaluateOptions = {},
+): Promise<RunMetrics> {
   const started = performance.now();
   const paths = runPaths(runDir);
   const config = resolveConfig(readJson(paths.config, 'eval') as object);
   const entries = listCheckpoints(paths.checkpoints);
   if (entries.length === 0) {
-    throw inputError(`eval: ${paths.checkpoints} holds no checkpoint. Train the run first (vqkit train --config … --run-dir ${runDir}).`);
+    throw inputError(
+      `eval: ${paths.checkpoints} holds no checkpoint. Train the run first (vqkit train --config … --run-dir ${runDir}).`,
+    );
   }
   const best = bestCheckpoint(entries);
   const chosen = best ?? entries.at(-1)!;
   const backend = await ensureBackend(options.backend);
   const progress = new ProgressDisplay(options.stderr ?? process.stderr, options.quiet ?? false);
   const source = options.data ?? config.data.val;
-  const loader = await createEvalLoader(config, source, config.eval.images, options.data ? '--data' : 'data.val');
+  const loader = await createEvalLoader(
+    config,
+    source,
+    config.eval.images,
+    options.data ? '--data' : 'data.val',
+  );
   const model = createModel(config);
   try {
     await restoreModel(readCheckpoint(chosen.path), model);
     const dataRange = dataRangeOf(config.data.range);
-    progress.message(`vqkit eval: ${config.name} (${chosen.path}) on ${loader.length} images from ${source}`);
+    progress.message(
+      `vqkit eval: ${config.name} (${chosen.path}) on ${loader.length} images from ${source}`,
+    );
+    // SSIM's usual 11×11 Gaussian window; crops smaller than that use the largest odd window that fits.
+    const windowSize = Math.min(11, loader.size % 2 === 1 ? loader.size : loader.size - 1);
     const pass = await runEvalPass(model, loader, {
-      ssim: (x, y) => ssimPerImage(x, y, { dataRange }),
+      ssim: (x, y) => ssimPerImage(x, y, { dataRange, windowSize }),
       samples: config.eval.samples,
       onBatch: (done) =>
         progress.update({
@@ -147,7 +163,9 @@ export async function evaluateRun(runDir: string, options: EvaluateOptions = {})
     });
     progress.end();
     if (pass.images === 0) {
-      throw inputError(`eval: no readable image in ${source}; every file was skipped. Check the folder.`);
+      throw inputError(
+        `eval: no readable image in ${source}; every file was skipped. Check the folder.`,
+      );
     }
 
     const mseStats = summarize(pass.mse);
@@ -177,7 +195,13 @@ export async function evaluateRun(runDir: string, options: EvaluateOptions = {})
       model.levels.map((l, i) => ({ height: l.height, width: l.width, counts: pass.counts[i]! })),
       { inputSize },
     );
-    const samples = await writeSamples(paths.samples, runDir, pass.samples, pass.size, config.data.range);
+    const samples = await writeSamples(
+      paths.samples,
+      runDir,
+      pass.samples,
+      pass.size,
+      config.data.range,
+    );
     const match = matchReport(config);
     const metrics: RunMetrics = {
       schema: METRICS_SCHEMA,
@@ -195,7 +219,13 @@ export async function evaluateRun(runDir: string, options: EvaluateOptions = {})
       bitsPerPixel: rate.bitsPerPixel!,
       entropyBitsPerPixel: entropy.bitsPerPixel!,
       levels,
-      matched: { ok: match.ok, allowUnmatched: match.allowUnmatched, budgets: match.budgets, bitGap: match.bitGap, failures: match.failures },
+      matched: {
+        ok: match.ok,
+        allowUnmatched: match.allowUnmatched,
+        budgets: match.budgets,
+        bitGap: match.bitGap,
+        failures: match.failures,
+      },
       samples,
       backend,
       steps: chosen.meta.step,
@@ -262,7 +292,9 @@ async function writeSamples(
       ['recon', pair.reconstruction, reconstructions],
     ] as const) {
       const path = join(dir, `${kind}-${i}.png`);
-      const png = await sharp(Buffer.from(toUint8(data, range)), { raw: { width: size, height: size, channels: 3 } })
+      const png = await sharp(Buffer.from(toUint8(data, range)), {
+        raw: { width: size, height: size, channels: 3 },
+      })
         .png()
         .toBuffer();
       writeFileAtomic(path, png);

@@ -54,7 +54,9 @@ export async function runEvalPass(
     const perImage = msePerImage(x, out.reconstruction);
     const ssim = options.ssim ? options.ssim(x, out.reconstruction) : null;
     const previous: tf.Tensor1D[] | null = countSums;
-    countSums = out.levels.map((l, i) => (previous === null ? tf.clone(l.counts) : tf.add(previous[i]!, l.counts)));
+    countSums = out.levels.map((l, i) =>
+      previous === null ? tf.clone(l.counts) : tf.add(previous[i]!, l.counts),
+    );
     if (previous !== null) tf.dispose(previous);
     const [mse, ssimValues] = await Promise.all([perImage.data(), ssim?.data()]);
     for (const v of mse) result.mse.push(v);
@@ -70,7 +72,13 @@ export async function runEvalPass(
       }
     }
     result.images += batch.shape[0];
-    tf.dispose([x, out.reconstruction, out.commitmentLoss, perImage, ...out.levels.flatMap((l) => [l.indices, l.counts, l.commitmentLoss])]);
+    tf.dispose([
+      x,
+      out.reconstruction,
+      out.commitmentLoss,
+      perImage,
+      ...out.levels.flatMap((l) => [l.indices, l.counts, l.commitmentLoss]),
+    ]);
     if (ssim) ssim.dispose();
     options.onBatch?.(result.images);
   }

@@ -118,13 +118,31 @@ export class HierarchicalVQVAE implements VQVAE {
     ];
     this.variables = mergeVariables(...this.modules()).variables;
     this.levels = [
-      { name: 'bottom', codebookSize: h.codebookSize, codeDim: h.codeDim, height: latent.bottom, width: latent.bottom },
-      { name: 'top', codebookSize: h.codebookSize, codeDim: h.codeDim, height: latent.top, width: latent.top },
+      {
+        name: 'bottom',
+        codebookSize: h.codebookSize,
+        codeDim: h.codeDim,
+        height: latent.bottom,
+        width: latent.bottom,
+      },
+      {
+        name: 'top',
+        codebookSize: h.codebookSize,
+        codeDim: h.codeDim,
+        height: latent.top,
+        width: latent.top,
+      },
     ];
   }
 
   private modules(): Backbone[] {
-    const list = [this.bottomEncoder, this.topEncoder, this.topProjection, this.bottomProjection, this.upsampler];
+    const list = [
+      this.bottomEncoder,
+      this.topEncoder,
+      this.topProjection,
+      this.bottomProjection,
+      this.upsampler,
+    ];
     if (this.topDecoder !== null) list.push(this.topDecoder);
     list.push(this.decoder);
     return list;
@@ -138,16 +156,33 @@ export class HierarchicalVQVAE implements VQVAE {
       const qt = this.topQuantizer.forward(this.topProjection.apply(zot), { training });
       const zqt = qt.quantized as tf.Tensor4D;
       const bottomInput =
-        this.topDecoder === null ? zob : (tf.concat([zob, this.topDecoder.apply(zqt)], 3) as tf.Tensor4D);
-      const qb = this.bottomQuantizer.forward(this.bottomProjection.apply(bottomInput), { training });
-      const zqh = tf.concat([qb.quantized as tf.Tensor4D, this.upsampler.apply(zqt)], 3) as tf.Tensor4D;
+        this.topDecoder === null
+          ? zob
+          : (tf.concat([zob, this.topDecoder.apply(zqt)], 3) as tf.Tensor4D);
+      const qb = this.bottomQuantizer.forward(this.bottomProjection.apply(bottomInput), {
+        training,
+      });
+      const zqh = tf.concat(
+        [qb.quantized as tf.Tensor4D, this.upsampler.apply(zqt)],
+        3,
+      ) as tf.Tensor4D;
       const reconstruction = this.decoder.apply(zqh);
       return {
         reconstruction,
         commitmentLoss: tf.add(qb.commitmentLoss, qt.commitmentLoss) as tf.Scalar,
         levels: [
-          { name: 'bottom' as const, indices: qb.indices, counts: qb.counts, commitmentLoss: qb.commitmentLoss },
-          { name: 'top' as const, indices: qt.indices, counts: qt.counts, commitmentLoss: qt.commitmentLoss },
+          {
+            name: 'bottom' as const,
+            indices: qb.indices,
+            counts: qb.counts,
+            commitmentLoss: qb.commitmentLoss,
+          },
+          {
+            name: 'top' as const,
+            indices: qt.indices,
+            counts: qt.counts,
+            commitmentLoss: qt.commitmentLoss,
+          },
         ],
       };
     });
@@ -160,7 +195,10 @@ export class HierarchicalVQVAE implements VQVAE {
   }
 
   async getQuantizerStates(): Promise<QuantizerStates> {
-    return { bottom: await this.bottomQuantizer.getState(), top: await this.topQuantizer.getState() };
+    return {
+      bottom: await this.bottomQuantizer.getState(),
+      top: await this.topQuantizer.getState(),
+    };
   }
 
   async setQuantizerStates(states: QuantizerStates): Promise<void> {

@@ -29,7 +29,11 @@ export function createLevelQuantizer(
     q.init === 'data' ? initFromData() : q.init === 'kmeans' ? initKMeans() : initRandom();
   const reset =
     q.reset === 'windowed'
-      ? windowedDeadCodeReset({ threshold: q.resetThreshold, window: q.resetWindow, source: q.resetSource })
+      ? windowedDeadCodeReset({
+          threshold: q.resetThreshold,
+          window: q.resetWindow,
+          source: q.resetSource,
+        })
       : q.reset === 'ema'
         ? emaDeadCodeReset({ threshold: q.resetThreshold })
         : noReset();

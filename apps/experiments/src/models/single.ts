@@ -1,5 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { type Backbone, createDecoder, createEncoder, createProjection, mergeVariables } from '@vqkit/backbones';
+import {
+  type Backbone,
+  createDecoder,
+  createEncoder,
+  createProjection,
+  mergeVariables,
+} from '@vqkit/backbones';
 import type { VectorQuantizer } from '@vqkit/quantizer';
 import { Rng } from '@vqkit/random';
 import { runtimeError } from '../config/errors';
@@ -46,7 +52,12 @@ export class SingleLevelVQVAE implements VQVAE {
       seed: rng,
       ...common,
     });
-    this.projection = createProjection({ name: 'projection', inChannels: s.channels, codeDim: s.codeDim, seed: rng });
+    this.projection = createProjection({
+      name: 'projection',
+      inChannels: s.channels,
+      codeDim: s.codeDim,
+      seed: rng,
+    });
     this.decoder = createDecoder({
       name: 'decoder',
       inChannels: s.codeDim,
@@ -60,7 +71,13 @@ export class SingleLevelVQVAE implements VQVAE {
     this.quantizers = [{ name: 'single', quantizer: this.quantizer }];
     this.variables = mergeVariables(this.encoder, this.projection, this.decoder).variables;
     this.levels = [
-      { name: 'single', codebookSize: s.codebookSize, codeDim: s.codeDim, height: latent.bottom, width: latent.bottom },
+      {
+        name: 'single',
+        codebookSize: s.codebookSize,
+        codeDim: s.codeDim,
+        height: latent.bottom,
+        width: latent.bottom,
+      },
     ];
   }
 
@@ -72,7 +89,14 @@ export class SingleLevelVQVAE implements VQVAE {
       return {
         reconstruction,
         commitmentLoss: q.commitmentLoss,
-        levels: [{ name: 'single' as const, indices: q.indices, counts: q.counts, commitmentLoss: q.commitmentLoss }],
+        levels: [
+          {
+            name: 'single' as const,
+            indices: q.indices,
+            counts: q.counts,
+            commitmentLoss: q.commitmentLoss,
+          },
+        ],
       };
     });
   }

@@ -27,7 +27,11 @@ const GAP = 4;
 const HEADER = 40;
 
 function escapeXml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  return s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;');
 }
 
 /** Tile side: the image side scaled by an integer to at least 96 px (pixel-exact), or down to 256 px. */
@@ -43,7 +47,10 @@ export function tileSide(imageSide: number): number {
  *
  * @throws ExperimentsError (exit 1) naming the file when an image cannot be read.
  */
-export async function composeGrid(columns: readonly GridColumn[], out: string): Promise<GridLayout> {
+export async function composeGrid(
+  columns: readonly GridColumn[],
+  out: string,
+): Promise<GridLayout> {
   const rows = Math.min(...columns.map((c) => c.images.length));
   if (columns.length === 0 || rows === 0) {
     throw runtimeError('report: Figure 3 needs at least one column with at least one image.');
@@ -81,9 +88,16 @@ export async function composeGrid(columns: readonly GridColumn[], out: string): 
           .png()
           .toBuffer();
       } catch (error) {
-        throw runtimeError(`report: cannot read sample image ${path} for Figure 3: ${(error as Error).message}`, error);
+        throw runtimeError(
+          `report: cannot read sample image ${path} for Figure 3: ${(error as Error).message}`,
+          error,
+        );
       }
-      composites.push({ input, left: GAP + i * (tile + GAP), top: HEADER + GAP + r * (tile + GAP) });
+      composites.push({
+        input,
+        left: GAP + i * (tile + GAP),
+        top: HEADER + GAP + r * (tile + GAP),
+      });
     }
   }
   await sharp({ create: { width, height, channels: 3, background: { r: 255, g: 255, b: 255 } } })
@@ -100,7 +114,10 @@ export async function originalsFingerprint(run: FinishedRun, rows: number): Prom
   const hash = createHash('sha1');
   for (const p of paths) {
     try {
-      const { data, info } = await sharp(p).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+      const { data, info } = await sharp(p)
+        .removeAlpha()
+        .raw()
+        .toBuffer({ resolveWithObject: true });
       hash.update(`${info.width}x${info.height}x${info.channels};`);
       hash.update(data);
     } catch {

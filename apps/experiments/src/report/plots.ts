@@ -47,7 +47,11 @@ export function svgToPng(svg: string, scale = 2): Buffer {
   const resvg = new Resvg(svg, {
     fitTo: { mode: 'zoom', value: scale },
     background: 'white',
-    font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans', sansSerifFamily: 'DejaVu Sans' },
+    font: {
+      loadSystemFonts: true,
+      defaultFontFamily: 'DejaVu Sans',
+      sansSerifFamily: 'DejaVu Sans',
+    },
   });
   return resvg.render().asPng();
 }
@@ -120,15 +124,33 @@ export function ladderMseSpec(data: LadderMseDatum[], rungs: string[]): TopLevel
     width: { step: 70 },
     height: 220,
     encoding: {
-      x: { field: 'rung', type: 'nominal', sort: rungs, title: null, axis: { labelAngle: -20, labelLimit: 200 } },
+      x: {
+        field: 'rung',
+        type: 'nominal',
+        sort: rungs,
+        title: null,
+        axis: { labelAngle: -20, labelLimit: 200 },
+      },
       xOffset: { field: 'architecture', type: 'nominal', sort: ARCHITECTURE_SCALE.domain },
-      color: { field: 'architecture', type: 'nominal', scale: ARCHITECTURE_SCALE, title: 'architecture' },
+      color: {
+        field: 'architecture',
+        type: 'nominal',
+        scale: ARCHITECTURE_SCALE,
+        title: 'architecture',
+      },
     },
     layer: [
-      { mark: { type: 'bar' }, encoding: { y: { field: 'mse', type: 'quantitative', title: 'MSE ↓' } } },
+      {
+        mark: { type: 'bar' },
+        encoding: { y: { field: 'mse', type: 'quantitative', title: 'MSE ↓' } },
+      },
       {
         mark: { type: 'rule', color: 'black' },
-        encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color: { value: 'black' } },
+        encoding: {
+          y: { field: 'lo', type: 'quantitative' },
+          y2: { field: 'hi' },
+          color: { value: 'black' },
+        },
       },
     ],
   } as TopLevelSpec;
@@ -149,14 +171,29 @@ export function lorenzSpec(data: LorenzDatum[], series: string[]): TopLevelSpec 
     config: BASE_CONFIG,
     data: { values: [...diagonal.filter((d) => present.has(d.architecture as 'single')), ...data] },
     facet: {
-      column: { field: 'architecture', type: 'nominal', sort: ARCHITECTURE_SCALE.domain, title: null },
+      column: {
+        field: 'architecture',
+        type: 'nominal',
+        sort: ARCHITECTURE_SCALE.domain,
+        title: null,
+      },
     },
     spec: {
       width: 240,
       height: 220,
       encoding: {
-        x: { field: 'x', type: 'quantitative', title: 'cumulative fraction of codes', scale: { domain: [0, 1] } },
-        y: { field: 'y', type: 'quantitative', title: 'cumulative share of assignments', scale: { domain: [0, 1] } },
+        x: {
+          field: 'x',
+          type: 'quantitative',
+          title: 'cumulative fraction of codes',
+          scale: { domain: [0, 1] },
+        },
+        y: {
+          field: 'y',
+          type: 'quantitative',
+          title: 'cumulative share of assignments',
+          scale: { domain: [0, 1] },
+        },
         order: { field: 'x', type: 'quantitative' },
       },
       layer: [
@@ -172,14 +209,32 @@ export function lorenzSpec(data: LorenzDatum[], series: string[]): TopLevelSpec 
               field: 'series',
               type: 'nominal',
               sort: series,
-              scale: { domain: series, range: ['#9467bd', '#ff7f0e', '#2ca02c', '#1f77b4', '#8c564b', '#e377c2', '#17becf'] },
+              scale: {
+                domain: series,
+                range: [
+                  '#9467bd',
+                  '#ff7f0e',
+                  '#2ca02c',
+                  '#1f77b4',
+                  '#8c564b',
+                  '#e377c2',
+                  '#17becf',
+                ],
+              },
               title: 'intervention',
             },
             strokeDash: {
               field: 'level',
               type: 'nominal',
               title: 'level',
-              scale: { domain: ['single', 'bottom', 'top'], range: [[1, 0], [1, 0], [5, 3]] },
+              scale: {
+                domain: ['single', 'bottom', 'top'],
+                range: [
+                  [1, 0],
+                  [1, 0],
+                  [5, 3],
+                ],
+              },
             },
             detail: { field: 'level', type: 'nominal' },
           },
@@ -200,14 +255,25 @@ export function perplexitySpec(data: PerplexityDatum[], rungs: string[]): TopLev
     config: BASE_CONFIG,
     data: { values: data },
     facet: {
-      column: { field: 'architecture', type: 'nominal', sort: ARCHITECTURE_SCALE.domain, title: null },
+      column: {
+        field: 'architecture',
+        type: 'nominal',
+        sort: ARCHITECTURE_SCALE.domain,
+        title: null,
+      },
     },
     spec: {
       width: { step: 30 },
       height: 200,
       mark: { type: 'bar' },
       encoding: {
-        x: { field: 'rung', type: 'nominal', sort: rungs, title: null, axis: { labelAngle: -30, labelLimit: 200 } },
+        x: {
+          field: 'rung',
+          type: 'nominal',
+          sort: rungs,
+          title: null,
+          axis: { labelAngle: -30, labelLimit: 200 },
+        },
         xOffset: { field: 'level', type: 'nominal', sort: ['single', 'bottom', 'top'] },
         y: {
           field: 'normalizedPerplexity',
@@ -251,7 +317,12 @@ export function gridSpec(data: GridDatum[]): TopLevelSpec {
         axis: { values: dims, format: 'd' },
       },
       y: { field, type: 'quantitative', title, scale: { zero: false } },
-      color: { field: 'K', type: 'ordinal', title: 'codebook size Ks', scale: { scheme: 'viridis' } },
+      color: {
+        field: 'K',
+        type: 'ordinal',
+        title: 'codebook size Ks',
+        scale: { scheme: 'viridis' },
+      },
     },
     layer: [{ mark: { type: 'line' } }, { mark: { type: 'point', filled: true, size: 50 } }],
   });

@@ -38,7 +38,9 @@ export interface ReportOptions {
 }
 
 /** A figure that was written, or why it was left out. */
-export type FigureOutcome<T> = { written: true; files: T; runs: string[] } | { written: false; reason: string };
+export type FigureOutcome<T> =
+  | { written: true; files: T; runs: string[] }
+  | { written: false; reason: string };
 
 /** What {@link writeReport} wrote. */
 export interface ReportResult {
@@ -103,7 +105,10 @@ export function resampleLorenz(curve: { x: number[]; y: number[] }, points = 51)
   return out;
 }
 
-async function figure1(runs: readonly FinishedRun[], out: string): Promise<ReportResult['figures']['figure1']> {
+async function figure1(
+  runs: readonly FinishedRun[],
+  out: string,
+): Promise<ReportResult['figures']['figure1']> {
   const ladder = runs.filter((r) => ladderOf(r) !== undefined);
   if (ladder.length === 0) {
     return {
@@ -139,7 +144,8 @@ async function figure1(runs: readonly FinishedRun[], out: string): Promise<Repor
       runs: m.length,
     });
     const levels = new Map<string, LevelMetrics[]>();
-    for (const x of m) for (const l of x.levels) levels.set(l.name, [...(levels.get(l.name) ?? []), l]);
+    for (const x of m)
+      for (const l of x.levels) levels.set(l.name, [...(levels.get(l.name) ?? []), l]);
     for (const [level, ls] of levels) {
       perplexity.push({
         rung,
@@ -149,10 +155,18 @@ async function figure1(runs: readonly FinishedRun[], out: string): Promise<Repor
         perplexity: average(ls.map((l) => l.perplexity)),
         codebookSize: ls[0]!.codebookSize,
       });
-      const curves = ls.map((l) => resampleLorenz(l.lorenz, points)).filter((c) => c.length === points);
+      const curves = ls
+        .map((l) => resampleLorenz(l.lorenz, points))
+        .filter((c) => c.length === points);
       if (curves.length === 0) continue;
       for (let i = 0; i < points; i++) {
-        lorenz.push({ series: rung, architecture, level, x: i / (points - 1), y: average(curves.map((c) => c[i]!)) });
+        lorenz.push({
+          series: rung,
+          architecture,
+          level,
+          x: i / (points - 1),
+          y: average(curves.map((c) => c[i]!)),
+        });
       }
     }
   }
@@ -162,12 +176,18 @@ async function figure1(runs: readonly FinishedRun[], out: string): Promise<Repor
     files: {
       mse: await writeFigure(ladderMseSpec(mse, rungs), join(out, 'figure1-mse')),
       lorenz: await writeFigure(lorenzSpec(lorenz, rungs), join(out, 'figure1-lorenz')),
-      perplexity: await writeFigure(perplexitySpec(perplexity, rungs), join(out, 'figure1-perplexity')),
+      perplexity: await writeFigure(
+        perplexitySpec(perplexity, rungs),
+        join(out, 'figure1-perplexity'),
+      ),
     },
   };
 }
 
-async function figure2(runs: readonly FinishedRun[], out: string): Promise<ReportResult['figures']['figure2']> {
+async function figure2(
+  runs: readonly FinishedRun[],
+  out: string,
+): Promise<ReportResult['figures']['figure2']> {
   const singles = runs.filter((r) => r.metrics.architecture === 'single');
   const bySetting = new Map<string, FinishedRun[]>();
   for (const r of singles) {
@@ -225,14 +245,20 @@ async function figure3(
 ): Promise<ReportResult['figures']['figure3']> {
   const withSamples: FinishedRun[] = [];
   for (const r of runs) {
-    const n = Math.min(r.metrics.samples.originals.length, r.metrics.samples.reconstructions.length);
+    const n = Math.min(
+      r.metrics.samples.originals.length,
+      r.metrics.samples.reconstructions.length,
+    );
     if (n === 0) excluded.push({ run: r.id, reason: 'no saved samples (eval.samples = 0)' });
     else withSamples.push(r);
   }
-  if (withSamples.length === 0) return { written: false, reason: 'no finished run saved sample reconstructions' };
+  if (withSamples.length === 0)
+    return { written: false, reason: 'no finished run saved sample reconstructions' };
   const rows = Math.min(
     maxRows,
-    ...withSamples.map((r) => Math.min(r.metrics.samples.originals.length, r.metrics.samples.reconstructions.length)),
+    ...withSamples.map((r) =>
+      Math.min(r.metrics.samples.originals.length, r.metrics.samples.reconstructions.length),
+    ),
   );
   const prints = new Map<string, FinishedRun[]>();
   for (const r of withSamples) {
@@ -248,7 +274,10 @@ async function figure3(
   for (const group of prints.values()) {
     if (group === shared) continue;
     for (const r of group) {
-      excluded.push({ run: r.id, reason: 'evaluated on different images than the runs shown (other data, size or seed)' });
+      excluded.push({
+        run: r.id,
+        reason: 'evaluated on different images than the runs shown (other data, size or seed)',
+      });
     }
   }
   // Prefer the paper's layout: one setting and one code dimension, columns ordered by K.
@@ -279,21 +308,30 @@ async function figure3(
   chosen = chosen.slice(0, maxColumns);
   for (const r of shared) {
     if (!chosen.includes(r) && !excluded.some((e) => e.run === r.id)) {
-      excluded.push({ run: r.id, reason: 'other setting or code dimension than the columns shown' });
+      excluded.push({
+        run: r.id,
+        reason: 'other setting or code dimension than the columns shown',
+      });
     }
   }
   const anyLadder = chosen.some((r) => ladderOf(r) !== undefined);
   const reference = chosen[0]!;
   const columns: GridColumn[] = [
     {
-      heading: ['original', `${reference.metrics.config.data.size}×${reference.metrics.config.data.size}`],
+      heading: [
+        'original',
+        `${reference.metrics.config.data.size}×${reference.metrics.config.data.size}`,
+      ],
       images: reference.metrics.samples.originals.slice(0, rows).map((p) => join(reference.dir, p)),
     },
     ...chosen.map((r) => {
       const s = shapeOf(r);
       const arch = r.metrics.architecture === 'single' ? 'single' : 'hier.';
       const ladder = ladderOf(r);
-      const second = anyLadder && ladder !== undefined ? rungLabel(ladder) : `${fixed(r.metrics.psnr.mean, 1)} dB`;
+      const second =
+        anyLadder && ladder !== undefined
+          ? rungLabel(ladder)
+          : `${fixed(r.metrics.psnr.mean, 1)} dB`;
       return {
         heading: [`${arch} ${s.label.slice(1)} D${s.d}`, second],
         images: r.metrics.samples.reconstructions.slice(0, rows).map((p) => join(r.dir, p)),
@@ -334,7 +372,13 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
     figure3:
       runs.length === 0
         ? { written: false, reason: 'no finished runs' }
-        : await figure3(runs, out, options.figure3Rows ?? 6, options.figure3Columns ?? 10, figure3Excluded),
+        : await figure3(
+            runs,
+            out,
+            options.figure3Rows ?? 6,
+            options.figure3Columns ?? 10,
+            figure3Excluded,
+          ),
   };
   const unmatchedRuns = table1.rows
     .filter((r) => r.status !== 'matched')
@@ -372,8 +416,14 @@ function reportMarkdown(r: ReportResult, inputs: readonly string[], now: Date): 
     `${r.runs.length} finished run(s), ${r.skipped.length} skipped, ${matchedRows} matched pair(s), ${r.unmatchedRuns.length} run(s) outside a matched pair.`,
   );
   lines.push('');
-  lines.push(table1Markdown(r.table1).replace(/^# Table 1/, '## Table 1').replace(/^## (?!Table 1)/gm, '### '));
-  lines.push(`Files: [table1.md](table1.md), [table1.csv](table1.csv), [table1.json](table1.json).`);
+  lines.push(
+    table1Markdown(r.table1)
+      .replace(/^# Table 1/, '## Table 1')
+      .replace(/^## (?!Table 1)/gm, '### '),
+  );
+  lines.push(
+    `Files: [table1.md](table1.md), [table1.csv](table1.csv), [table1.json](table1.json).`,
+  );
   lines.push('');
   lines.push('## Figure 1: codebook-collapse interventions');
   lines.push('');
@@ -395,7 +445,9 @@ function reportMarkdown(r: ReportResult, inputs: readonly string[], now: Date): 
   if (f2.written) {
     lines.push(`![figure2](${rel(r.out, f2.files.png)})`);
     lines.push('');
-    lines.push(`[SVG](${rel(r.out, f2.files.svg)}) · [vega-lite spec](${rel(r.out, f2.files.spec)})`);
+    lines.push(
+      `[SVG](${rel(r.out, f2.files.svg)}) · [vega-lite spec](${rel(r.out, f2.files.spec)})`,
+    );
   } else {
     lines.push(`_Not drawn: ${f2.reason}._`);
   }
@@ -421,7 +473,9 @@ function reportMarkdown(r: ReportResult, inputs: readonly string[], now: Date): 
   if (r.runs.length === 0) {
     lines.push('_No finished runs._');
   } else {
-    lines.push('| Run | Architecture | K | D | Setting | Ladder | Seed | PSNR | MSE | bpp | Matched pair |');
+    lines.push(
+      '| Run | Architecture | K | D | Setting | Ladder | Seed | PSNR | MSE | bpp | Matched pair |',
+    );
     lines.push('| --- | --- | ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | --- |');
     for (const x of r.runs) {
       const s = shapeOf(x);
@@ -442,7 +496,9 @@ function reportMarkdown(r: ReportResult, inputs: readonly string[], now: Date): 
 
 function reportJson(r: ReportResult, inputs: readonly string[], now: Date): string {
   const figure = (f: FigureOutcome<unknown>) =>
-    f.written ? { written: true, runs: f.runs, files: f.files } : { written: false, reason: f.reason };
+    f.written
+      ? { written: true, runs: f.runs, files: f.files }
+      : { written: false, reason: f.reason };
   const value = {
     schema: 'vqkit.report/1',
     generatedAt: now.toISOString(),

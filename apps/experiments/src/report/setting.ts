@@ -23,10 +23,18 @@ const IGNORED = new Set([
 ]);
 
 /** Flattens a config to `path → JSON value`, leaves only. */
-export function flatten(value: unknown, prefix = '', out: Map<string, string> = new Map()): Map<string, string> {
+export function flatten(
+  value: unknown,
+  prefix = '',
+  out: Map<string, string> = new Map(),
+): Map<string, string> {
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
     for (const key of Object.keys(value).sort()) {
-      flatten((value as Record<string, unknown>)[key], prefix === '' ? key : `${prefix}.${key}`, out);
+      flatten(
+        (value as Record<string, unknown>)[key],
+        prefix === '' ? key : `${prefix}.${key}`,
+        out,
+      );
     }
   } else if (value !== undefined) {
     out.set(prefix, JSON.stringify(value));
@@ -89,7 +97,12 @@ export function labelSettings(configs: readonly ReportedConfig[]): {
       if (a !== b) diffs.push(`${path}=${b === undefined ? '(unset)' : b.replace(/^"|"$/g, '')}`);
     }
     diffs.sort();
-    labels.set(key, diffs.length > 4 ? `${diffs.slice(0, 4).join(', ')} (+${diffs.length - 4} more)` : diffs.join(', '));
+    labels.set(
+      key,
+      diffs.length > 4
+        ? `${diffs.slice(0, 4).join(', ')} (+${diffs.length - 4} more)`
+        : diffs.join(', '),
+    );
   }
   return { reference, labels };
 }

@@ -26,7 +26,8 @@ export function pool(parts: readonly RunSummary[]): Pooled {
   const total = weights.reduce((a, b) => a + b, 0);
   const mean = parts.reduce((acc, p, i) => acc + weights[i]! * p.mean, 0) / total;
   const variance =
-    parts.reduce((acc, p, i) => acc + weights[i]! * (p.std * p.std + (p.mean - mean) ** 2), 0) / total;
+    parts.reduce((acc, p, i) => acc + weights[i]! * (p.std * p.std + (p.mean - mean) ** 2), 0) /
+    total;
   return {
     mean,
     std: Math.sqrt(Math.max(0, variance)),
@@ -67,7 +68,9 @@ export function formatParamsM(params: number): string {
 
 /** Fixed decimals, `—` when not finite. */
 export function fixed(value: number | null | undefined, decimals: number): string {
-  return value === null || value === undefined || !Number.isFinite(value) ? '—' : value.toFixed(decimals);
+  return value === null || value === undefined || !Number.isFinite(value)
+    ? '—'
+    : value.toFixed(decimals);
 }
 
 /** Signed fixed decimals (`+0.375`), `—` when not finite. */

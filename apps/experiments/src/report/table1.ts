@@ -57,7 +57,11 @@ export interface Table1Row {
    * Eqs. 4–5 check of the row's config pair with @vqkit/capacity, and the index-bit gap those
    * equations leave (hierarchical − single), per image and per pixel.
    */
-  capacity: { matched: boolean; failures: string[]; bitGap: { bitsPerImage: number; bitsPerPixel: number } };
+  capacity: {
+    matched: boolean;
+    failures: string[];
+    bitGap: { bitsPerImage: number; bitsPerPixel: number };
+  };
   /** Human-readable notes (why unmatched, infinite PSNR, seeds pooled). */
   notes: string[];
 }
@@ -106,7 +110,13 @@ export function capacityOf(config: ReportedConfig): Table1Row['capacity'] {
       bitGap: { bitsPerImage: Number.NaN, bitsPerPixel: Number.NaN },
     };
   }
-  const s = { height: bottom, width: bottom, channels: single.channels, codebookSize: single.codebookSize, codeDim: single.codeDim };
+  const s = {
+    height: bottom,
+    width: bottom,
+    channels: single.channels,
+    codebookSize: single.codebookSize,
+    codeDim: single.codeDim,
+  };
   const h = {
     bottom: { height: bottom, width: bottom },
     top: { height: top, width: top },
@@ -137,7 +147,10 @@ export function capacityOf(config: ReportedConfig): Table1Row['capacity'] {
  */
 export function buildTable1(runs: readonly FinishedRun[]): Table1 {
   const { labels } = labelSettings(runs.map((r) => r.metrics.config));
-  const groups = new Map<string, { setting: string; config: ReportedConfig; runs: FinishedRun[] }>();
+  const groups = new Map<
+    string,
+    { setting: string; config: ReportedConfig; runs: FinishedRun[] }
+  >();
   for (const run of runs) {
     const c = run.metrics.config;
     const key = [
@@ -178,8 +191,12 @@ export function buildTable1(runs: readonly FinishedRun[]): Table1 {
       ['hierarchical', hierarchical],
     ] as const) {
       if (c === null) continue;
-      if (c.runs.length > 1) notes.push(`${name}: ${c.runs.length} runs pooled (seeds ${c.seeds.join(', ')})`);
-      if (c.psnrInfinite > 0) notes.push(`${name}: ${c.psnrInfinite} image(s) reconstructed exactly (PSNR = ∞, counted in metrics.json psnr.infinite)`);
+      if (c.runs.length > 1)
+        notes.push(`${name}: ${c.runs.length} runs pooled (seeds ${c.seeds.join(', ')})`);
+      if (c.psnrInfinite > 0)
+        notes.push(
+          `${name}: ${c.psnrInfinite} image(s) reconstructed exactly (PSNR = ∞, counted in metrics.json psnr.infinite)`,
+        );
     }
     rows.push({
       setting: g.setting,
@@ -215,7 +232,9 @@ const STATUS_TEXT: Record<RowStatus, string> = {
 
 /** Decimals for MSE across a whole table, so a column lines up (≥ 3, the paper's). */
 function mseDecimals(rows: readonly Table1Row[]): number {
-  const means = rows.flatMap((r) => [r.single?.mse.mean, r.hierarchical?.mse.mean]).filter((x): x is number => x !== undefined && x > 0);
+  const means = rows
+    .flatMap((r) => [r.single?.mse.mean, r.hierarchical?.mse.mean])
+    .filter((x): x is number => x !== undefined && x > 0);
   return means.length === 0 ? 3 : Math.max(...means.map((m) => decimalsFor(m, 3, 2)));
 }
 
@@ -266,13 +285,17 @@ export function table1Markdown(table: Table1): string {
   ];
   const row = (cols: string[]) => `| ${cols.join(' | ')} |`;
   if (main.length === 0) {
-    lines.push('_No hierarchical runs finished: no matched pair to compare (single-level-only runs are listed below)._');
+    lines.push(
+      '_No hierarchical runs finished: no matched pair to compare (single-level-only runs are listed below)._',
+    );
   } else {
     lines.push(row(header));
     lines.push(row(header.map((_, i) => (i < settingCol.length ? '---' : '---:'))));
     for (const r of main) {
       const d =
-        r.singleCodeDim === r.hierarchicalCodeDim ? `${r.singleCodeDim}` : `${r.singleCodeDim} / ${r.hierarchicalCodeDim}`;
+        r.singleCodeDim === r.hierarchicalCodeDim
+          ? `${r.singleCodeDim}`
+          : `${r.singleCodeDim} / ${r.hierarchicalCodeDim}`;
       lines.push(
         row([
           ...(table.multipleSettings ? [r.setting] : []),
@@ -291,9 +314,20 @@ export function table1Markdown(table: Table1): string {
     lines.push('');
     lines.push('## Single-level runs without a hierarchical counterpart');
     lines.push('');
-    lines.push('Not part of the matched comparison (Figure 2 uses them). The pair each config names is shown.');
+    lines.push(
+      'Not part of the matched comparison (Figure 2 uses them). The pair each config names is shown.',
+    );
     lines.push('');
-    const h = [...settingCol, 'Ds', 'Ks', 'matched to Dh, 2×Kh', 'PSNR ↑', 'MSE ↓', 'bpp', '#Params (M)'];
+    const h = [
+      ...settingCol,
+      'Ds',
+      'Ks',
+      'matched to Dh, 2×Kh',
+      'PSNR ↑',
+      'MSE ↓',
+      'bpp',
+      '#Params (M)',
+    ];
     lines.push(row(h));
     lines.push(row(h.map((_, i) => (i < settingCol.length ? '---' : '---:'))));
     for (const r of singleOnly) {
@@ -321,7 +355,9 @@ export function table1Markdown(table: Table1): string {
   }
   if (table.multipleSettings) {
     lines.push('');
-    lines.push('Settings: `base` is the setting most runs share; other labels list the config keys that differ from it.');
+    lines.push(
+      'Settings: `base` is the setting most runs share; other labels list the config keys that differ from it.',
+    );
   }
   return `${lines.join('\n')}\n`;
 }

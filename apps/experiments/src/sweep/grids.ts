@@ -70,7 +70,11 @@ function withPair(
   const config = structuredClone(base);
   config.name = id;
   config.architecture = architecture;
-  config.model.single = { channels: single.channels, codebookSize: single.codebookSize, codeDim: single.codeDim };
+  config.model.single = {
+    channels: single.channels,
+    codebookSize: single.codebookSize,
+    codeDim: single.codeDim,
+  };
   config.model.hierarchical = {
     ...config.model.hierarchical,
     channels: hierarchical.channels,
@@ -83,7 +87,9 @@ function withPair(
   const pair = capacityConfigs(config);
   const check = checkMatched(pair.single, pair.hierarchical, { match: 'kd' });
   if (!check.matched) {
-    throw inputError(`sweep: cell ${id} is not capacity-matched (${check.failures.join('; ')}). This is a bug in the grid definition.`);
+    throw inputError(
+      `sweep: cell ${id} is not capacity-matched (${check.failures.join('; ')}). This is a bug in the grid definition.`,
+    );
   }
   return config;
 }
@@ -106,7 +112,10 @@ export function matchedPairForSingle(
     codeDim,
   };
   try {
-    const [pair] = matchHierarchicalToSingle(single, { codeDim, tops: [{ height: s.top, width: s.top }] });
+    const [pair] = matchHierarchicalToSingle(single, {
+      codeDim,
+      tops: [{ height: s.top, width: s.top }],
+    });
     return { single: pair!.single, hierarchical: pair!.hierarchical };
   } catch (error) {
     return capacityFailure(`K${codebookSize}-D${codeDim}`, error);
@@ -153,7 +162,11 @@ export function table1Pairs(ks: readonly number[], ds: readonly number[]): [numb
  * architecture (eq. 5 kept: Ks·Ds = 2·Kh·Dh), so lowering the dimension multiplies K by fromDim/toDim.
  * Codebook sizes come from @vqkit/capacity (Kh from the budget, Ks matched to it).
  */
-export function ladderCells(base: RunConfig, options: GridOptions = {}, rungs: readonly LadderRung[] = LADDER): SweepCell[] {
+export function ladderCells(
+  base: RunConfig,
+  options: GridOptions = {},
+  rungs: readonly LadderRung[] = LADDER,
+): SweepCell[] {
   const fromDim = options.fromDim ?? 64;
   const toDim = options.toDim ?? 16;
   const budget = base.model.hierarchical.codebookSize * base.model.hierarchical.codeDim; // Kh·Dh per level
@@ -217,10 +230,19 @@ export function buildCells(base: RunConfig, grid: string, options: GridOptions =
   const ks = options.codebookSizes ?? PAPER_CODEBOOK_SIZES;
   const ds = options.codeDims ?? PAPER_CODE_DIMS;
   if (ks.length === 0 || ds.length === 0) {
-    throw inputError('sweep: --ks and --ds need at least one value each, e.g. --ks 1024,2048 --ds 8,16.');
+    throw inputError(
+      'sweep: --ks and --ds need at least one value each, e.g. --ks 1024,2048 --ds 8,16.',
+    );
   }
-  const kxd = () => [...ks].sort((a, b) => a - b).flatMap((k) => [...ds].sort((a, b) => a - b).map((d) => singleCell(base, k, d, 'sweep')));
-  const table1 = () => table1Pairs(ks, ds).flatMap(([k, d]) => [singleCell(base, k, d, 'sweep'), hierarchicalCell(base, k, d)]);
+  const kxd = () =>
+    [...ks]
+      .sort((a, b) => a - b)
+      .flatMap((k) => [...ds].sort((a, b) => a - b).map((d) => singleCell(base, k, d, 'sweep')));
+  const table1 = () =>
+    table1Pairs(ks, ds).flatMap(([k, d]) => [
+      singleCell(base, k, d, 'sweep'),
+      hierarchicalCell(base, k, d),
+    ]);
   switch (grid) {
     case 'kxd':
       return kxd();

@@ -24,14 +24,22 @@ export interface SweepManifest {
 }
 
 /** Builds the manifest object of `cells`. */
-export function manifestOf(cells: readonly SweepCell[], meta: { grid: string; base: string; sets: string[]; now: Date }): SweepManifest {
+export function manifestOf(
+  cells: readonly SweepCell[],
+  meta: { grid: string; base: string; sets: string[]; now: Date },
+): SweepManifest {
   return {
     schema: MANIFEST_SCHEMA,
     grid: meta.grid,
     base: meta.base,
     sets: meta.sets,
     createdAt: meta.now.toISOString(),
-    cells: cells.map((c, index) => ({ index, id: c.id, description: c.description, config: c.config })),
+    cells: cells.map((c, index) => ({
+      index,
+      id: c.id,
+      description: c.description,
+      config: c.config,
+    })),
   };
 }
 
@@ -47,13 +55,18 @@ export function writeManifest(path: string, manifest: SweepManifest): void {
  */
 export function readManifest(path: string): { manifest: SweepManifest; cells: SweepCell[] } {
   if (!existsSync(path)) {
-    throw inputError(`sweep: --manifest '${path}' does not exist. Write one with \`vqkit sweep --emit slurm\` (it is <runs-dir>/sweep-manifest.json).`);
+    throw inputError(
+      `sweep: --manifest '${path}' does not exist. Write one with \`vqkit sweep --emit slurm\` (it is <runs-dir>/sweep-manifest.json).`,
+    );
   }
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw inputError(`sweep: --manifest '${path}' is not valid JSON (${(error as Error).message}). Regenerate it with \`vqkit sweep --emit slurm\`.`, error);
+    throw inputError(
+      `sweep: --manifest '${path}' is not valid JSON (${(error as Error).message}). Regenerate it with \`vqkit sweep --emit slurm\`.`,
+      error,
+    );
   }
   const m = raw as Partial<SweepManifest>;
   if (m?.schema !== MANIFEST_SCHEMA || !Array.isArray(m.cells)) {
@@ -63,9 +76,15 @@ export function readManifest(path: string): { manifest: SweepManifest; cells: Sw
   }
   const cells = m.cells.map((c, i) => {
     if (typeof c?.id !== 'string' || c.config === undefined) {
-      throw inputError(`sweep: --manifest '${path}': cells[${i}] needs an id (string) and a config (object).`);
+      throw inputError(
+        `sweep: --manifest '${path}': cells[${i}] needs an id (string) and a config (object).`,
+      );
     }
-    return { id: c.id, description: String(c.description ?? c.id), config: resolveConfig(c.config as object) };
+    return {
+      id: c.id,
+      description: String(c.description ?? c.id),
+      config: resolveConfig(c.config as object),
+    };
   });
   return { manifest: m as SweepManifest, cells };
 }

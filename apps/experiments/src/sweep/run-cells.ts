@@ -71,7 +71,10 @@ function configDiffers(dir: string, config: RunConfig): boolean {
  * from scratch and is evaluated. A failing cell is reported and the sweep continues (unless
  * `failFast`); an abort stops after the current cell's checkpoint.
  */
-export async function runCells(cells: readonly SweepCell[], options: RunCellsOptions): Promise<CellOutcome[]> {
+export async function runCells(
+  cells: readonly SweepCell[],
+  options: RunCellsOptions,
+): Promise<CellOutcome[]> {
   const log = options.log ?? ((line: string) => console.error(line));
   const train = options.train ?? trainRun;
   const evaluate = options.evaluate ?? evaluateRun;
@@ -83,7 +86,13 @@ export async function runCells(cells: readonly SweepCell[], options: RunCellsOpt
     const seconds = () => (performance.now() - started) / 1000;
     if (options.signal?.aborted) {
       log(`${tag}: not started (interrupted)`);
-      outcomes.push({ id: cell.id, dir, status: 'interrupted', seconds: 0, message: 'sweep interrupted before this cell' });
+      outcomes.push({
+        id: cell.id,
+        dir,
+        status: 'interrupted',
+        seconds: 0,
+        message: 'sweep interrupted before this cell',
+      });
       continue;
     }
     const state = existsSync(dir) ? classifyRunDir(dir, cell.id) : null;
@@ -110,7 +119,13 @@ export async function runCells(cells: readonly SweepCell[], options: RunCellsOpt
         });
         if (summary.status !== 'completed') {
           log(`${tag}: interrupted at step ${summary.steps}; rerun the same command to resume`);
-          outcomes.push({ id: cell.id, dir, status: 'interrupted', seconds: seconds(), message: `stopped at step ${summary.steps}` });
+          outcomes.push({
+            id: cell.id,
+            dir,
+            status: 'interrupted',
+            seconds: seconds(),
+            message: `stopped at step ${summary.steps}`,
+          });
           continue;
         }
         trained = true;
@@ -118,7 +133,9 @@ export async function runCells(cells: readonly SweepCell[], options: RunCellsOpt
       log(`${tag}: evaluating`);
       const metrics = await evaluate(dir, { backend: options.backend, quiet: options.quiet });
       const t = seconds();
-      log(`${tag}: done in ${t.toFixed(1)} s — PSNR ${metrics.psnr.mean.toFixed(2)} dB, MSE ${metrics.mse.mean.toPrecision(3)}`);
+      log(
+        `${tag}: done in ${t.toFixed(1)} s — PSNR ${metrics.psnr.mean.toFixed(2)} dB, MSE ${metrics.mse.mean.toPrecision(3)}`,
+      );
       outcomes.push({ id: cell.id, dir, status: trained ? 'trained' : 'evaluated', seconds: t });
     } catch (error) {
       const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);

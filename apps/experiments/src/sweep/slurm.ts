@@ -53,7 +53,9 @@ const SAFE = /^[A-Za-z0-9_.:%/+-]+$/;
 
 function sbatchValue(name: string, value: string): string {
   if (!SAFE.test(value)) {
-    throw inputError(`sweep --emit slurm: --slurm-${name} '${value}' contains characters SLURM directives cannot carry; use letters, digits and _.:%/+- only.`);
+    throw inputError(
+      `sweep --emit slurm: --slurm-${name} '${value}' contains characters SLURM directives cannot carry; use letters, digits and _.:%/+- only.`,
+    );
   }
   return value;
 }
@@ -65,7 +67,8 @@ function sbatchValue(name: string, value: string): string {
  * `sbatch <script>`; merge with `vqkit report --runs <runsDir>` from anywhere.
  */
 export function slurmScript(o: SlurmOptions): string {
-  if (o.cells < 1) throw inputError('sweep --emit slurm: the grid has no cells; nothing to submit.');
+  if (o.cells < 1)
+    throw inputError('sweep --emit slurm: the grid has no cells; nothing to submit.');
   const array = `0-${o.cells - 1}${o.parallel !== undefined ? `%${o.parallel}` : ''}`;
   const lines = [
     '#!/bin/bash',
@@ -78,7 +81,8 @@ export function slurmScript(o: SlurmOptions): string {
   ];
   if ((o.gpus ?? 1) > 0) lines.push(`#SBATCH --gpus-per-task=${o.gpus ?? 1}`);
   if (o.mem !== undefined) lines.push(`#SBATCH --mem=${sbatchValue('mem', o.mem)}`);
-  if (o.partition !== undefined) lines.push(`#SBATCH --partition=${sbatchValue('partition', o.partition)}`);
+  if (o.partition !== undefined)
+    lines.push(`#SBATCH --partition=${sbatchValue('partition', o.partition)}`);
   if (o.account !== undefined) lines.push(`#SBATCH --account=${sbatchValue('account', o.account)}`);
   lines.push(
     '',
@@ -93,12 +97,14 @@ export function slurmScript(o: SlurmOptions): string {
     `MANIFEST=${shellQuote(o.manifest)}`,
     `CELLS=${shellQuote(o.cellList)}`,
     `BACKEND=${shellQuote(o.backend ?? 'auto')}`,
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: bash parameter expansion, not a JS template
     'if [ -n "${VQKIT:-}" ]; then',
     '  read -r -a VQKIT_CMD <<< "$VQKIT"',
     'else',
     `  VQKIT_CMD=(${o.vqkit ?? defaultVqkitCommand()})`,
     'fi',
     '',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: bash parameter expansion, not a JS template
     'if [ -z "${SLURM_ARRAY_TASK_ID:-}" ]; then',
     '  echo "vqkit sweep: SLURM_ARRAY_TASK_ID is not set; submit this script with sbatch (or set it to run one cell by hand)." >&2',
     '  exit 2',
@@ -109,6 +115,7 @@ export function slurmScript(o: SlurmOptions): string {
     '  exit 2',
     'fi',
     'echo "vqkit sweep: array task $SLURM_ARRAY_TASK_ID runs cell $CELL on $(hostname)"',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: bash parameter expansion, not a JS template
     'exec "${VQKIT_CMD[@]}" sweep --manifest "$MANIFEST" --only "$CELL" --runs-dir "$RUNS_DIR" --backend "$BACKEND" --quiet',
     '',
   );

@@ -51,13 +51,18 @@ export function studyCells(o: StudyOptions): SweepCell[] {
  * Runs the cells of a study one after another (skipping finished ones) and records the cells
  * manifest at `<runsDir>/sweep-manifest.json` (only when running the whole grid from a config).
  */
-export async function runStudy(o: StudyOptions): Promise<{ cells: SweepCell[]; outcomes: CellOutcome[] }> {
+export async function runStudy(
+  o: StudyOptions,
+): Promise<{ cells: SweepCell[]; outcomes: CellOutcome[] }> {
   const runsDir = resolve(o.runsDir);
   const cells = studyCells(o);
   mkdirSync(runsDir, { recursive: true });
   if (o.manifest === undefined && (o.only === undefined || o.only.length === 0)) {
     const now = (o.now ?? (() => new Date()))();
-    writeManifest(join(runsDir, 'sweep-manifest.json'), manifestOf(cells, { grid: o.grid, base: o.config, sets: o.sets ?? [], now }));
+    writeManifest(
+      join(runsDir, 'sweep-manifest.json'),
+      manifestOf(cells, { grid: o.grid, base: o.config, sets: o.sets ?? [], now }),
+    );
   }
   const outcomes = await runCells(cells, {
     runsDir,
@@ -86,7 +91,10 @@ export interface SlurmFiles {
  */
 export function emitSlurm(
   o: StudyOptions,
-  slurm: Omit<SlurmOptions, 'runsDir' | 'manifest' | 'cellList' | 'cells' | 'grid' | 'now' | 'backend'>,
+  slurm: Omit<
+    SlurmOptions,
+    'runsDir' | 'manifest' | 'cellList' | 'cells' | 'grid' | 'now' | 'backend'
+  >,
 ): SlurmFiles {
   const runsDir = resolve(o.runsDir);
   const cells = studyCells(o);
@@ -99,7 +107,10 @@ export function emitSlurm(
     cells: cells.length,
   };
   mkdirSync(files.logs, { recursive: true });
-  writeManifest(files.manifest, manifestOf(cells, { grid: o.grid, base: o.config, sets: o.sets ?? [], now }));
+  writeManifest(
+    files.manifest,
+    manifestOf(cells, { grid: o.grid, base: o.config, sets: o.sets ?? [], now }),
+  );
   writeFileSync(files.cellList, `${cells.map((c) => c.id).join('\n')}\n`);
   writeFileSync(
     files.script,
@@ -120,7 +131,10 @@ export function emitSlurm(
 
 /** `2025-01-02T03-04-05`: a timestamp usable in folder names. */
 export function folderTimestamp(d: Date): string {
-  return d.toISOString().replace(/\.\d+Z$/, '').replace(/:/g, '-');
+  return d
+    .toISOString()
+    .replace(/\.\d+Z$/, '')
+    .replace(/:/g, '-');
 }
 
 /** Runs `fn` with an AbortSignal that SIGINT/SIGTERM abort (a second signal exits at once). */
@@ -128,7 +142,9 @@ export async function withInterruptSignal<T>(fn: (signal: AbortSignal) => Promis
   const controller = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {
     if (controller.signal.aborted) process.exit(130);
-    console.error(`\nvqkit: ${sig} received — finishing the current step and writing a checkpoint (again to quit now)`);
+    console.error(
+      `\nvqkit: ${sig} received — finishing the current step and writing a checkpoint (again to quit now)`,
+    );
     controller.abort();
   };
   process.on('SIGINT', onSignal);
@@ -144,7 +160,11 @@ export async function withInterruptSignal<T>(fn: (signal: AbortSignal) => Promis
 /** One line per outcome status, e.g. `3 trained, 1 skipped (finished), 0 failed`. */
 export function summarizeOutcomes(outcomes: readonly CellOutcome[]): string {
   const n = (s: CellOutcome['status']) => outcomes.filter((o) => o.status === s).length;
-  const parts = [`${n('trained')} trained`, `${n('evaluated')} evaluated`, `${n('skipped')} skipped (finished)`];
+  const parts = [
+    `${n('trained')} trained`,
+    `${n('evaluated')} evaluated`,
+    `${n('skipped')} skipped (finished)`,
+  ];
   if (n('interrupted') > 0) parts.push(`${n('interrupted')} interrupted`);
   parts.push(`${n('failed')} failed`);
   return parts.join(', ');
@@ -152,10 +172,15 @@ export function summarizeOutcomes(outcomes: readonly CellOutcome[]): string {
 
 /** Parses `1024,2048` into positive integers. */
 export function parseIntList(flag: string, value: string): number[] {
-  const items = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const items = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   const out = items.map(Number);
   if (items.length === 0 || out.some((v) => !Number.isSafeInteger(v) || v < 1)) {
-    throw inputError(`${flag} expects a comma-separated list of positive integers, e.g. ${flag} 1024,2048; got '${value}'.`);
+    throw inputError(
+      `${flag} expects a comma-separated list of positive integers, e.g. ${flag} 1024,2048; got '${value}'.`,
+    );
   }
   return out;
 }

@@ -35,7 +35,9 @@ export async function ensureBackend(requested?: string): Promise<BackendRecord> 
         `--backend ${choice}: this process already runs on the '${active}' backend, and tfjs cannot switch mid-run. Start a new process with --backend ${choice}.`,
       );
     }
-    return initialised !== null && initialised.name === active ? initialised : { name: active, description: describeBackend() };
+    return initialised !== null && initialised.name === active
+      ? initialised
+      : { name: active, description: describeBackend() };
   }
   const info = await initBackend({ backend: choice, kernels: true });
   initialised = { ...info, name: info.name, description: describeBackend(info) };

@@ -1,6 +1,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { createLoader, DataError, type ImageLoader, randomCropDataset, scanImageFolder } from '@vqkit/data';
+import {
+  createLoader,
+  DataError,
+  type ImageLoader,
+  randomCropDataset,
+  scanImageFolder,
+} from '@vqkit/data';
 import { inputError } from '../config/errors';
 import type { RunConfig } from '../config/schema';
 import { experimentsPackageRoot } from '../run-dir';

@@ -14,11 +14,24 @@ export const RESUMABLE_CHANGES: readonly string[] = [
 
 /** Every leaf path where two JSON values differ. */
 function differences(a: unknown, b: unknown, path = ''): string[] {
-  if (a !== null && b !== null && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
+  if (
+    a !== null &&
+    b !== null &&
+    typeof a === 'object' &&
+    typeof b === 'object' &&
+    !Array.isArray(a) &&
+    !Array.isArray(b)
+  ) {
     const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
     const out: string[] = [];
     for (const k of keys) {
-      out.push(...differences((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], path ? `${path}.${k}` : k));
+      out.push(
+        ...differences(
+          (a as Record<string, unknown>)[k],
+          (b as Record<string, unknown>)[k],
+          path ? `${path}.${k}` : k,
+        ),
+      );
     }
     return out;
   }
@@ -35,7 +48,9 @@ function differences(a: unknown, b: unknown, path = ''): string[] {
 export function resumeConfig(savedPath: string, given: RunConfig | null): RunConfig {
   if (!existsSync(savedPath)) {
     if (given === null) {
-      throw inputError(`train --resume: ${savedPath} does not exist, so there is no run to resume. Pass --config to start one.`);
+      throw inputError(
+        `train --resume: ${savedPath} does not exist, so there is no run to resume. Pass --config to start one.`,
+      );
     }
     return given;
   }

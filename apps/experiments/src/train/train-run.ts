@@ -4,9 +4,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ImageLoader, SkippedImage } from '@vqkit/data';
 import { perplexity, psnrFromMse } from '@vqkit/metrics';
 import type { QuantizerEvent } from '@vqkit/quantizer';
-import { inputError, runtimeError } from '../config/errors';
-import { assertPairAllowed } from '../config/matching';
-import type { RunConfig } from '../config/schema';
 import {
   bestCheckpoint,
   type CheckpointMeta,
@@ -18,6 +15,9 @@ import {
   saveCheckpoint,
   strayTempFiles,
 } from '../checkpoint/store';
+import { inputError, runtimeError } from '../config/errors';
+import { assertPairAllowed } from '../config/matching';
+import type { RunConfig } from '../config/schema';
 import { dataRangeOf, runEvalPass } from '../eval/pass';
 import { createModel } from '../models';
 import type { VQVAE } from '../models/types';
@@ -88,7 +88,10 @@ interface Interval {
  * @throws ExperimentsError: exit code 2 for bad input (config, unmatched pair, run dir in use),
  *   1 for failures while running (non-finite loss, unreadable checkpoint).
  */
-export async function trainRun(configIn: RunConfig | null, options: TrainOptions): Promise<TrainSummary> {
+export async function trainRun(
+  configIn: RunConfig | null,
+  options: TrainOptions,
+): Promise<TrainSummary> {
   const paths = runPaths(options.runDir);
   const resume = options.resume ?? false;
   const config = resume ? resumeConfig(paths.config, configIn) : requireConfig(configIn);
@@ -104,12 +107,20 @@ export async function trainRun(configIn: RunConfig | null, options: TrainOptions
   writeJsonAtomic(paths.config, config);
 
   const trainLoader = await createTrainLoader(config);
-  const valLoader = await createEvalLoader(config, config.data.val, config.data.valImages ?? null, 'data.val');
+  const valLoader = await createEvalLoader(
+    config,
+    config.data.val,
+    config.data.valImages ?? null,
+    'data.val',
+  );
   const model = createModel(config);
   const optimizer = tf.train.adam(config.train.learningRate);
   const varList = Object.values(model.variables);
   const dataRange = dataRangeOf(config.data.range);
-  const stepsPerEpoch = Math.min(config.train.stepsPerEpoch ?? trainLoader.batchesPerEpoch, trainLoader.batchesPerEpoch);
+  const stepsPerEpoch = Math.min(
+    config.train.stepsPerEpoch ?? trainLoader.batchesPerEpoch,
+    trainLoader.batchesPerEpoch,
+  );
   const totalSteps = stepsPerEpoch * config.train.epochs;
   const params = model.countParams();
 
@@ -129,13 +140,24 @@ export async function trainRun(configIn: RunConfig | null, options: TrainOptions
         await restoreModel(loaded, model);
         await restoreOptimizer(loaded, optimizer);
         trainLoader.setState(loaded.meta.data as ReturnType<ImageLoader['getState']>);
-        position = { step: loaded.meta.step, epoch: loaded.meta.epoch, stepInEpoch: loaded.meta.stepInEpoch };
+        position = {
+          step: loaded.meta.step,
+          epoch: loaded.meta.epoch,
+          stepInEpoch: loaded.meta.stepInEpoch,
+        };
         bestValMse = bestCheckpoint(entries)?.meta.valMse ?? null;
         lastCheckpoint = latest.path;
         resumedFrom = latest.path;
-        for (const path of (loaded.meta.progress.loggedSkips as string[] | undefined) ?? []) loggedSkips.add(path);
+        for (const path of (loaded.meta.progress.loggedSkips as string[] | undefined) ?? [])
+          loggedSkips.add(path);
       }
-      log.write({ type: 'resume', from: resumedFrom, step: position.step, epoch: position.epoch, ignoredTempFiles: stray });
+      log.write({
+        type: 'resume',
+        from: resumedFrom,
+        step: position.step,
+        epoch: position.epoch,
+        ignoredTempFiles: stray,
+      });
     }
 
     log.write({
@@ -145,20 +167,40 @@ export async function trainRun(configIn: RunConfig | null, options: TrainOptions
       backend,
       versions: softwareVersions(tf.version_core),
       config,
-      matched: { ok: match.ok, allowUnmatched: match.allowUnmatched, failures: match.failures, bitGap: match.bitGap },
+      matched: {
+        ok: match.ok,
+        allowUnmatched: match.allowUnmatched,
+        failures: match.failures,
+        bitGap: match.bitGap,
+      },
       params,
       levels: model.levels,
-      data: { trainItems: trainLoader.length, valItems: valLoader.length, stepsPerEpoch, totalSteps },
+      data: {
+        trainItems: trainLoader.length,
+        valItems: valLoader.length,
+        stepsPerEpoch,
+        totalSteps,
+      },
       resumedFrom,
       pid: process.pid,
     });
+    if (
+      config.train.stepsPerEpoch !== null &&
+      config.train.stepsPerEpoch > trainLoader.batchesPerEpoch
+    ) {
+      progress.message(
+        `note: train.stepsPerEpoch = ${config.train.stepsPerEpoch} exceeds one pass over the training data (${trainLoader.batchesPerEpoch} batches); an epoch is one pass.`,
+      );
+    }
     progress.message(
       `vqkit train: ${config.name} (${config.architecture}, ${params.toLocaleString('en-US')} params) on ${backend.name}; ` +
-        `${config.train.epochs} epochs × ${stepsPerEpoch} steps of batch ${config.train.batchSize}; run dir ${paths.root}`,
+        `${config.train.epochs} epoch(s) × ${stepsPerEpoch} steps of batch ${config.train.batchSize}; run dir ${paths.root}`,
     );
 
     const logSkips = (split: 'train' | 'val', loader: ImageLoader) => {
-      const fresh = loader.stats().skipped.filter((s: SkippedImage) => !loggedSkips.has(`${split}:${s.path}`));
+      const fresh = loader
+        .stats()
+        .skipped.filter((s: SkippedImage) => !loggedSkips.has(`${split}:${s.path}`));
       for (const s of fresh) {
         loggedSkips.add(`${split}:${s.path}`);
         log.write({ type: 'skipped', split, path: s.path, kind: s.kind, reason: s.reason });
@@ -180,7 +222,15 @@ export async function trainRun(configIn: RunConfig | null, options: TrainOptions
       const path = await saveCheckpoint(paths.checkpoints, model, optimizer, meta);
       lastCheckpoint = path;
       const removed = pruneCheckpoints(paths.checkpoints, config.train.keepLast);
-      log.write({ type: 'checkpoint', step: position.step, epoch: position.epoch, reason, path, valMse, removed });
+      log.write({
+        type: 'checkpoint',
+        step: position.step,
+        epoch: position.epoch,
+        reason,
+        path,
+        valMse,
+        removed,
+      });
       return path;
     };
 
@@ -206,7 +256,8 @@ export async function trainRun(configIn: RunConfig | null, options: TrainOptions
       ]);
       const counts = await Promise.all(interval.counts!.map((c) => c.data()));
       const events: { level: string; events: QuantizerEvent[] }[] = [];
-      for (const { name, quantizer } of model.quantizers) events.push({ level: name, events: await quantizer.flushEvents() });
+      for (const { name, quantizer } of model.quantizers)
+        events.push({ level: name, events: await quantizer.flushEvents() });
       const seconds = (performance.now() - interval.startedAt) / 1000;
       const steps = interval.steps;
       const images = interval.images;
@@ -217,9 +268,18 @@ export async function trainRun(configIn: RunConfig | null, options: TrainOptions
       }
       for (const { level, events: list } of events) {
         for (const e of list) {
-          if (e.kind === 'reset') log.write({ type: 'reset', level, step: e.step + 1, codesReset: e.codesReset, policy: e.policy });
-          else if (e.kind === 'init') log.write({ type: 'init', level, step: e.step + 1, policy: e.policy });
-          else log.write({ type: 'non-finite-input', level, step: e.step + 1, training: e.training });
+          if (e.kind === 'reset')
+            log.write({
+              type: 'reset',
+              level,
+              step: e.step + 1,
+              codesReset: e.codesReset,
+              policy: e.policy,
+            });
+          else if (e.kind === 'init')
+            log.write({ type: 'init', level, step: e.step + 1, policy: e.policy });
+          else
+            log.write({ type: 'non-finite-input', level, step: e.step + 1, training: e.training });
         }
       }
       const loss = lossSum[0]! / steps;
@@ -234,7 +294,17 @@ export async function trainRun(configIn: RunConfig | null, options: TrainOptions
       const doneThisRun = Math.max(1, imagesThisRun / config.train.batchSize);
       const etaSeconds = ((totalSteps - position.step) * elapsed) / doneThisRun;
       const psnr = psnrFromMse(mse, dataRange);
-      log.write({ type: 'step', step: position.step, epoch: position.epoch, loss, mse, psnr, perplexity: ppl, lr, imagesPerSecond });
+      log.write({
+        type: 'step',
+        step: position.step,
+        epoch: position.epoch,
+        loss,
+        mse,
+        psnr,
+        perplexity: ppl,
+        lr,
+        imagesPerSecond,
+      });
       progress.update({
         step: position.step,
         totalSteps,
@@ -253,7 +323,12 @@ export async function trainRun(configIn: RunConfig | null, options: TrainOptions
       const pass = await runEvalPass(model, valLoader);
       const mse = pass.mse.reduce((a, b) => a + b, 0) / Math.max(1, pass.images);
       if (!Number.isFinite(mse)) {
-        log.write({ type: 'non-finite-validation', step: position.step, epoch: position.epoch, lastCheckpoint });
+        log.write({
+          type: 'non-finite-validation',
+          step: position.step,
+          epoch: position.epoch,
+          lastCheckpoint,
+        });
         throw runtimeError(
           `train: the validation MSE of epoch ${position.epoch + 1} (step ${position.step}) is non-finite; training stopped and nothing was overwritten. ` +
             `${lastCheckpoint === null ? 'No checkpoint had been written yet.' : `The last good checkpoint is ${lastCheckpoint}.`} Check data.val for NaN/Inf pixels, or lower train.learningRate.`,
@@ -289,6 +364,8 @@ export async function trainRun(configIn: RunConfig | null, options: TrainOptions
     trainStarted = performance.now();
     outer: for (let epoch = position.epoch; epoch < config.train.epochs; epoch++) {
       setLr(epoch);
+      // img/s of the first interval of an epoch must not include the previous validation and checkpoint.
+      if (interval.steps === 0) interval.startedAt = performance.now();
       if (position.stepInEpoch < stepsPerEpoch) {
         for await (const batch of trainLoader.epoch(epoch)) {
           const x = tf.tensor4d(batch.images, batch.shape, 'float32');
@@ -301,14 +378,27 @@ export async function trainRun(configIn: RunConfig | null, options: TrainOptions
           const endOfEpoch = position.stepInEpoch >= stepsPerEpoch;
           const stopping = options.signal?.aborted === true;
           const checkpointDue =
-            config.train.checkpointEvery > 0 && position.step % config.train.checkpointEvery === 0 && !endOfEpoch;
-          if (position.step % config.train.logEvery === 0 || endOfEpoch || stopping || checkpointDue) await flush();
+            config.train.checkpointEvery > 0 &&
+            position.step % config.train.checkpointEvery === 0 &&
+            !endOfEpoch;
+          if (
+            position.step % config.train.logEvery === 0 ||
+            endOfEpoch ||
+            stopping ||
+            checkpointDue
+          )
+            await flush();
           if (endOfEpoch) break;
           if (checkpointDue) await writeCheckpoint('interval', null);
           if (stopping) {
             logSkips('train', trainLoader);
             await writeCheckpoint('signal', null);
-            log.write({ type: 'stop', reason: String(options.signal?.reason ?? 'aborted'), step: position.step, checkpoint: lastCheckpoint });
+            log.write({
+              type: 'stop',
+              reason: String(options.signal?.reason ?? 'aborted'),
+              step: position.step,
+              checkpoint: lastCheckpoint,
+            });
             status = 'interrupted';
             break outer;
           }
@@ -317,11 +407,24 @@ export async function trainRun(configIn: RunConfig | null, options: TrainOptions
       logSkips('train', trainLoader);
       const valMse = await validate();
       if (bestValMse === null || valMse <= bestValMse) bestValMse = valMse;
-      log.write({ type: 'epoch', epoch, step: position.step, lr, trainLoss: lastLoss, valMse, skippedImages: loggedSkips.size });
+      log.write({
+        type: 'epoch',
+        epoch,
+        step: position.step,
+        lr,
+        trainLoss: lastLoss,
+        valMse,
+        skippedImages: loggedSkips.size,
+      });
       position = { step: position.step, epoch: epoch + 1, stepInEpoch: 0 };
       await writeCheckpoint('epoch', valMse);
       if (options.signal?.aborted) {
-        log.write({ type: 'stop', reason: String(options.signal.reason ?? 'aborted'), step: position.step, checkpoint: lastCheckpoint });
+        log.write({
+          type: 'stop',
+          reason: String(options.signal.reason ?? 'aborted'),
+          step: position.step,
+          checkpoint: lastCheckpoint,
+        });
         status = epoch + 1 >= config.train.epochs ? 'completed' : 'interrupted';
         break;
       }
@@ -357,7 +460,15 @@ export async function trainRun(configIn: RunConfig | null, options: TrainOptions
 }
 
 function newInterval(): Interval {
-  return { steps: 0, images: 0, startedAt: performance.now(), lossSum: null, mseSum: null, firstBad: null, counts: null };
+  return {
+    steps: 0,
+    images: 0,
+    startedAt: performance.now(),
+    lossSum: null,
+    mseSum: null,
+    firstBad: null,
+    counts: null,
+  };
 }
 
 function disposeInterval(i: Interval): void {
@@ -392,12 +503,20 @@ function trainStep(
   const next = tf.tidy(() => {
     const bad = tf.logicalNot(tf.isFinite(value));
     const prevBad = interval.firstBad ?? tf.scalar(-1);
-    const firstBad = tf.where(tf.logicalAnd(tf.less(prevBad, 0), bad), tf.scalar(stepNumber), prevBad) as tf.Scalar;
+    const firstBad = tf.where(
+      tf.logicalAnd(tf.less(prevBad, 0), bad),
+      tf.scalar(stepNumber),
+      prevBad,
+    ) as tf.Scalar;
     return {
       lossSum: (interval.lossSum ? tf.add(interval.lossSum, value) : tf.clone(value)) as tf.Scalar,
-      mseSum: (interval.mseSum ? tf.add(interval.mseSum, kept.mse!) : tf.clone(kept.mse!)) as tf.Scalar,
+      mseSum: (interval.mseSum
+        ? tf.add(interval.mseSum, kept.mse!)
+        : tf.clone(kept.mse!)) as tf.Scalar,
       firstBad,
-      counts: kept.counts!.map((c, i) => (interval.counts ? tf.add(interval.counts[i]!, c) : tf.clone(c)) as tf.Tensor1D),
+      counts: kept.counts!.map(
+        (c, i) => (interval.counts ? tf.add(interval.counts[i]!, c) : tf.clone(c)) as tf.Tensor1D,
+      ),
     };
   });
   disposeInterval(interval);
@@ -421,8 +540,10 @@ function nonFiniteError(step: number, lastCheckpoint: string | null, log: RunLog
   return runtimeError(message);
 }
 
-
 function requireConfig(config: RunConfig | null): RunConfig {
-  if (config === null) throw inputError('train: a config is required (--config <file|preset>) unless --resume continues a saved run.');
+  if (config === null)
+    throw inputError(
+      'train: a config is required (--config <file|preset>) unless --resume continues a saved run.',
+    );
   return config;
 }

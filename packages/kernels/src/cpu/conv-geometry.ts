@@ -1,4 +1,4 @@
-import { backend_util } from '@tensorflow/tfjs-core';
+import type { backend_util } from '@tensorflow/tfjs-core';
 
 /**
  * Geometry of a 2-D convolution in NHWC with filter `[fh, fw, inC, outC]`, dilation 1:
@@ -99,7 +99,12 @@ export interface PixelTable {
   interior: Uint8Array;
 }
 
-export function pixelTable(g: ConvGeometry, m0: number, count: number, into?: PixelTable): PixelTable {
+export function pixelTable(
+  g: ConvGeometry,
+  m0: number,
+  count: number,
+  into?: PixelTable,
+): PixelTable {
   const t =
     into && into.base.length >= count
       ? into

@@ -50,7 +50,12 @@ function compareAll(c: Case): void {
   tf.tidy(() => {
     const x = rand([c.batch, c.inH, c.inW, c.inC]);
     const w = rand([c.fh, c.fw, c.inC, c.outC]);
-    const common = { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
+    const common = {
+      strides: c.stride,
+      pad: c.pad,
+      dataFormat: 'NHWC',
+      dimRoundingMode: undefined,
+    };
     const fwdAttrs = { ...common, dilations: [1, 1] } as unknown as tf.NamedAttrMap;
     const yStock = runStock(tf.Conv2D, { x, filter: w }, fwdAttrs);
     const y = runVqkit(tf.Conv2D, { x, filter: w }, fwdAttrs);
@@ -116,9 +121,15 @@ describe('vqkit cpu conv kernels match the stock tfjs-backend-cpu kernels', () =
     const padArb: fc.Arbitrary<Pad> = fc.oneof(
       fc.constant<Pad>('same'),
       fc.constant<Pad>('valid'),
-      fc
-        .tuple(fc.nat(2), fc.nat(2), fc.nat(2), fc.nat(2))
-        .map(([t, b, l, r]) => [[0, 0], [t, b], [l, r], [0, 0]] as Pad),
+      fc.tuple(fc.nat(2), fc.nat(2), fc.nat(2), fc.nat(2)).map(
+        ([t, b, l, r]) =>
+          [
+            [0, 0],
+            [t, b],
+            [l, r],
+            [0, 0],
+          ] as Pad,
+      ),
     );
     const caseArb = fc
       .record({
@@ -185,6 +196,12 @@ describe('vqkit cpu conv kernels match the stock tfjs-backend-cpu kernels', () =
       'Conv2D',
       'Conv2DBackpropFilter',
       'Conv2DBackpropInput',
+      'Sum',
+      'Add',
+      'Sub',
+      'Multiply',
+      'Relu',
+      'Step',
       'VqkitNearestCode',
     ]);
     expect(tf.getKernel(tf.Conv2D, 'cpu').kernelFunc).not.toBe(stock);

@@ -14,8 +14,8 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { conv2dBackpropFilter, conv2dBackpropInput, conv2dForward } from './conv2d';
 import { geometryOf, isFastPathSupported } from './conv-geometry';
+import { conv2dBackpropFilter, conv2dBackpropInput, conv2dForward } from './conv2d';
 
 type Args = Parameters<KernelFunc>[0];
 

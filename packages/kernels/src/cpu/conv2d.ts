@@ -89,7 +89,8 @@ function im2colTransposedPack(x: Float32Array, g: ConvGeometry, patch: PatchTabl
           } else {
             const iy = px.iy[p] + fy;
             const ix = px.ix[p] + fx;
-            Ap[o + p * MR + i] = iy >= 0 && iy < inH && ix >= 0 && ix < inW ? x[px.base[p] + qo] : 0;
+            Ap[o + p * MR + i] =
+              iy >= 0 && iy < inH && ix >= 0 && ix < inW ? x[px.base[p] + qo] : 0;
           }
         }
       }

@@ -6,19 +6,22 @@
  * convolution kernels gather im2col patches straight from the NHWC input while packing (implicit
  * GEMM, no im2col buffer) and lets transposed operands cost nothing extra.
  *
- * Panel layouts (MR = NR = 4):
+ * Panel layouts (MR = 4, NR = 8):
  * - A block rows `[i0, i0 + mc)`, depth `[p0, p0 + kc)`: panel `r` (rows `i0 + 4r …`) starts at
  *   `r · 4 · kc`; inside it element `(i, p)` sits at `p · 4 + i`; rows past `mc` are zero.
- * - B block depth `[p0, p0 + kc)`, columns `[0, n)`: panel `s` (columns `4s …`) starts at
- *   `s · 4 · kc`; inside it element `(p, j)` sits at `p · 4 + j`; columns past `n` are zero.
+ * - B block depth `[p0, p0 + kc)`, columns `[0, n)`: panel `s` (columns `8s …`) starts at
+ *   `s · 8 · kc`; inside it element `(p, j)` sits at `p · 8 + j`; columns past `n` are zero.
  *
- * Accumulation happens in float64 registers (JS numbers) and is rounded once per `kc` block.
+ * The 4×8 micro-kernel is WebAssembly SIMD (`wasm-microkernel.ts`, float32 accumulation over one
+ * `kc` block); the packed panels live in its memory. Where WebAssembly SIMD is unavailable a
+ * scalar JS micro-kernel (float64 accumulation) is used instead.
  */
+import { instantiateMicroKernel } from './wasm-microkernel';
 
 /** Rows of A (and of C) handled by one micro-kernel call. */
 export const MR = 4;
 /** Columns of B (and of C) handled by one micro-kernel call. */
-export const NR = 4;
+export const NR = 8;
 /** Depth of one packed block (shared dimension K). */
 export const KC = 256;
 /** Rows of A packed at once (L2-sized A block: MC · KC · 4 B = 64 KiB). */
@@ -29,14 +32,39 @@ export type PackA = (Ap: Float32Array, i0: number, mc: number, p0: number, kc: n
 /** Fills `Bp` with depth `[p0, p0 + kc)` × all `n` columns of B in panel layout. */
 export type PackB = (Bp: Float32Array, p0: number, kc: number) => void;
 
-/** Scratch buffers reused across calls (the kernels are synchronous and single-threaded). */
+const wasm = instantiateMicroKernel();
+
+/** Byte offsets in the wasm memory: the 4×8 output tile, then the A block, then the B block. */
+const TILE_BYTES = MR * NR * 4;
+const A_BYTES = MC * KC * 4;
+const A_OFFSET = TILE_BYTES;
+const B_OFFSET = A_OFFSET + A_BYTES;
+
+/** Scratch views (on the wasm memory when available), reused across calls. */
+let tile = new Float32Array(MR * NR);
 let scratchA = new Float32Array(MC * KC);
-let scratchB = new Float32Array(64 * KC);
+let scratchB = new Float32Array(0);
 
 function ensureScratch(n: number): void {
-  if (scratchA.length < MC * KC) scratchA = new Float32Array(MC * KC);
-  const needB = Math.ceil(n / NR) * NR * KC;
-  if (scratchB.length < needB) scratchB = new Float32Array(needB);
+  const floatsB = Math.ceil(n / NR) * NR * KC;
+  if (scratchB.length >= floatsB) return;
+  if (wasm == null) {
+    scratchB = new Float32Array(floatsB);
+    return;
+  }
+  const needBytes = B_OFFSET + floatsB * 4;
+  const page = 65536;
+  const have = wasm.memory.buffer.byteLength;
+  if (needBytes > have) wasm.memory.grow(Math.ceil((needBytes - have) / page));
+  const buf = wasm.memory.buffer;
+  tile = new Float32Array(buf, 0, MR * NR);
+  scratchA = new Float32Array(buf, A_OFFSET, MC * KC);
+  scratchB = new Float32Array(buf, B_OFFSET, (buf.byteLength - B_OFFSET) >> 2);
+}
+
+/** Whether the WebAssembly SIMD micro-kernel is in use (else the scalar JS one). */
+export function usesWasmSimd(): boolean {
+  return wasm != null;
 }
 
 /**
@@ -65,6 +93,8 @@ export function gemm(
   ensureScratch(n);
   const Ap = scratchA;
   const Bp = scratchB;
+  const t = tile;
+  const kernel = wasm?.kernel;
   for (let p0 = 0; p0 < k; p0 += KC) {
     const kc = Math.min(KC, k - p0);
     packB(Bp, p0, kc);
@@ -73,129 +103,59 @@ export function gemm(
       packA(Ap, i0, mc, p0, kc);
       for (let jr = 0; jr < n; jr += NR) {
         const nr = Math.min(NR, n - jr);
-        const bOff = jr * kc;
         for (let ir = 0; ir < mc; ir += MR) {
           const mr = Math.min(MR, mc - ir);
-          microKernel4x4(kc, Ap, ir * kc, Bp, bOff, C, cOff + (i0 + ir) * ldc + jr, ldc, mr, nr);
+          if (kernel !== undefined) {
+            kernel(kc, A_OFFSET + ir * kc * 4, B_OFFSET + jr * kc * 4, 0);
+          } else {
+            microKernelJs(kc, Ap, ir * kc, Bp, jr * kc, t);
+          }
+          let o = cOff + (i0 + ir) * ldc + jr;
+          if (nr === NR) {
+            for (let i = 0; i < mr; i++, o += ldc) {
+              const ti = i * NR;
+              C[o] += t[ti];
+              C[o + 1] += t[ti + 1];
+              C[o + 2] += t[ti + 2];
+              C[o + 3] += t[ti + 3];
+              C[o + 4] += t[ti + 4];
+              C[o + 5] += t[ti + 5];
+              C[o + 6] += t[ti + 6];
+              C[o + 7] += t[ti + 7];
+            }
+          } else {
+            for (let i = 0; i < mr; i++, o += ldc) {
+              for (let j = 0; j < nr; j++) C[o + j] += t[i * NR + j];
+            }
+          }
         }
       }
     }
   }
 }
 
-/** 4×4 register-tiled rank-kc update of one C tile; `mr`/`nr` < 4 only on the edges. */
-function microKernel4x4(
+/** Scalar fallback of the 4×8 micro-kernel: writes the tile (row-major, 4 × 8) to `out`. */
+function microKernelJs(
   kc: number,
   Ap: Float32Array,
   aOff: number,
   Bp: Float32Array,
   bOff: number,
-  C: Float32Array,
-  cOff: number,
-  ldc: number,
-  mr: number,
-  nr: number,
+  out: Float32Array,
 ): void {
-  let c00 = 0;
-  let c01 = 0;
-  let c02 = 0;
-  let c03 = 0;
-  let c10 = 0;
-  let c11 = 0;
-  let c12 = 0;
-  let c13 = 0;
-  let c20 = 0;
-  let c21 = 0;
-  let c22 = 0;
-  let c23 = 0;
-  let c30 = 0;
-  let c31 = 0;
-  let c32 = 0;
-  let c33 = 0;
+  const acc = new Float64Array(MR * NR);
   let ai = aOff;
   let bi = bOff;
   for (let p = 0; p < kc; p++) {
-    const a0 = Ap[ai];
-    const a1 = Ap[ai + 1];
-    const a2 = Ap[ai + 2];
-    const a3 = Ap[ai + 3];
-    const b0 = Bp[bi];
-    const b1 = Bp[bi + 1];
-    const b2 = Bp[bi + 2];
-    const b3 = Bp[bi + 3];
-    c00 += a0 * b0;
-    c01 += a0 * b1;
-    c02 += a0 * b2;
-    c03 += a0 * b3;
-    c10 += a1 * b0;
-    c11 += a1 * b1;
-    c12 += a1 * b2;
-    c13 += a1 * b3;
-    c20 += a2 * b0;
-    c21 += a2 * b1;
-    c22 += a2 * b2;
-    c23 += a2 * b3;
-    c30 += a3 * b0;
-    c31 += a3 * b1;
-    c32 += a3 * b2;
-    c33 += a3 * b3;
-    ai += 4;
-    bi += 4;
+    for (let i = 0; i < MR; i++) {
+      const a = Ap[ai + i];
+      const row = i * NR;
+      for (let j = 0; j < NR; j++) acc[row + j] += a * Bp[bi + j];
+    }
+    ai += MR;
+    bi += NR;
   }
-  if (mr === 4 && nr === 4) {
-    let o = cOff;
-    C[o] += c00;
-    C[o + 1] += c01;
-    C[o + 2] += c02;
-    C[o + 3] += c03;
-    o += ldc;
-    C[o] += c10;
-    C[o + 1] += c11;
-    C[o + 2] += c12;
-    C[o + 3] += c13;
-    o += ldc;
-    C[o] += c20;
-    C[o + 1] += c21;
-    C[o + 2] += c22;
-    C[o + 3] += c23;
-    o += ldc;
-    C[o] += c30;
-    C[o + 1] += c31;
-    C[o + 2] += c32;
-    C[o + 3] += c33;
-    return;
-  }
-  storeEdge(C, cOff, ldc, mr, nr, [
-    c00,
-    c01,
-    c02,
-    c03,
-    c10,
-    c11,
-    c12,
-    c13,
-    c20,
-    c21,
-    c22,
-    c23,
-    c30,
-    c31,
-    c32,
-    c33,
-  ]);
-}
-
-function storeEdge(
-  C: Float32Array,
-  cOff: number,
-  ldc: number,
-  mr: number,
-  nr: number,
-  tile: number[],
-): void {
-  for (let i = 0; i < mr; i++) {
-    for (let j = 0; j < nr; j++) C[cOff + i * ldc + j] += tile[i * 4 + j];
-  }
+  for (let i = 0; i < MR * NR; i++) out[i] = acc[i];
 }
 
 /**

@@ -6,20 +6,28 @@ import * as tf from '@tensorflow/tfjs-core';
 import { KernelError } from '../errors';
 import { NEAREST_CODE_KERNEL, nearestCodeCpuConfig } from '../nearest-code';
 import { makeConv2D, makeConv2DBackpropFilter, makeConv2DBackpropInput } from './conv-kernels';
+import { makeBinary, makeRelu, makeStep } from './elementwise-kernels';
+import { makeSum } from './reduce-kernels';
 
 /** Stock kernels replaced on cpu, with the factory that wraps each (stock kept as fallback). */
 const REPLACEMENTS: ReadonlyArray<[string, (stock: tf.KernelFunc) => tf.KernelFunc]> = [
   [tf.Conv2D, makeConv2D],
   [tf.Conv2DBackpropFilter, makeConv2DBackpropFilter],
   [tf.Conv2DBackpropInput, makeConv2DBackpropInput],
+  [tf.Sum, makeSum],
+  [tf.Add, (stock) => makeBinary('add', stock)],
+  [tf.Sub, (stock) => makeBinary('sub', stock)],
+  [tf.Multiply, (stock) => makeBinary('mul', stock)],
+  [tf.Relu, makeRelu],
+  [tf.Step, makeStep],
 ];
 
 /** Stock configs of the kernels currently replaced, by kernel name. */
 const stockConfigs = new Map<string, tf.KernelConfig>();
 
 /**
- * Registers the vqkit cpu kernels (Conv2D, Conv2DBackpropFilter, Conv2DBackpropInput, and
- * {@link NEAREST_CODE_KERNEL}). Idempotent.
+ * Registers the vqkit cpu kernels (Conv2D, Conv2DBackpropFilter, Conv2DBackpropInput, Sum over
+ * leading axes, float32 Add/Sub/Multiply/Relu/Step, and {@link NEAREST_CODE_KERNEL}). Idempotent.
  *
  * @returns the names of the kernels now served by vqkit on cpu.
  * @throws {@link KernelError} when tfjs-backend-cpu's kernels are not registered.

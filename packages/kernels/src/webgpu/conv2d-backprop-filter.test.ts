@@ -310,15 +310,13 @@ describe.skipIf(!ctx)('Conv2DBackpropFilter (vqkit webgpu): tiled implicit GEMM'
     const kernel = makeConv2DBackpropFilterKernel(stockKernel());
     const x = tf.tensor(xv, xShape);
     const dy = tf.tensor(dyv, dyS);
-    const out = tf
-      .engine()
-      .makeTensorFromTensorInfo(
-        kernel({
-          inputs: { x, dy },
-          backend: tf.backend(),
-          attrs: attrs as never,
-        }) as tf.TensorInfo,
-      );
+    const out = tf.engine().makeTensorFromTensorInfo(
+      kernel({
+        inputs: { x, dy },
+        backend: tf.backend(),
+        attrs: attrs as never,
+      }) as tf.TensorInfo,
+    );
     expect(maxAbsDiff(await out.data(), cpu.values)).toBeLessThan(tolerance(2 * 7 * 6));
     tf.dispose([x, dy, out]);
   });

@@ -20,6 +20,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { KernelError } from './errors';
 import { chooseGemmTiling, type GemmTiling } from './gemm-tiling';
+import { gemmAcc, gemmAccumulator, gemmDeclarations, gemmStep } from './gemm-wgsl';
 import {
   ceilDiv,
   type ProgramUniform,
@@ -60,28 +61,12 @@ export class BackpropFilterGemmProgram implements WebGPUProgram {
   }
 
   getUserCode(): string {
-    const { wgX, wgY, wm, wn, tk } = this.tiling;
-    const tm = wgY * wm;
-    const tn = wgX * wn;
-    return `
-  const WG_X = ${wgX};
-  const WG_Y = ${wgY};
-  const WM = ${wm};
-  const WN = ${wn};
-  const TM = ${tm};
-  const TN = ${tn};
-  const TK = ${tk};
-  const THREADS = ${wgX * wgY};
-  var<workgroup> tileA : array<f32, ${tk * tm}>;  // [TK][TM]: im2col(x) rows of this step
-  var<workgroup> tileB : array<f32, ${tk * tn}>;  // [TK][TN]: dy rows of this step
+    return `${gemmDeclarations(this.tiling)}
 
   // A[m, r] = x[b, oh·sh + fh − padTop, ow·sw + fw − padLeft, ci] for m = (fh·FW + fw)·CI + ci,
-  // r = (b·OH + oh)·OW + ow; 0 outside the image or the GEMM. (fh, fw, ci) is decoded once per
-  // invocation: TM divides the workgroup size, so an invocation always loads the same tile row.
+  // r = (b·OH + oh)·OW + ow; 0 outside the image. (fh, fw, ci) is decoded once per invocation:
+  // TM divides the workgroup size, so an invocation always loads the same tile row.
   fn loadA(fh : i32, fw : i32, ci : i32, r : i32) -> f32 {
-    if (r >= uniforms.gemmR) {
-      return 0.0;
-    }
     let outW = uniforms.dyShape[2];
     let outH = uniforms.dyShape[1];
     let ow = r % outW;
@@ -94,13 +79,6 @@ export class BackpropFilterGemmProgram implements WebGPUProgram {
       return 0.0;
     }
     return x[((b * uniforms.xShape[1] + ih) * uniforms.xShape[2] + iw) * uniforms.xShape[3] + ci];
-  }
-
-  fn loadB(r : i32, n : i32) -> f32 {
-    if (r >= uniforms.gemmR || n >= uniforms.gemmN) {
-      return 0.0;
-    }
-    return dy[r * uniforms.gemmN + n];
   }
 
   fn main() {
@@ -121,52 +99,40 @@ export class BackpropFilterGemmProgram implements WebGPUProgram {
     let fw = f % uniforms.filterWidth;
     let fh = f / uniforms.filterWidth;
 
-    var acc : array<array<f32, WN>, WM>;
+    ${gemmAccumulator(this.tiling)}
     // The trip count comes from a uniform so every invocation reaches every barrier.
     for (var t = 0; t < uniforms.tilesPerSplit; t = t + 1) {
       let r0 = rBase + t * TK;
-      for (var i = lidx; i < TK * TM; i = i + THREADS) {
-        let r = r0 + i / TM;
+      for (var k = lidx / TM; k < TK; k = k + THREADS / TM) {
+        let r = r0 + k;
         var v = 0.0;
         if (aOk && r < rEnd) {
           v = loadA(fh, fw, ci, r);
         }
-        tileA[i] = v;
+        setA(k, aRow, v);
       }
       for (var i = lidx; i < TK * TN; i = i + THREADS) {
-        let r = r0 + i / TN;
+        let k = i / TN;
+        let r = r0 + k;
+        let n = n0 + i % TN;
         var v = 0.0;
-        if (r < rEnd) {
-          v = loadB(r, n0 + i % TN);
+        if (r < rEnd && n < uniforms.gemmN) {
+          v = dy[r * uniforms.gemmN + n];
         }
-        tileB[i] = v;
+        setB(k, i % TN, v);
       }
       workgroupBarrier();
-      for (var kk = 0; kk < TK; kk = kk + 1) {
-        var a : array<f32, WM>;
-        var bv : array<f32, WN>;
-        for (var i = 0; i < WM; i = i + 1) {
-          a[i] = tileA[kk * TM + ty + i * WG_Y];
-        }
-        for (var j = 0; j < WN; j = j + 1) {
-          bv[j] = tileB[kk * TN + tx + j * WG_X];
-        }
-        for (var i = 0; i < WM; i = i + 1) {
-          for (var j = 0; j < WN; j = j + 1) {
-            acc[i][j] = fma(a[i], bv[j], acc[i][j]);
-          }
-        }
-      }
+      ${gemmStep(this.tiling)}
       workgroupBarrier();
     }
 
     let base = split * uniforms.gemmM * uniforms.gemmN;
     for (var i = 0; i < WM; i = i + 1) {
-      let m = m0 + ty + i * WG_Y;
+      let m = m0 + ty * WM + i;
       for (var j = 0; j < WN; j = j + 1) {
-        let n = n0 + tx + j * WG_X;
+        let n = n0 + tx * WN + j;
         if (m < uniforms.gemmM && n < uniforms.gemmN) {
-          result[base + m * uniforms.gemmN + n] = acc[i][j];
+          result[base + m * uniforms.gemmN + n] = ${gemmAcc('i', 'j')};
         }
       }
     }

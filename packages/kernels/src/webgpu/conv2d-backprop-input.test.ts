@@ -1,8 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '@vqkit/random';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-import { backpropInputPhases, makeConv2DBackpropInputKernel, webgpuConv2DBackpropInputImpl } from './conv2d-backprop-input';
+import { describe, expect, it, vi } from 'vitest';
+import {
+  backpropInputPhases,
+  makeConv2DBackpropInputKernel,
+  prefersPhaseGemm,
+  webgpuConv2DBackpropInputImpl,
+} from './conv2d-backprop-input';
 import { KernelError } from './errors';
 import type { WebGPUBackend } from './program';
 import { setupWebGPU } from './test-backend';
@@ -52,10 +57,14 @@ async function runAll(c: Case, seed: number) {
   const dy = tf.tensor(dyv, dyS);
   const filter = tf.tensor(wv, c.filter);
   const backend = tf.backend() as unknown as WebGPUBackend;
-  const stockOut = tf.engine().makeTensorFromTensorInfo(
-    stockKernel()({ inputs: { dy, filter }, backend, attrs: attrs as never }) as tf.TensorInfo,
-  );
-  const ours = tf.engine().makeTensorFromTensorInfo(webgpuConv2DBackpropInputImpl(backend, dy, filter, info));
+  const stockOut = tf
+    .engine()
+    .makeTensorFromTensorInfo(
+      stockKernel()({ inputs: { dy, filter }, backend, attrs: attrs as never }) as tf.TensorInfo,
+    );
+  const ours = tf
+    .engine()
+    .makeTensorFromTensorInfo(webgpuConv2DBackpropInputImpl(backend, dy, filter, info));
   expect(ours.shape).toEqual(c.x);
   const result = {
     cpu: cpu.values,
@@ -75,15 +84,69 @@ const explicit = (t: number, b: number, l: number, r: number): Pad => [
 ];
 
 const CASES: Case[] = [
-  { name: '3×3 stride 1 SAME, batch 1, odd non-square 7×5', x: [1, 7, 5, 3], filter: [3, 3, 3, 4], strides: [1, 1], pad: 'same' },
-  { name: '4×4 stride 2 SAME, odd 9×7 (4 phases, 2×2 taps)', x: [2, 9, 7, 5], filter: [4, 4, 5, 6], strides: [2, 2], pad: 'same' },
-  { name: '3×3 stride 2 SAME (phases with 2 and 1 taps)', x: [2, 8, 8, 4], filter: [3, 3, 4, 6], strides: [2, 2], pad: 'same' },
-  { name: '1×1 stride 2 VALID (phases without taps give zeros)', x: [3, 8, 7, 4], filter: [1, 1, 4, 8], strides: [2, 2], pad: 'valid' },
-  { name: '1×1 stride 1, CI = 1', x: [2, 5, 6, 1], filter: [1, 1, 1, 7], strides: [1, 1], pad: 'valid' },
-  { name: '3×2 filter, strides [2, 1], explicit pads', x: [1, 11, 6, 2], filter: [3, 2, 2, 3], strides: [2, 1], pad: explicit(1, 2, 0, 1) },
-  { name: '4×4 stride 2 explicit 1 (VQ-VAE up/down-sampling)', x: [2, 16, 16, 8], filter: [4, 4, 8, 16], strides: [2, 2], pad: explicit(1, 1, 1, 1) },
-  { name: '3×3 numeric pad 1, several M and N tiles (CI 70)', x: [2, 6, 6, 70], filter: [3, 3, 70, 32], strides: [1, 1], pad: 1 },
-  { name: '5×3 stride 3 VALID, input not divisible by stride', x: [2, 13, 10, 3], filter: [5, 3, 3, 5], strides: [3, 3], pad: 'valid' },
+  {
+    name: '3×3 stride 1 SAME, batch 1, odd non-square 7×5',
+    x: [1, 7, 5, 3],
+    filter: [3, 3, 3, 4],
+    strides: [1, 1],
+    pad: 'same',
+  },
+  {
+    name: '4×4 stride 2 SAME, odd 9×7 (4 phases, 2×2 taps)',
+    x: [2, 9, 7, 5],
+    filter: [4, 4, 5, 6],
+    strides: [2, 2],
+    pad: 'same',
+  },
+  {
+    name: '3×3 stride 2 SAME (phases with 2 and 1 taps)',
+    x: [2, 8, 8, 4],
+    filter: [3, 3, 4, 6],
+    strides: [2, 2],
+    pad: 'same',
+  },
+  {
+    name: '1×1 stride 2 VALID (phases without taps give zeros)',
+    x: [3, 8, 7, 4],
+    filter: [1, 1, 4, 8],
+    strides: [2, 2],
+    pad: 'valid',
+  },
+  {
+    name: '1×1 stride 1, CI = 1',
+    x: [2, 5, 6, 1],
+    filter: [1, 1, 1, 7],
+    strides: [1, 1],
+    pad: 'valid',
+  },
+  {
+    name: '3×2 filter, strides [2, 1], explicit pads',
+    x: [1, 11, 6, 2],
+    filter: [3, 2, 2, 3],
+    strides: [2, 1],
+    pad: explicit(1, 2, 0, 1),
+  },
+  {
+    name: '4×4 stride 2 explicit 1 (VQ-VAE up/down-sampling)',
+    x: [2, 16, 16, 8],
+    filter: [4, 4, 8, 16],
+    strides: [2, 2],
+    pad: explicit(1, 1, 1, 1),
+  },
+  {
+    name: '3×3 numeric pad 1, several M and N tiles (CI 70)',
+    x: [2, 6, 6, 70],
+    filter: [3, 3, 70, 32],
+    strides: [1, 1],
+    pad: 1,
+  },
+  {
+    name: '5×3 stride 3 VALID, input not divisible by stride',
+    x: [2, 13, 10, 3],
+    filter: [5, 3, 3, 5],
+    strides: [3, 3],
+    pad: 'valid',
+  },
 ];
 
 describe.skipIf(!ctx)('Conv2DBackpropInput (vqkit webgpu): stride-phase implicit GEMM', () => {
@@ -102,7 +165,9 @@ describe.skipIf(!ctx)('Conv2DBackpropInput (vqkit webgpu): stride-phase implicit
       fc.constant<Pad>('same'),
       fc.constant<Pad>('valid'),
       fc.integer({ min: 0, max: 2 }),
-      fc.tuple(fc.nat(2), fc.nat(2), fc.nat(2), fc.nat(2)).map(([t, b, l, r]) => explicit(t, b, l, r)),
+      fc
+        .tuple(fc.nat(2), fc.nat(2), fc.nat(2), fc.nat(2))
+        .map(([t, b, l, r]) => explicit(t, b, l, r)),
     );
     await fc.assert(
       fc.asyncProperty(
@@ -142,7 +207,11 @@ describe.skipIf(!ctx)('Conv2DBackpropInput (vqkit webgpu): stride-phase implicit
     const dyv = normalArray(rng, tf.util.sizeFromShape(dyS));
     const wv = normalArray(rng, tf.util.sizeFromShape(wS));
     const attrs = { inputShape: [2, 3, 7, 6], strides: [1, 1], pad: 'same', dataFormat: 'NCHW' };
-    const cpu = cpuKernel('Conv2DBackpropInput', { dy: { shape: dyS, values: dyv }, filter: { shape: wS, values: wv } }, attrs);
+    const cpu = cpuKernel(
+      'Conv2DBackpropInput',
+      { dy: { shape: dyS, values: dyv }, filter: { shape: wS, values: wv } },
+      attrs,
+    );
     const dy = tf.tensor(dyv, dyS);
     const filter = tf.tensor(wv, wS);
     const out = tf.engine().makeTensorFromTensorInfo(
@@ -156,11 +225,42 @@ describe.skipIf(!ctx)('Conv2DBackpropInput (vqkit webgpu): stride-phase implicit
     tf.dispose([dy, filter, out]);
   });
 
+  it('routes strided convolutions with ≥ 8 input channels to the phase GEMM and the rest to the stock kernel', async () => {
+    const cases: Array<[Case, boolean]> = [
+      [{ name: '', x: [2, 8, 8, 16], filter: [4, 4, 16, 8], strides: [2, 2], pad: 'same' }, true],
+      [{ name: '', x: [2, 8, 8, 16], filter: [3, 3, 16, 8], strides: [1, 2], pad: 'same' }, true],
+      [{ name: '', x: [2, 8, 8, 16], filter: [3, 3, 16, 8], strides: [1, 1], pad: 'same' }, false],
+      [{ name: '', x: [2, 8, 8, 3], filter: [4, 4, 3, 8], strides: [2, 2], pad: 'same' }, false],
+    ];
+    for (const [c, phase] of cases) {
+      const info = convInfoOf(c);
+      expect(prefersPhaseGemm(info)).toBe(phase);
+      const fallback = vi.fn(stockKernel());
+      const dy = tf.randomNormal([c.x[0], info.outHeight, info.outWidth, c.filter[3]]);
+      const filter = tf.randomNormal(c.filter);
+      const attrs = { inputShape: c.x, strides: c.strides, pad: c.pad, dataFormat: 'NHWC' };
+      const out = makeConv2DBackpropInputKernel(fallback)({
+        inputs: { dy, filter },
+        backend: tf.backend(),
+        attrs: attrs as never,
+      }) as tf.TensorInfo;
+      expect(fallback).toHaveBeenCalledTimes(phase ? 0 : 1);
+      expect(out.shape).toEqual(c.x);
+      tf.dispose([dy, filter, tf.engine().makeTensorFromTensorInfo(out)]);
+    }
+  });
+
   it('leaves no tensors or GPU buffers behind besides its output', () => {
     const backend = tf.backend() as unknown as WebGPUBackend;
     const dy = tf.randomNormal([2, 4, 4, 5]);
     const filter = tf.randomNormal([4, 4, 3, 5]);
-    const info = convInfoOf({ name: '', x: [2, 8, 8, 3], filter: [4, 4, 3, 5], strides: [2, 2], pad: 'same' });
+    const info = convInfoOf({
+      name: '',
+      x: [2, 8, 8, 3],
+      filter: [4, 4, 3, 5],
+      strides: [2, 2],
+      pad: 'same',
+    });
     const tensors = tf.memory().numTensors;
     const ids = backend.numDataIds();
     const out = webgpuConv2DBackpropInputImpl(backend, dy, filter, info);
@@ -175,11 +275,22 @@ describe.skipIf(!ctx)('Conv2DBackpropInput (vqkit webgpu): stride-phase implicit
     const dy = tf.zeros([1, 4, 4, 3]);
     const w = tf.zeros([3, 3, 2, 3]);
     const wi = tf.zeros([3, 3, 2, 3], 'int32');
-    const nchw = tf.backend_util.computeConv2DInfo([1, 2, 4, 4], [3, 3, 2, 3], 1, 1, 'same', undefined, false, 'channelsFirst');
+    const nchw = tf.backend_util.computeConv2DInfo(
+      [1, 2, 4, 4],
+      [3, 3, 2, 3],
+      1,
+      1,
+      'same',
+      undefined,
+      false,
+      'channelsFirst',
+    );
     const dilated = tf.backend_util.computeConv2DInfo([1, 4, 4, 2], [3, 3, 2, 3], 1, 2, 'same');
     const plain = tf.backend_util.computeConv2DInfo([1, 4, 4, 2], [3, 3, 2, 3], 1, 1, 'same');
     expect(() => webgpuConv2DBackpropInputImpl(backend, dy, w, nchw)).toThrow(KernelError);
-    expect(() => webgpuConv2DBackpropInputImpl(backend, dy, w, dilated)).toThrow(/dilations \[1, 1\]/);
+    expect(() => webgpuConv2DBackpropInputImpl(backend, dy, w, dilated)).toThrow(
+      /dilations \[1, 1\]/,
+    );
     expect(() => webgpuConv2DBackpropInputImpl(backend, dy, wi, plain)).toThrow(/float32/);
     tf.dispose([dy, w, wi]);
   });
@@ -215,7 +326,8 @@ describe('backpropInputPhases', () => {
               const want: Array<[number, number]> = [];
               for (let fh = 0; fh < f; fh++) {
                 const num = ih + padBefore - fh;
-                if (num % s === 0 && num / s >= 0 && num / s < info.outHeight) want.push([fh, num / s]);
+                if (num % s === 0 && num / s >= 0 && num / s < info.outHeight)
+                  want.push([fh, num / s]);
               }
               const got: Array<[number, number]> = [];
               for (let t = 0; t < p.tapsH; t++) {

@@ -17,7 +17,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { KernelError } from './errors';
 import { chooseGemmTiling, GEMM_THREADS, type GemmTiling } from './gemm-tiling';
-import { ceilDiv, type ProgramUniform, requireWebGPUBackend, runProgram, type WebGPUBackend, type WebGPUProgram } from './program';
+import { gemmAcc, gemmAccumulator, gemmDeclarations, gemmStep } from './gemm-wgsl';
+import {
+  ceilDiv,
+  type ProgramUniform,
+  requireWebGPUBackend,
+  runProgram,
+  type WebGPUBackend,
+  type WebGPUProgram,
+} from './program';
 
 /** The sub-GEMM of one stride phase (rh, rw) of Conv2DBackpropInput. */
 export interface BackpropInputPhase {
@@ -45,7 +53,14 @@ export interface BackpropInputPhase {
 
 /** The sh·sw stride phases of Conv2DBackpropInput for `convInfo` (phases without pixels dropped). */
 export function backpropInputPhases(convInfo: tf.backend_util.Conv2DInfo): BackpropInputPhase[] {
-  const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw, inHeight, inWidth } = convInfo;
+  const {
+    strideHeight: sh,
+    strideWidth: sw,
+    filterHeight: fh,
+    filterWidth: fw,
+    inHeight,
+    inWidth,
+  } = convInfo;
   const { top, left } = convInfo.padInfo;
   const axis = (r: number, s: number, pad: number, f: number, size: number) => {
     const f0 = (r + pad) % s;
@@ -109,21 +124,9 @@ export class BackpropInputGemmProgram implements WebGPUProgram {
   }
 
   getUserCode(): string {
-    const { wgX, wgY, wm, wn, tk } = this.tiling;
-    const tm = wgY * wm;
-    const tn = wgX * wn;
-    return `
-  const WG_X = ${wgX};
-  const WG_Y = ${wgY};
-  const WM = ${wm};
-  const WN = ${wn};
-  const TM = ${tm};
-  const TN = ${tn};
-  const TK = ${tk};
-  const THREADS = ${GEMM_THREADS};
-  const SLOTS_A = ${(tk * tm) / GEMM_THREADS};  // A-tile elements each invocation loads per step
-  var<workgroup> tileA : array<f32, ${tk * tm}>;  // [TK][TM]: gathered dy
-  var<workgroup> tileB : array<f32, ${tk * tn}>;  // [TK][TN]: filter taps of the phase
+    const slots = (this.tiling.tk * this.tiling.wgY * this.tiling.wm) / GEMM_THREADS;
+    return `${gemmDeclarations(this.tiling)}
+  const SLOTS_A = ${slots};  // A-tile elements each invocation loads per step
 
   fn main() {
     let tx = i32(localId.x);
@@ -154,7 +157,7 @@ export class BackpropInputGemmProgram implements WebGPUProgram {
       pB[s] = q / uniforms.rowsH;
     }
 
-    var acc : array<array<f32, WN>, WM>;
+    ${gemmAccumulator(this.tiling)}
     let numSteps = (uniforms.gemmR + TK - 1) / TK;
     for (var st = 0; st < numSteps; st = st + 1) {
       let k = st * TK + kk;
@@ -170,7 +173,7 @@ export class BackpropInputGemmProgram implements WebGPUProgram {
         if (kOk && pOk[s] && oh >= 0 && oh < outH && ow >= 0 && ow < outW) {
           v = dy[((pB[s] * outH + oh) * outW + ow) * outC + co];
         }
-        tileA[kk * TM + lidx / TK + s * (THREADS / TK)] = v;
+        setA(kk, lidx / TK + s * (THREADS / TK), v);
       }
       let fh = uniforms.fh0 + t * uniforms.strideH;
       let fw = uniforms.fw0 + u * uniforms.strideW;
@@ -181,29 +184,15 @@ export class BackpropInputGemmProgram implements WebGPUProgram {
         if (kOk && n < uniforms.gemmN) {
           v = W[((fh * filterW + fw) * inC + n) * outC + co];
         }
-        tileB[kk * TN + nn] = v;
+        setB(kk, nn, v);
       }
       workgroupBarrier();
-      for (var r = 0; r < TK; r = r + 1) {
-        var a : array<f32, WM>;
-        var bv : array<f32, WN>;
-        for (var i = 0; i < WM; i = i + 1) {
-          a[i] = tileA[r * TM + ty + i * WG_Y];
-        }
-        for (var j = 0; j < WN; j = j + 1) {
-          bv[j] = tileB[r * TN + tx + j * WG_X];
-        }
-        for (var i = 0; i < WM; i = i + 1) {
-          for (var j = 0; j < WN; j = j + 1) {
-            acc[i][j] = fma(a[i], bv[j], acc[i][j]);
-          }
-        }
-      }
+      ${gemmStep(this.tiling)}
       workgroupBarrier();
     }
 
     for (var i = 0; i < WM; i = i + 1) {
-      let m = m0 + ty + i * WG_Y;
+      let m = m0 + ty * WM + i;
       if (m < uniforms.gemmM) {
         let jw = m % uniforms.colsW;
         let q = m / uniforms.colsW;
@@ -213,9 +202,9 @@ export class BackpropInputGemmProgram implements WebGPUProgram {
         let iw = uniforms.rw + jw * uniforms.strideW;
         let base = ((b * uniforms.outShape[1] + ih) * uniforms.outShape[2] + iw) * inC;
         for (var j = 0; j < WN; j = j + 1) {
-          let n = n0 + tx + j * WG_X;
+          let n = n0 + tx * WN + j;
           if (n < uniforms.gemmN) {
-            result[base + n] = acc[i][j];
+            result[base + n] = ${gemmAcc('i', 'j')};
           }
         }
       }
@@ -223,6 +212,23 @@ export class BackpropInputGemmProgram implements WebGPUProgram {
   }
 `;
   }
+}
+
+/**
+ * The phases of `convInfo`, the tiling all their GEMMs share (sized for the largest phase), and
+ * the workgroup rows the largest phase dispatches.
+ */
+export function planPhaseGemm(convInfo: tf.backend_util.Conv2DInfo): {
+  phases: BackpropInputPhase[];
+  tiling: GemmTiling;
+  rowGroups: number;
+} {
+  const phases = backpropInputPhases(convInfo);
+  const b = convInfo.batchSize;
+  const mMax = Math.max(1, ...phases.map((p) => b * p.rowsH * p.colsW));
+  const rMax = Math.max(1, ...phases.map((p) => p.tapsH * p.tapsW * convInfo.outChannels));
+  const tiling = chooseGemmTiling(mMax, Math.max(1, convInfo.inChannels), rMax, 1);
+  return { phases, tiling, rowGroups: ceilDiv(mMax, tiling.wgY * tiling.wm) };
 }
 
 /**
@@ -237,7 +243,9 @@ export function webgpuConv2DBackpropInputImpl(
 ): tf.TensorInfo {
   const op = 'Conv2DBackpropInput (vqkit webgpu)';
   if (convInfo.dataFormat !== 'channelsLast') {
-    throw new KernelError(`${op}: expected dataFormat 'NHWC', got 'NCHW'. Transpose dy to NHWC first.`);
+    throw new KernelError(
+      `${op}: expected dataFormat 'NHWC', got 'NCHW'. Transpose dy to NHWC first.`,
+    );
   }
   if (convInfo.dilationHeight !== 1 || convInfo.dilationWidth !== 1) {
     throw new KernelError(
@@ -254,16 +262,19 @@ export function webgpuConv2DBackpropInputImpl(
   if (size === 0) {
     return backend.makeTensorInfo(inShape, 'float32', new Float32Array(0));
   }
+  const { phases, tiling, rowGroups } = planPhaseGemm(convInfo);
+  const limit = backend.device.limits.maxComputeWorkgroupsPerDimension;
+  if (rowGroups > limit) {
+    throw new KernelError(
+      `${op}: expected at most ${limit} workgroups of pixels per stride phase, got ${rowGroups} (dx shape [${inShape}]). Split the batch, or use the stock kernel (makeConv2DBackpropInputKernel routes such shapes there).`,
+    );
+  }
   const n = convInfo.inChannels;
-  const phases = backpropInputPhases(convInfo);
   const b = convInfo.batchSize;
-  const gemm = (p: BackpropInputPhase) => ({ m: b * p.rowsH * p.colsW, r: p.tapsH * p.tapsW * convInfo.outChannels });
-  const mMax = Math.max(...phases.map((p) => gemm(p).m));
-  const rMax = Math.max(1, ...phases.map((p) => gemm(p).r));
-  const tiling = chooseGemmTiling(mMax, n, rMax, 1);
   const out = backend.makeTensorInfo(inShape, 'float32');
   for (const p of phases) {
-    const { m, r } = gemm(p);
+    const m = b * p.rowsH * p.colsW;
+    const r = p.tapsH * p.tapsW * convInfo.outChannels;
     const program = new BackpropInputGemmProgram(inShape, m, n, tiling);
     const uniforms: ProgramUniform[] = [
       p.rh,
@@ -296,8 +307,21 @@ interface BackpropInputAttrs {
 }
 
 /**
- * Builds the `Conv2DBackpropInput` kernel function: NHWC float32 inputs take the stride-aware
- * GEMM, anything else (NCHW) goes to `fallback` (the stock kernel function).
+ * Whether the registered `Conv2DBackpropInput` kernel takes the stride-phase GEMM for `convInfo`
+ * (otherwise tfjs's stock kernel runs). The phase split removes the (1 − 1/(sh·sw)) share of
+ * multiply-adds that the stock kernel spends on the zeros of the stride-dilated dy, so it is used
+ * for strided convolutions; with stride 1 both kernels are implicit GEMMs of the same size and the
+ * stock one was as fast or faster on lavapipe (bench/webgpu-kernels.ts), as it was for fewer than
+ * 8 input channels (a GEMM with N < 8 leaves most of a 4-wide vec4 tile column idle).
+ */
+export function prefersPhaseGemm(convInfo: tf.backend_util.Conv2DInfo): boolean {
+  return convInfo.strideHeight * convInfo.strideWidth > 1 && convInfo.inChannels >= 8;
+}
+
+/**
+ * Builds the `Conv2DBackpropInput` kernel function: NHWC float32 inputs for which
+ * {@link prefersPhaseGemm} holds take the stride-phase GEMM; everything else (NCHW, stride 1,
+ * CI < 8) goes to `fallback` (the stock kernel function).
  */
 export function makeConv2DBackpropInputKernel(fallback: tf.KernelFunc): tf.KernelFunc {
   return (args) => {
@@ -318,6 +342,10 @@ export function makeConv2DBackpropInputKernel(fallback: tf.KernelFunc): tf.Kerne
       false,
       'channelsLast',
     );
-    return webgpuConv2DBackpropInputImpl(gpu, dy, filter, convInfo);
+    const fits =
+      planPhaseGemm(convInfo).rowGroups <= gpu.device.limits.maxComputeWorkgroupsPerDimension;
+    return prefersPhaseGemm(convInfo) && fits
+      ? webgpuConv2DBackpropInputImpl(gpu, dy, filter, convInfo)
+      : fallback(args);
   };
 }

@@ -70,6 +70,9 @@ export class NearestCodeProgram implements WebGPUProgram {
   readonly codesPerTile: number;
   /** Whether z rows live whole in registers (D ≤ 64) or are summed in 32-dim chunks. */
   readonly chunked: boolean;
+  /** Whether z and the codebook are read as `vec4<f32>` (D ≤ 64 and D divisible by 4). */
+  readonly vec4: boolean;
+  variableComponents?: number[];
 
   /**
    * @param rows Total rows N of z (the output length).
@@ -84,8 +87,10 @@ export class NearestCodeProgram implements WebGPUProgram {
     let codes = 16;
     while (codes * 2 * tileDim <= TILE_FLOATS && codes < 128) codes *= 2;
     this.codesPerTile = codes;
+    this.vec4 = !this.chunked && dim % 4 === 0;
+    if (this.vec4) this.variableComponents = [4, 4];
     this.dispatch = [ceilDiv(rowsThisDispatch, ROWS_PER_WORKGROUP), 1, 1];
-    this.shaderKey = `vqkitNearestCode_${dim}_${codes}_${this.chunked}`;
+    this.shaderKey = `vqkitNearestCode_${dim}_${codes}_${this.chunked}_${this.vec4}`;
   }
 
   getUserCode(): string {
@@ -95,6 +100,55 @@ export class NearestCodeProgram implements WebGPUProgram {
   const D = ${D};
   const TKC = ${TKC};
   const WG = ${ROWS_PER_WORKGROUP};`;
+    if (this.vec4) {
+      // z and codebook are bound as array<vec4<f32>>; a row is D / 4 vec4s.
+      return `${header}
+  const D4 = ${D / 4};
+  var<workgroup> tileE : array<vec4<f32>, ${(TKC * D) / 4}>;  // [TKC][D / 4]: codes k0 .. k0 + TKC − 1
+
+  fn main(index : i32) {
+    let row = uniforms.rowOffset + index;
+    let rowOk = row < uniforms.rowEnd;
+    let lidx = i32(localIndex);
+    let codebookLen = uniforms.numCodes * D4;
+    var zr : array<vec4<f32>, D4>;
+    if (rowOk) {
+      for (var j = 0; j < D4; j = j + 1) {
+        zr[j] = z[row * D4 + j];
+      }
+    }
+    var best = uniforms.INFINITY;
+    var bestIdx = 0;
+    for (var k0 = 0; k0 < uniforms.numCodes; k0 = k0 + TKC) {
+      workgroupBarrier();
+      for (var i = lidx; i < TKC * D4; i = i + WG) {
+        let g = k0 * D4 + i;
+        var v = vec4<f32>(0.0);
+        if (g < codebookLen) {
+          v = codebook[g];
+        }
+        tileE[i] = v;
+      }
+      workgroupBarrier();
+      let count = min(TKC, uniforms.numCodes - k0);
+      for (var c = 0; c < count; c = c + 1) {
+        var s = 0.0;
+        for (var j = 0; j < D4; j = j + 1) {
+          let t = zr[j] - tileE[c * D4 + j];
+          s = s + dot(t, t);
+        }
+        if (s < best) {
+          best = s;
+          bestIdx = k0 + c;
+        }
+      }
+    }
+    if (rowOk) {
+      result[row] = bestIdx;
+    }
+  }
+`;
+    }
     if (!this.chunked) {
       return `${header}
   var<workgroup> tileE : array<f32, ${TKC * D}>;  // [TKC][D]: codes k0 .. k0 + TKC − 1

@@ -33,20 +33,22 @@ describe.skipIf(!ctx)('registerWebGPUKernels', () => {
   it('serves a conv / conv2dTranspose training step on webgpu with cpu-equal gradients', async () => {
     const rng = new Rng(5);
     const shapes = {
-      x: [2, 12, 10, 3],
-      w1: [4, 4, 3, 8], // conv 4×4 stride 2 SAME (odd-free downsampling)
+      x: [2, 12, 10, 8],
+      w1: [4, 4, 8, 8], // conv 4×4 stride 2 SAME
       w2: [3, 3, 8, 8], // conv 3×3 stride 1
-      w3: [4, 4, 3, 8], // conv2dTranspose 4×4 stride 2 back to 12×10×3
+      w3: [4, 4, 8, 8], // conv2dTranspose 4×4 stride 2 back to 12×10×8
     } as const;
     const values = Object.fromEntries(
       Object.entries(shapes).map(([k, s]) => [k, normalArray(rng, tf.util.sizeFromShape([...s]))]),
     ) as Record<keyof typeof shapes, Float32Array>;
     const tensors = () =>
-      (Object.keys(shapes) as Array<keyof typeof shapes>).map((k) => tf.tensor(values[k], [...shapes[k]]));
+      (Object.keys(shapes) as Array<keyof typeof shapes>).map((k) =>
+        tf.tensor(values[k], [...shapes[k]]),
+      );
     const loss = (x: tf.Tensor, w1: tf.Tensor, w2: tf.Tensor, w3: tf.Tensor) => {
       const h1 = tf.relu(tf.conv2d(x as tf.Tensor4D, w1 as tf.Tensor4D, 2, 'same'));
       const h2 = tf.relu(tf.conv2d(h1, w2 as tf.Tensor4D, 1, 'same'));
-      const y = tf.conv2dTranspose(h2, w3 as tf.Tensor4D, [2, 12, 10, 3], 2, 'same');
+      const y = tf.conv2dTranspose(h2, w3 as tf.Tensor4D, [2, 12, 10, 8], 2, 'same');
       return tf.mean(tf.square(tf.sub(y, x)));
     };
     const gradsOf = (inputs: tf.Tensor[]) =>

@@ -22,29 +22,48 @@ const MISSING_ADAPTER_FIX =
 
 let pending: Promise<WebGPUTestContext | undefined> | undefined;
 
+/**
+ * The adapter `request` yields, or — when there is none or the request throws (no Vulkan loader,
+ * no driver) — a `KernelError` if `ci` is set, else `undefined` after a warning naming the fix.
+ */
+export async function requireAdapterInCI(
+  request: () => Promise<GPUAdapter | null>,
+  ci: boolean,
+): Promise<GPUAdapter | undefined> {
+  let adapter: GPUAdapter | null = null;
+  let cause = 'none';
+  try {
+    adapter = await request();
+  } catch (error) {
+    cause = `an error: ${error instanceof Error ? error.message : String(error)}`;
+  }
+  if (adapter != null) return adapter;
+  if (ci) {
+    throw new KernelError(
+      `setupWebGPU: expected a WebGPU adapter in CI, got ${cause}. ${MISSING_ADAPTER_FIX}`,
+    );
+  }
+  console.warn(
+    `[@vqkit/kernels] WebGPU tests skipped: no WebGPU adapter (got ${cause}). ${MISSING_ADAPTER_FIX}`,
+  );
+  return undefined;
+}
+
 async function init(): Promise<WebGPUTestContext | undefined> {
   process.env.XDG_RUNTIME_DIR ??= '/tmp';
   const { create, globals } = await import('webgpu');
   Object.assign(globalThis, globals);
-  const gpu = create([]);
-  const g = globalThis as { navigator?: object };
-  if (g.navigator === undefined) {
-    g.navigator = { gpu };
-  } else {
-    Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
-  }
-  const adapter = await gpu.requestAdapter();
-  if (adapter == null) {
-    if (process.env.CI) {
-      throw new KernelError(
-        `setupWebGPU: expected a WebGPU adapter in CI, got none. ${MISSING_ADAPTER_FIX}`,
-      );
+  const adapter = await requireAdapterInCI(async () => {
+    const gpu = create([]);
+    const g = globalThis as { navigator?: object };
+    if (g.navigator === undefined) {
+      g.navigator = { gpu };
+    } else {
+      Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
     }
-    console.warn(
-      `[@vqkit/kernels] WebGPU tests skipped: no WebGPU adapter. ${MISSING_ADAPTER_FIX}`,
-    );
-    return undefined;
-  }
+    return gpu.requestAdapter();
+  }, Boolean(process.env.CI));
+  if (adapter === undefined) return undefined;
   const info = adapter.info;
   await import('@tensorflow/tfjs-backend-webgpu');
   if (!(await tf.setBackend('webgpu'))) {

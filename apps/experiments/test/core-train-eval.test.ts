@@ -1,0 +1,292 @@
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { listCheckpoints, readCheckpoint } from '../src/checkpoint/store';
+import { ExperimentsError } from '../src/config/errors';
+import { resolveConfig } from '../src/config/resolve';
+import { evaluateRun } from '../src/eval/evaluate';
+import { type LogRecord, readLog } from '../src/run-dir';
+import { trainRun } from '../src/train/train-run';
+import { makeDataset, silent, tinyConfig } from './core-helpers';
+
+let data: Awaited<ReturnType<typeof makeDataset>>;
+
+beforeAll(async () => {
+  data = await makeDataset();
+});
+
+const byType = (log: LogRecord[], type: string) => log.filter((r) => r.type === type);
+
+describe('train → eval (single level, cpu)', () => {
+  it('writes config, log, checkpoints, summary and metrics with sane numbers', async () => {
+    const runDir = join(data.root, 'runs', 'single');
+    const config = resolveConfig(tinyConfig(data, { tags: { cell: 'K32-D4' } }));
+    const live: number[] = [];
+    const summary = await trainRun(config, {
+      runDir,
+      quiet: true,
+      stderr: silent,
+      onStep: () => live.push(tf.memory().numTensors),
+    });
+    // After the first step (codebook init, Adam moments), steps, logging, validation and checkpoints
+    // leave the number of live tensors unchanged.
+    expect(new Set(live.slice(1)).size).toBe(1);
+    expect(summary.status).toBe('completed');
+    expect(summary.steps).toBe(6);
+    expect(Number.isFinite(summary.finalLoss)).toBe(true);
+
+    expect(JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8'))).toEqual(config);
+    expect(JSON.parse(readFileSync(join(runDir, 'train-summary.json'), 'utf8')).steps).toBe(6);
+    const log = readLog(join(runDir, 'log.jsonl'));
+    const start = byType(log, 'start')[0]!;
+    expect(start.config).toEqual(config);
+    expect((start.backend as { name: string }).name).toBe('cpu');
+    expect((start.versions as Record<string, string>)['@tensorflow/tfjs-core']).toBe(
+      tf.version_core,
+    );
+    expect(byType(log, 'step').map((r) => r.step)).toEqual([2, 3, 4, 6]);
+    expect(byType(log, 'validation')).toHaveLength(2);
+    expect(byType(log, 'epoch').map((r) => r.epoch)).toEqual([0, 1]);
+    expect(byType(log, 'init')).toHaveLength(1);
+    // The corrupt file is skipped, listed once, and counted.
+    const skipped = byType(log, 'skipped');
+    expect(skipped).toHaveLength(1);
+    expect(skipped[0]).toMatchObject({ split: 'train', path: data.corrupt, kind: 'unreadable' });
+    expect(byType(log, 'epoch').at(-1)!.skippedImages).toBe(1);
+    const ckpts = listCheckpoints(join(runDir, 'checkpoints'));
+    expect(ckpts.map((c) => c.step)).toEqual([3, 6]);
+    expect(byType(log, 'checkpoint')).toHaveLength(2);
+
+    const metrics = await evaluateRun(runDir, { quiet: true, stderr: silent });
+    const onDisk = JSON.parse(readFileSync(join(runDir, 'metrics.json'), 'utf8'));
+    expect(onDisk.schema).toBe('vqkit.metrics/1');
+    expect(onDisk.run).toBe('e2e');
+    expect(onDisk.tags).toEqual({ cell: 'K32-D4' });
+    expect(metrics.images).toBe(6);
+    expect(Number.isFinite(metrics.psnr.mean)).toBe(true);
+    expect(metrics.psnr.mean).toBeGreaterThan(5);
+    expect(metrics.mse.mean).toBeGreaterThan(0);
+    expect(metrics.ssim.mean).toBeLessThanOrEqual(1);
+    expect(metrics.params).toBe(summary.params);
+    expect(metrics.matched.ok).toBe(true);
+    expect(metrics.bitsPerImage).toBe(16 * 5); // 4×4 positions · log2 32
+    expect(metrics.bitsPerPixel).toBeCloseTo(80 / 256, 12);
+    expect(metrics.entropyBitsPerPixel).toBeLessThanOrEqual(metrics.bitsPerPixel + 1e-12);
+    const [level] = metrics.levels;
+    expect(level).toMatchObject({
+      name: 'single',
+      codebookSize: 32,
+      codeDim: 4,
+      height: 4,
+      width: 4,
+    });
+    expect(level!.perplexity).toBeGreaterThanOrEqual(1);
+    expect(level!.perplexity).toBeLessThanOrEqual(32);
+    expect(level!.counts.reduce((a, b) => a + b, 0)).toBe(6 * 16);
+    expect(level!.lorenz.x.at(-1)).toBe(1);
+    expect(level!.lorenz.y.at(-1)).toBe(1);
+    expect(level!.lorenz.x[0]).toBe(0);
+    expect(metrics.samples.originals).toEqual(['samples/original-0.png', 'samples/original-1.png']);
+    for (const rel of [...metrics.samples.originals, ...metrics.samples.reconstructions]) {
+      expect(statSync(join(runDir, rel)).size).toBeGreaterThan(50);
+    }
+    expect(byType(readLog(join(runDir, 'log.jsonl')), 'eval')).toHaveLength(1);
+  });
+
+  it('refuses to overwrite an existing run without --resume', async () => {
+    const runDir = join(data.root, 'runs', 'single');
+    const config = resolveConfig(tinyConfig(data));
+    const error = await trainRun(config, { runDir, quiet: true, stderr: silent }).catch((e) => e);
+    expect(error).toBeInstanceOf(ExperimentsError);
+    expect((error as ExperimentsError).exitCode).toBe(2);
+    expect((error as Error).message).toContain('--resume');
+  });
+});
+
+describe('hierarchical and unmatched runs', () => {
+  it('trains and evaluates the hierarchical model with bottom and top levels', async () => {
+    const runDir = join(data.root, 'runs', 'hier');
+    const config = resolveConfig(
+      tinyConfig(data, {
+        architecture: 'hierarchical',
+        train: { epochs: 1, stepsPerEpoch: 2, batchSize: 4, logEvery: 1 },
+      }),
+    );
+    await trainRun(config, { runDir, quiet: true, stderr: silent });
+    const metrics = await evaluateRun(runDir, { quiet: true, stderr: silent });
+    expect(metrics.architecture).toBe('hierarchical');
+    expect(metrics.levels.map((l) => [l.name, l.height, l.codebookSize])).toEqual([
+      ['bottom', 4, 16],
+      ['top', 2, 16],
+    ]);
+    expect(metrics.bitsPerImage).toBe((16 + 4) * 4);
+    for (const l of metrics.levels) expect(l.perplexity).toBeGreaterThanOrEqual(1);
+    const steps = byType(readLog(join(runDir, 'log.jsonl')), 'step');
+    expect(Object.keys(steps[0]!.perplexity as object)).toEqual(['bottom', 'top']);
+  });
+
+  it('refuses an unmatched pair unless allowUnmatched, then records matched.ok: false', async () => {
+    const unmatched = tinyConfig(data, { train: { epochs: 1, stepsPerEpoch: 1, batchSize: 4 } });
+    (unmatched.model as { single: { channels: number } }).single.channels = 12;
+    const refused = await trainRun(resolveConfig(unmatched), {
+      runDir: join(data.root, 'runs', 'refused'),
+      quiet: true,
+      stderr: silent,
+    }).catch((e) => e);
+    expect(refused).toBeInstanceOf(ExperimentsError);
+    expect((refused as Error).message).toMatch(/eq\. 4.*--allow-unmatched/s);
+    expect(existsSync(join(data.root, 'runs', 'refused', 'config.json'))).toBe(false);
+
+    const runDir = join(data.root, 'runs', 'unmatched');
+    await trainRun(resolveConfig({ ...unmatched, allowUnmatched: true }), {
+      runDir,
+      quiet: true,
+      stderr: silent,
+    });
+    const metrics = await evaluateRun(runDir, { quiet: true, stderr: silent });
+    expect(metrics.matched).toMatchObject({ ok: false, allowUnmatched: true });
+  });
+});
+
+describe('runs survive', () => {
+  it('a run interrupted by a signal and resumed equals the uninterrupted run bit for bit', async () => {
+    const config = resolveConfig(tinyConfig(data, { seed: 5 }));
+    const straight = join(data.root, 'runs', 'straight');
+    await trainRun(config, { runDir: straight, quiet: true, stderr: silent });
+
+    const broken = join(data.root, 'runs', 'broken');
+    const controller = new AbortController();
+    const first = await trainRun(config, {
+      runDir: broken,
+      quiet: true,
+      stderr: silent,
+      signal: controller.signal,
+      onStep: ({ step }) => {
+        if (step === 4) controller.abort('SIGINT');
+      },
+    });
+    expect(first.status).toBe('interrupted');
+    expect(first.steps).toBe(4);
+    expect(existsSync(join(broken, 'train-summary.json'))).toBe(false);
+    const stop = byType(readLog(join(broken, 'log.jsonl')), 'stop')[0]!;
+    expect(stop).toMatchObject({ reason: 'SIGINT', step: 4 });
+    expect(listCheckpoints(join(broken, 'checkpoints')).at(-1)!.meta).toMatchObject({
+      step: 4,
+      epoch: 1,
+      stepInEpoch: 1,
+      reason: 'signal',
+    });
+
+    const second = await trainRun(null, {
+      runDir: broken,
+      resume: true,
+      quiet: true,
+      stderr: silent,
+    });
+    expect(second.status).toBe('completed');
+    expect(second.steps).toBe(6);
+
+    const a = readCheckpoint(listCheckpoints(join(straight, 'checkpoints')).at(-1)!.path);
+    const b = readCheckpoint(listCheckpoints(join(broken, 'checkpoints')).at(-1)!.path);
+    expect(b.meta.step).toBe(6);
+    const names = Object.keys(a.tensors).sort();
+    expect(Object.keys(b.tensors).sort()).toEqual(names);
+    expect(names.some((n) => n.startsWith('model/'))).toBe(true);
+    expect(names.some((n) => n.startsWith('optimizer/'))).toBe(true);
+    expect(names.some((n) => n.startsWith('quantizer/'))).toBe(true);
+    for (const name of names) {
+      const x = a.tensors[name]!.data;
+      const y = b.tensors[name]!.data;
+      expect(
+        Buffer.from(y.buffer, y.byteOffset, y.byteLength).equals(
+          Buffer.from(x.buffer, x.byteOffset, x.byteLength),
+        ),
+        name,
+      ).toBe(true);
+    }
+    const lossAt6 = (dir: string) =>
+      byType(readLog(join(dir, 'log.jsonl')), 'step').find((r) => r.step === 6)!.loss;
+    expect(lossAt6(broken)).toBe(lossAt6(straight));
+    expect(b.meta.valMse).toBe(a.meta.valMse);
+    // Adam's bias-correction products β^t continue exactly (tfjs' setWeights would recompute them with pow()).
+    expect(b.optimizer.accBeta).toEqual(a.optimizer.accBeta);
+    expect(b.optimizer.names.length).toBe(a.optimizer.names.length);
+  });
+
+  it('ignores a temp file left by a crash mid-write and resumes from the last checkpoint', async () => {
+    const runDir = join(data.root, 'runs', 'straight');
+    const dir = join(runDir, 'checkpoints');
+    const stray = join(dir, 'step-00000007.safetensors.tmp-4242-deadbeef');
+    writeFileSync(stray, Buffer.alloc(100, 0xab)); // a torn write: garbage, not a checkpoint
+    expect(listCheckpoints(dir).map((c) => c.step)).toEqual([3, 6]);
+    const metrics = await evaluateRun(runDir, { quiet: true, stderr: silent });
+    expect(metrics.steps).toBeGreaterThan(0);
+    const config = resolveConfig(
+      tinyConfig(data, {
+        seed: 5,
+        train: {
+          epochs: 3,
+          stepsPerEpoch: 3,
+          batchSize: 4,
+          learningRate: 2e-3,
+          logEvery: 2,
+          keepLast: 2,
+        },
+      }),
+    );
+    const summary = await trainRun(config, { runDir, resume: true, quiet: true, stderr: silent });
+    expect(summary.steps).toBe(9);
+    const resume = byType(readLog(join(runDir, 'log.jsonl')), 'resume').at(-1)!;
+    expect(resume.step).toBe(6);
+    expect(resume.ignoredTempFiles).toEqual([stray]);
+    // keepLast 2 plus the best by validation MSE.
+    const steps = listCheckpoints(dir).map((c) => c.step);
+    expect(steps.slice(-2)).toEqual([6, 9]);
+    expect(readdirSync(dir).filter((n) => n.endsWith('.safetensors')).length).toBeLessThanOrEqual(
+      3,
+    );
+  });
+
+  it('a resume that changes the experiment is refused', async () => {
+    const config = resolveConfig(tinyConfig(data, { seed: 6 }));
+    const error = await trainRun(config, {
+      runDir: join(data.root, 'runs', 'straight'),
+      resume: true,
+      quiet: true,
+      stderr: silent,
+    }).catch((e) => e);
+    expect(error).toBeInstanceOf(ExperimentsError);
+    expect((error as Error).message).toContain("'seed'");
+  });
+
+  it('stops on a non-finite loss, naming the step and the last good checkpoint, overwriting nothing', async () => {
+    const runDir = join(data.root, 'runs', 'nan');
+    const config = resolveConfig(
+      tinyConfig(data, {
+        train: {
+          epochs: 1,
+          stepsPerEpoch: 3,
+          batchSize: 4,
+          learningRate: 1e30,
+          logEvery: 1,
+          checkpointEvery: 1,
+          keepLast: 5,
+        },
+      }),
+    );
+    const error = await trainRun(config, { runDir, quiet: true, stderr: silent }).catch((e) => e);
+    expect(error).toBeInstanceOf(ExperimentsError);
+    expect((error as ExperimentsError).exitCode).toBe(1);
+    const message = (error as Error).message;
+    const bad = Number(/non-finite \(NaN or ±Infinity\) at step (\d+)/.exec(message)?.[1]);
+    expect(bad).toBeGreaterThanOrEqual(2);
+    const ckpts = listCheckpoints(join(runDir, 'checkpoints'));
+    expect(ckpts.length).toBeGreaterThan(0);
+    expect(ckpts.every((c) => c.step < bad)).toBe(true);
+    expect(message).toContain(`last good checkpoint is ${ckpts.at(-1)!.path}`);
+    const log = readLog(join(runDir, 'log.jsonl'));
+    expect(byType(log, 'non-finite-loss')[0]).toMatchObject({ step: bad });
+    expect(existsSync(join(runDir, 'train-summary.json'))).toBe(false);
+  });
+});
