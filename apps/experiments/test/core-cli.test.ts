@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli';
@@ -54,6 +55,25 @@ describe('vqkit CLI exit codes', () => {
       await vqkit('train', '--config', 'tiny', '--set', 'model.single.channels=24', '-q'),
     ).toBe(2);
     expect(err).toContain('--allow-unmatched');
+  });
+
+  it('exits 2 naming data.train for a missing image folder, leaving no half-made run', async () => {
+    const runDir = join(tmpdir(), `vqkit-missing-${process.pid}`);
+    expect(
+      await vqkit(
+        'train',
+        '--config',
+        'tiny',
+        '--set',
+        'data.train=/nonexistent/images',
+        '--run-dir',
+        runDir,
+        '-q',
+      ),
+    ).toBe(2);
+    expect(err).toContain('data.train');
+    expect(err).toContain('/nonexistent/images');
+    expect(existsSync(join(runDir, 'config.json'))).toBe(false);
   });
 
   it('passes vqkit capacity through to the @vqkit/capacity CLI', async () => {

@@ -7,6 +7,7 @@ import { ExperimentsError } from '../src/config/errors';
 import { resolveConfig } from '../src/config/resolve';
 import { evaluateRun } from '../src/eval/evaluate';
 import { type LogRecord, readLog } from '../src/run-dir';
+import { demoPhotos } from '../src/train/data';
 import { trainRun } from '../src/train/train-run';
 import { makeDataset, silent, tinyConfig } from './core-helpers';
 
@@ -150,68 +151,115 @@ describe('hierarchical and unmatched runs', () => {
 });
 
 describe('runs survive', () => {
-  it('a run interrupted by a signal and resumed equals the uninterrupted run bit for bit', async () => {
-    const config = resolveConfig(tinyConfig(data, { seed: 5 }));
-    const straight = join(data.root, 'runs', 'straight');
-    await trainRun(config, { runDir: straight, quiet: true, stderr: silent });
+  for (const architecture of ['single', 'hierarchical'] as const) {
+    it(`${architecture}: a run interrupted by a signal and resumed equals the uninterrupted run bit for bit`, async () => {
+      const config = resolveConfig(tinyConfig(data, { seed: 5, architecture }));
+      const suffix = architecture === 'single' ? '' : '-hier';
+      const straight = join(data.root, 'runs', `straight${suffix}`);
+      await trainRun(config, { runDir: straight, quiet: true, stderr: silent });
 
-    const broken = join(data.root, 'runs', 'broken');
+      const broken = join(data.root, 'runs', `broken${suffix}`);
+      const controller = new AbortController();
+      const first = await trainRun(config, {
+        runDir: broken,
+        quiet: true,
+        stderr: silent,
+        signal: controller.signal,
+        onStep: ({ step }) => {
+          if (step === 4) controller.abort('SIGINT');
+        },
+      });
+      expect(first.status).toBe('interrupted');
+      expect(first.steps).toBe(4);
+      expect(existsSync(join(broken, 'train-summary.json'))).toBe(false);
+      const stop = byType(readLog(join(broken, 'log.jsonl')), 'stop')[0]!;
+      expect(stop).toMatchObject({ reason: 'SIGINT', step: 4 });
+      expect(listCheckpoints(join(broken, 'checkpoints')).at(-1)!.meta).toMatchObject({
+        step: 4,
+        epoch: 1,
+        stepInEpoch: 1,
+        reason: 'signal',
+      });
+
+      const second = await trainRun(null, {
+        runDir: broken,
+        resume: true,
+        quiet: true,
+        stderr: silent,
+      });
+      expect(second.status).toBe('completed');
+      expect(second.steps).toBe(6);
+
+      const a = readCheckpoint(listCheckpoints(join(straight, 'checkpoints')).at(-1)!.path);
+      const b = readCheckpoint(listCheckpoints(join(broken, 'checkpoints')).at(-1)!.path);
+      expect(b.meta.step).toBe(6);
+      const names = Object.keys(a.tensors).sort();
+      expect(Object.keys(b.tensors).sort()).toEqual(names);
+      expect(names.some((n) => n.startsWith('model/'))).toBe(true);
+      expect(names.some((n) => n.startsWith('optimizer/'))).toBe(true);
+      expect(names.some((n) => n.startsWith('quantizer/'))).toBe(true);
+      for (const name of names) {
+        const x = a.tensors[name]!.data;
+        const y = b.tensors[name]!.data;
+        expect(
+          Buffer.from(y.buffer, y.byteOffset, y.byteLength).equals(
+            Buffer.from(x.buffer, x.byteOffset, x.byteLength),
+          ),
+          name,
+        ).toBe(true);
+      }
+      const lossAt6 = (dir: string) =>
+        byType(readLog(join(dir, 'log.jsonl')), 'step').find((r) => r.step === 6)!.loss;
+      expect(lossAt6(broken)).toBe(lossAt6(straight));
+      expect(b.meta.valMse).toBe(a.meta.valMse);
+      // Adam's bias-correction products β^t continue exactly (tfjs' setWeights would recompute them with pow()).
+      expect(b.optimizer.accBeta).toEqual(a.optimizer.accBeta);
+      expect(b.optimizer.names.length).toBe(a.optimizer.names.length);
+    });
+  }
+
+  it("bundled 'demo' photos: held-out validation photos, and an exact resume", async () => {
+    const sets = [
+      'data.size=16',
+      'model.single.channels=10',
+      'model.hierarchical.channels=8',
+      'model.resChannels=8',
+      'data.cropsPerEpoch=16',
+      'data.valImages=8',
+      'train.batchSize=4',
+      'train.logEvery=2',
+      'eval.images=8',
+    ];
+    const config = resolveConfig('tiny', sets);
+    expect(config.data.train).toBe('demo');
+    const photos = await demoPhotos();
+    expect(photos.val.length).toBeGreaterThan(0);
+    expect(photos.train.some((p) => photos.val.includes(p))).toBe(false);
+    const straight = join(data.root, 'runs', 'demo-straight');
+    await trainRun(config, { runDir: straight, quiet: true, stderr: silent });
+    const broken = join(data.root, 'runs', 'demo-broken');
     const controller = new AbortController();
-    const first = await trainRun(config, {
+    await trainRun(config, {
       runDir: broken,
       quiet: true,
       stderr: silent,
       signal: controller.signal,
       onStep: ({ step }) => {
-        if (step === 4) controller.abort('SIGINT');
+        if (step === 5) controller.abort('SIGTERM');
       },
     });
-    expect(first.status).toBe('interrupted');
-    expect(first.steps).toBe(4);
-    expect(existsSync(join(broken, 'train-summary.json'))).toBe(false);
-    const stop = byType(readLog(join(broken, 'log.jsonl')), 'stop')[0]!;
-    expect(stop).toMatchObject({ reason: 'SIGINT', step: 4 });
-    expect(listCheckpoints(join(broken, 'checkpoints')).at(-1)!.meta).toMatchObject({
-      step: 4,
-      epoch: 1,
-      stepInEpoch: 1,
-      reason: 'signal',
-    });
-
-    const second = await trainRun(null, {
-      runDir: broken,
-      resume: true,
-      quiet: true,
-      stderr: silent,
-    });
-    expect(second.status).toBe('completed');
-    expect(second.steps).toBe(6);
-
+    await trainRun(null, { runDir: broken, resume: true, quiet: true, stderr: silent });
     const a = readCheckpoint(listCheckpoints(join(straight, 'checkpoints')).at(-1)!.path);
     const b = readCheckpoint(listCheckpoints(join(broken, 'checkpoints')).at(-1)!.path);
-    expect(b.meta.step).toBe(6);
-    const names = Object.keys(a.tensors).sort();
-    expect(Object.keys(b.tensors).sort()).toEqual(names);
-    expect(names.some((n) => n.startsWith('model/'))).toBe(true);
-    expect(names.some((n) => n.startsWith('optimizer/'))).toBe(true);
-    expect(names.some((n) => n.startsWith('quantizer/'))).toBe(true);
-    for (const name of names) {
-      const x = a.tensors[name]!.data;
-      const y = b.tensors[name]!.data;
-      expect(
-        Buffer.from(y.buffer, y.byteOffset, y.byteLength).equals(
-          Buffer.from(x.buffer, x.byteOffset, x.byteLength),
-        ),
-        name,
-      ).toBe(true);
+    expect(b.meta.step).toBe(8);
+    for (const name of Object.keys(a.tensors)) {
+      expect(Array.from(b.tensors[name]!.data as Float32Array), name).toEqual(
+        Array.from(a.tensors[name]!.data as Float32Array),
+      );
     }
-    const lossAt6 = (dir: string) =>
-      byType(readLog(join(dir, 'log.jsonl')), 'step').find((r) => r.step === 6)!.loss;
-    expect(lossAt6(broken)).toBe(lossAt6(straight));
-    expect(b.meta.valMse).toBe(a.meta.valMse);
-    // Adam's bias-correction products β^t continue exactly (tfjs' setWeights would recompute them with pow()).
-    expect(b.optimizer.accBeta).toEqual(a.optimizer.accBeta);
-    expect(b.optimizer.names.length).toBe(a.optimizer.names.length);
+    const metrics = await evaluateRun(straight, { quiet: true, stderr: silent });
+    expect(metrics.images).toBe(8);
+    expect(metrics.data).toBe('demo');
   });
 
   it('ignores a temp file left by a crash mid-write and resumes from the last checkpoint', async () => {

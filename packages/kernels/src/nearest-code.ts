@@ -18,7 +18,7 @@ export interface NearestCodeSearchOptions {
 }
 
 /**
- * Nearest-code assignment `k(i) = argmin_k ‖z_i − e_k‖²` (the quantiser's assignment step).
+ * Nearest-code assignment `k(i) = argmin_k ‖z_i − c_k‖²` (the paper's Eq. 2).
  * Shapes: z `[N, D]` float32, codebook `[K, D]` float32 → int32 `[N]`; exact ties go to the lowest
  * code index. Structurally identical to `@vqkit/quantizer`'s `search` option.
  */

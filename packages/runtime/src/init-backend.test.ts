@@ -1,7 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BackendUnavailableError, RuntimeError } from './errors';
-import { describeBackend, initBackend, releaseBackend } from './init-backend';
+import {
+  describeBackend,
+  initBackend,
+  releaseBackend,
+  softwareAdapterChoice,
+} from './init-backend';
 import { startTensorflow, TENSORFLOW_PACKAGES } from './tensorflow';
 import { isSoftwareAdapter } from './webgpu';
 
@@ -84,6 +89,12 @@ describe('initBackend', () => {
     } else {
       expect((result as { name: string }).name).toBe('tensorflow');
     }
+  });
+
+  it('auto on a software adapter: cpu with the vqkit kernels, webgpu with the stock ones (measured)', () => {
+    expect(softwareAdapterChoice(true).choice).toBe('cpu');
+    expect(softwareAdapterChoice(false).choice).toBe('webgpu');
+    expect(softwareAdapterChoice(true).measured).toMatch(/cpu \d+ ms vs webgpu on lavapipe \d+ ms/);
   });
 
   it('detects software adapters', () => {

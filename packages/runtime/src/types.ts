@@ -9,7 +9,8 @@ export interface InitBackendOptions {
   /**
    * Backend to initialise. `'auto'` tries, in order: `tensorflow` (tfjs-node-gpu / tfjs-node, if
    * installed and loadable), `webgpu` on a hardware adapter, then — on a software adapter such as
-   * Mesa's lavapipe — `cpu` with the vqkit kernels (measured faster, see `auto.ts`), else `cpu`.
+   * Mesa's lavapipe — the faster of webgpu and cpu as measured (`SOFTWARE_ADAPTER_STEP_MS` in
+   * `init-backend.ts`: cpu with the vqkit kernels), else `cpu`.
    * @default 'auto'
    */
   backend?: BackendRequest;

@@ -59,5 +59,8 @@ it('auto picks a working backend and says why', async () => {
   expect(['tensorflow', 'webgpu', 'cpu']).toContain(info.name);
   expect(info.reason).toMatch(/^auto: /);
   expect(tf.getBackend()).toBe(info.name);
+  if (info.name === 'cpu' && /software WebGPU adapter/.test(info.reason)) {
+    expect(info.reason).toMatch(/measured VQ-VAE step with vqkit kernels: cpu \d+ ms/);
+  }
   await releaseBackend();
 });

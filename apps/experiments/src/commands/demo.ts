@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
+import { addBackendOption, collectSets } from '../config/cli-options';
 import { writeReport } from '../report/report';
 import { folderTimestamp, runStudy, summarizeOutcomes, withInterruptSignal } from '../sweep/study';
 import { printReportSummary } from './report';
@@ -49,20 +50,13 @@ export async function runDemo(o: DemoOptions = {}) {
 
 /** `vqkit demo`: the README's main command. */
 export function register(program: Command): void {
-  program
-    .command('demo')
+  addBackendOption(program.command('demo'))
     .description(
       'Run the whole study at small scale on the bundled photos (no download): single vs hierarchical, with and without the interventions, then the report',
     )
     .option('--out <dir>', 'output folder (default ./vqkit-runs/demo-<timestamp>)')
-    .option('--backend <name>', 'auto | webgpu | tensorflow | cpu', 'auto')
     .option('--config <file|preset>', 'base config of every demo run', 'demo')
-    .option(
-      '--set <key=value>',
-      'override a config key (repeatable)',
-      (v: string, p: string[]) => [...p, v],
-      [],
-    )
+    .option('--set <key=value>', 'override a config key (repeatable)', collectSets, [])
     .option('--quiet', 'no per-step progress output')
     .action(
       async (flags: {

@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { addBackendOption, collectSets } from '../config/cli-options';
 import { inputError } from '../config/errors';
 import { GRID_NAMES } from '../sweep/grids';
 import {
@@ -38,11 +39,9 @@ export interface StudyFlags {
   vqkitCommand?: string;
 }
 
-const collect = (value: string, previous: string[]) => [...previous, value];
-
 /** Adds the options `sweep` and `ablate` share. */
 export function studyFlags(command: Command, defaultConfig: string): Command {
-  return command
+  return addBackendOption(command)
     .option(
       '--config <file|preset>',
       'base run config: a preset (paper, tiny, demo) or a JSON/YAML file',
@@ -51,7 +50,7 @@ export function studyFlags(command: Command, defaultConfig: string): Command {
     .option(
       '--set <key=value>',
       'override a base config key (repeatable), e.g. --set train.epochs=10',
-      collect,
+      collectSets,
       [],
     )
     .option('--runs-dir <dir>', 'folder holding one directory per cell')
@@ -62,7 +61,7 @@ export function studyFlags(command: Command, defaultConfig: string): Command {
     .option(
       '--only <cell-id>',
       'run only this cell (repeatable); used by each SLURM array task',
-      collect,
+      collectSets,
       [],
     )
     .option(
@@ -70,7 +69,6 @@ export function studyFlags(command: Command, defaultConfig: string): Command {
       "write a job script instead of running: 'slurm' (one array task per cell)",
     )
     .option('--list', 'print the cells and exit')
-    .option('--backend <name>', 'auto | webgpu | tensorflow | cpu', 'auto')
     .option('--quiet', 'no per-step progress output')
     .option('--fail-fast', 'stop at the first failing cell')
     .option('--slurm-time <hh:mm:ss>', 'SLURM time limit per cell', '48:00:00')

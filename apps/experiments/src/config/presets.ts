@@ -26,7 +26,9 @@ export const PRESETS: Readonly<Record<PresetName, RunConfigInput>> = Object.free
     architecture: 'single',
     seed: 0,
     // data.train / data.val have no default: the paper trains on ImageNet, which is not bundled.
-    data: { size: 256, range: '0,1' } as RunConfigInput['data'],
+    // Per-epoch validation uses 10,000 of the 50,000 validation images (spread over the classes);
+    // `vqkit eval` uses all of them (eval.images: null).
+    data: { size: 256, range: '0,1', valImages: 10000 } as RunConfigInput['data'],
     model: {
       single: { channels: 160, codebookSize: 8192, codeDim: 8 },
       hierarchical: { channels: 128, codebookSize: 4096, codeDim: 8, conditioned: false },

@@ -291,7 +291,8 @@ async function figure3(
   )[0]!;
   const archRank = (r: FinishedRun) => (r.metrics.architecture === 'single' ? 0 : 1);
   let chosen: FinishedRun[];
-  if (slice.length >= 2) {
+  const allLadder = shared.every((r) => ladderOf(r) !== undefined);
+  if (slice.length >= 2 && !allLadder) {
     chosen = [...slice].sort((a, b) => shapeOf(a).k - shapeOf(b).k || archRank(a) - archRank(b));
   } else {
     chosen = [...shared].sort(

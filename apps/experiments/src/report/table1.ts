@@ -1,4 +1,5 @@
 import { checkMatched, hierarchicalBudget, singleLevelBudget } from '@vqkit/capacity';
+import { rungLabel, rungOrder } from '../sweep/ladder';
 import type { FinishedRun } from './collect';
 import type { ReportedConfig } from './metrics-file';
 import { labelSettings, settingKey } from './setting';
@@ -42,6 +43,10 @@ export type RowStatus = 'matched' | 'unmatched' | 'single-only' | 'hierarchical-
 export interface Table1Row {
   /** Setting label (`base` or how it differs from the most common setting). */
   setting: string;
+  /** The ablation rung (`tags.ladder`) all of the row's runs share, or null. */
+  ladder: string | null;
+  /** What the table prints in its Setting column: the rung's label and/or the setting. */
+  settingLabel: string;
   /** Ds. */
   singleCodeDim: number;
   /** Ks. */
@@ -198,8 +203,19 @@ export function buildTable1(runs: readonly FinishedRun[]): Table1 {
           `${name}: ${c.psnrInfinite} image(s) reconstructed exactly (PSNR = ∞, counted in metrics.json psnr.infinite)`,
         );
     }
+    const ladders = new Set(
+      g.runs.map((r) => r.metrics.tags['ladder'] ?? r.metrics.config.tags['ladder'] ?? ''),
+    );
+    const ladder = ladders.size === 1 && !ladders.has('') ? [...ladders][0]! : null;
     rows.push({
       setting: g.setting,
+      ladder,
+      settingLabel:
+        ladder === null
+          ? g.setting
+          : g.setting === 'base'
+            ? rungLabel(ladder)
+            : `${rungLabel(ladder)} (${g.setting})`,
       singleCodeDim: g.config.model.single.codeDim,
       singleCodebookSize: g.config.model.single.codebookSize,
       hierarchicalCodeDim: g.config.model.hierarchical.codeDim,
@@ -213,6 +229,8 @@ export function buildTable1(runs: readonly FinishedRun[]): Table1 {
   }
   rows.sort(
     (a, b) =>
+      (a.ladder === null ? -1 : rungOrder(a.ladder)) -
+        (b.ladder === null ? -1 : rungOrder(b.ladder)) ||
       Number(a.setting !== 'base') - Number(b.setting !== 'base') ||
       a.setting.localeCompare(b.setting) ||
       a.singleCodeDim - b.singleCodeDim ||
@@ -220,7 +238,7 @@ export function buildTable1(runs: readonly FinishedRun[]): Table1 {
       a.hierarchicalCodeDim - b.hierarchicalCodeDim ||
       a.hierarchicalCodebookSize - b.hierarchicalCodebookSize,
   );
-  return { rows, multipleSettings: new Set(rows.map((r) => r.setting)).size > 1 };
+  return { rows, multipleSettings: new Set(rows.map((r) => r.settingLabel)).size > 1 };
 }
 
 const STATUS_TEXT: Record<RowStatus, string> = {
@@ -298,7 +316,7 @@ export function table1Markdown(table: Table1): string {
           : `${r.singleCodeDim} / ${r.hierarchicalCodeDim}`;
       lines.push(
         row([
-          ...(table.multipleSettings ? [r.setting] : []),
+          ...(table.multipleSettings ? [r.settingLabel] : []),
           d,
           `${r.singleCodebookSize}`,
           twoKh(r.hierarchicalCodebookSize),
@@ -333,7 +351,7 @@ export function table1Markdown(table: Table1): string {
     for (const r of singleOnly) {
       lines.push(
         row([
-          ...(table.multipleSettings ? [r.setting] : []),
+          ...(table.multipleSettings ? [r.settingLabel] : []),
           `${r.singleCodeDim}`,
           `${r.singleCodebookSize}`,
           `${r.hierarchicalCodeDim}, ${twoKh(r.hierarchicalCodebookSize)}`,
@@ -349,7 +367,7 @@ export function table1Markdown(table: Table1): string {
     lines.push('');
     for (const r of noted) {
       lines.push(
-        `- ${table.multipleSettings ? `[${r.setting}] ` : ''}Ds ${r.singleCodeDim}, Ks ${r.singleCodebookSize} ↔ Dh ${r.hierarchicalCodeDim}, Kh ${r.hierarchicalCodebookSize}: ${r.notes.join('; ')}`,
+        `- ${table.multipleSettings ? `[${r.settingLabel}] ` : ''}Ds ${r.singleCodeDim}, Ks ${r.singleCodebookSize} ↔ Dh ${r.hierarchicalCodeDim}, Kh ${r.hierarchicalCodebookSize}: ${r.notes.join('; ')}`,
       );
     }
   }
@@ -408,6 +426,7 @@ function csvSide(c: ArchitectureCell | null): (string | number | null)[] {
 export function table1Csv(table: Table1): string {
   const header = [
     'setting',
+    'ladder',
     'single_code_dim',
     'single_codebook_size',
     'hierarchical_code_dim',
@@ -424,6 +443,7 @@ export function table1Csv(table: Table1): string {
     lines.push(
       [
         r.setting,
+        r.ladder,
         r.singleCodeDim,
         r.singleCodebookSize,
         r.hierarchicalCodeDim,

@@ -137,11 +137,20 @@ export function folderTimestamp(d: Date): string {
     .replace(/:/g, '-');
 }
 
-/** Runs `fn` with an AbortSignal that SIGINT/SIGTERM abort (a second signal exits at once). */
+/** Exit codes after a signal stopped a study, as `vqkit train` uses them. */
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+
+/**
+ * Runs `fn` with an AbortSignal that SIGINT/SIGTERM abort: the current step finishes and is
+ * checkpointed, no further cell starts, and the process exit code becomes 130/143. A second signal
+ * exits at once.
+ */
 export async function withInterruptSignal<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
+  let received: NodeJS.Signals | null = null;
   const onSignal = (sig: NodeJS.Signals) => {
-    if (controller.signal.aborted) process.exit(130);
+    if (controller.signal.aborted) process.exit(SIGNAL_EXIT[sig] ?? 130);
+    received = sig;
     console.error(
       `\nvqkit: ${sig} received — finishing the current step and writing a checkpoint (again to quit now)`,
     );
@@ -154,6 +163,7 @@ export async function withInterruptSignal<T>(fn: (signal: AbortSignal) => Promis
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    if (received !== null) process.exitCode = SIGNAL_EXIT[received] ?? 130;
   }
 }
 

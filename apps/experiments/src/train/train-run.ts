@@ -104,7 +104,6 @@ export async function trainRun(
   const backend = await ensureBackend(options.backend);
   const log = new RunLog(paths.log);
   const progress = new ProgressDisplay(options.stderr ?? process.stderr, options.quiet ?? false);
-  writeJsonAtomic(paths.config, config);
 
   const trainLoader = await createTrainLoader(config);
   const valLoader = await createEvalLoader(
@@ -123,6 +122,8 @@ export async function trainRun(
   );
   const totalSteps = stepsPerEpoch * config.train.epochs;
   const params = model.countParams();
+  // Written only once the data and model are set up, so a run that could not start leaves no config.json.
+  writeJsonAtomic(paths.config, config);
 
   let position = { step: 0, epoch: 0, stepInEpoch: 0 };
   let bestValMse: number | null = null;

@@ -1,7 +1,7 @@
 /**
- * Fused nearest-code search on `Float32Array`s: `k(i) = argmin_k ‖z_i − e_k‖²`, evaluated as
- * `argmin_k (‖e_k‖² − 2 z_i·e_k)` (the row constant `‖z_i‖²` does not move the argmin) in float64,
- * without ever forming the `[N, K]` distance matrix.
+ * Fused nearest-code search on `Float32Array`s (the paper's Eq. 2): `k(i) = argmin_k ‖z_i − e_k‖²`,
+ * evaluated as `argmin_k (‖e_k‖² − 2 z_i·e_k)` (the row constant `‖z_i‖²` does not move the
+ * argmin) in float64, without ever forming the `[N, K]` distance matrix.
  *
  * Blocking: rows of z are taken `chunkSize` at a time; for each chunk the codebook is swept in
  * blocks of {@link CODE_BLOCK} codes (L1-resident at small D) and four rows share each code load.

@@ -8,6 +8,7 @@ import {
 } from './conv2d-backprop-filter';
 import { KernelError } from './errors';
 import { chooseGemmTiling } from './gemm-tiling';
+import { isVec4Tiling } from './gemm-wgsl';
 import type { WebGPUBackend } from './program';
 import { setupWebGPU } from './test-backend';
 import { cpuKernel, maxAbsDiff, normalArray } from './test-util';
@@ -350,6 +351,13 @@ describe('chooseGemmTiling', () => {
   it('does not split a large output (the paper-sized 4×4×128×128 filter at 64×64 latents)', () => {
     expect(chooseGemmTiling(4 * 4 * 128, 128, 4 * 64 * 64).splits).toBeLessThanOrEqual(8);
     expect(chooseGemmTiling(3 * 3 * 512, 512, 16 * 32 * 32).splits).toBe(1);
+  });
+
+  it('sends the CO 70 case above through the vec4 micro-kernel and the small cases through the scalar one', () => {
+    expect(isVec4Tiling(chooseGemmTiling(3 * 3 * 32, 70, 2 * 6 * 6))).toBe(true);
+    expect(isVec4Tiling(chooseGemmTiling(4 * 4 * 128, 128, 4 * 64 * 64))).toBe(true);
+    expect(isVec4Tiling(chooseGemmTiling(3 * 3 * 3, 4, 7 * 5))).toBe(false);
+    expect(isVec4Tiling(chooseGemmTiling(4 * 4 * 8, 16, 2 * 8 * 8))).toBe(false);
   });
 
   it('rejects non-positive sizes with a KernelError naming the argument', () => {

@@ -5,8 +5,8 @@
  *
  *   dW[fh, fw, ci, co] = Σ_{b, oh, ow} x[b, oh·sh + fh − padTop, ow·sw + fw − padLeft, ci] · dy[b, oh, ow, co]
  *
- * i.e. the GEMM `dW[M, N] = Aᵀ[M, R] · dy[R, N]` with M = FH·FW·CI (filter rows), N = CO,
- * R = B·OH·OW (the reduction) and A = im2col(x) gathered on the fly, never materialised. Each
+ * i.e. the GEMM `dW[M, N] = A[M, R] · dy[R, N]` with M = FH·FW·CI (filter rows), N = CO,
+ * R = B·OH·OW (the reduction) and A = im2col(x)ᵀ gathered on the fly, never materialised. Each
  * workgroup owns a TM × TN output tile and walks the reduction TK rows at a time through
  * workgroup memory; each invocation accumulates a WM × WN register micro-tile. When the output
  * has too few tiles to fill the device (a 4×4×3×64 filter has one) and the reduction is long,

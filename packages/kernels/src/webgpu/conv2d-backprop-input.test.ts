@@ -5,6 +5,7 @@ import { describe, expect, it, vi } from 'vitest';
 import {
   backpropInputPhases,
   makeConv2DBackpropInputKernel,
+  planPhaseGemm,
   prefersPhaseGemm,
   webgpuConv2DBackpropInputImpl,
 } from './conv2d-backprop-input';
@@ -248,6 +249,38 @@ describe.skipIf(!ctx)('Conv2DBackpropInput (vqkit webgpu): stride-phase implicit
       expect(out.shape).toEqual(c.x);
       tf.dispose([dy, filter, tf.engine().makeTensorFromTensorInfo(out)]);
     }
+  });
+
+  it('refuses (and the kernel routes to stock) a phase too large for one dispatch, before allocating', () => {
+    const backend = tf.backend() as unknown as WebGPUBackend;
+    const c: Case = {
+      name: '',
+      x: [256, 512, 512, 8],
+      filter: [4, 4, 8, 8],
+      strides: [2, 2],
+      pad: 'same',
+    };
+    const info = convInfoOf(c);
+    expect(prefersPhaseGemm(info)).toBe(true);
+    expect(planPhaseGemm(info).rowGroups).toBeGreaterThan(
+      backend.device.limits.maxComputeWorkgroupsPerDimension,
+    );
+    // Shapes only: neither implementation may touch these (nothing this large is allocated).
+    const dy = { dataId: {}, shape: [256, 256, 256, 8], dtype: 'float32' } as tf.TensorInfo;
+    const filter = { dataId: {}, shape: c.filter, dtype: 'float32' } as tf.TensorInfo;
+    const ids = backend.numDataIds();
+    expect(() => webgpuConv2DBackpropInputImpl(backend, dy, filter, info)).toThrow(
+      /workgroups of pixels per stride phase/,
+    );
+    expect(backend.numDataIds()).toBe(ids);
+    const fallback = vi.fn((): tf.TensorInfo => dy);
+    const attrs = { inputShape: c.x, strides: c.strides, pad: c.pad, dataFormat: 'NHWC' };
+    makeConv2DBackpropInputKernel(fallback)({
+      inputs: { dy, filter },
+      backend,
+      attrs: attrs as never,
+    });
+    expect(fallback).toHaveBeenCalledTimes(1);
   });
 
   it('leaves no tensors or GPU buffers behind besides its output', () => {

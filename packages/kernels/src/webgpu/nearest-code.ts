@@ -3,12 +3,13 @@
  * kernel that never materialises the `[N, K]` distance matrix.
  *
  * For each row z_n of z [N, D] it returns  k*(n) = argmin_k ‖z_n − e_k‖²  over the codebook
- * e [K, D] (the encoder-to-code assignment of the paper's Eq. 1, `q(z) = e_{k*}`). The kernel
+ * e [K, D] (the code assignment of the paper's Eq. 2, k(i, j) = argmin_k ‖z_e,ij − c_k‖², z_q,ij = c_k(i, j)). The kernel
  * computes the full squared distance Σ_d (z_nd − e_kd)², not the expanded ‖e‖² − 2 z·e: it
  * costs the same here (the codebook tile is already in workgroup memory), needs no ‖e‖²
  * pre-pass, and has no cancellation when ‖z‖ is large relative to the distances.
  *
- * One invocation owns one row of z (held in registers when D ≤ 64) and keeps its running best
+ * One invocation owns one row of z (held in registers when D ≤ 64, as vec4s when 4 divides D;
+ * above 64 the distance is summed in 32-dimension chunks) and keeps its running best
  * distance and index. The workgroup streams the codebook through workgroup memory a tile of
  * codes at a time; codes are visited in increasing index and the best is replaced only on a
  * strictly smaller distance, so ties go to the lowest index, deterministically (each distance is
@@ -70,7 +71,7 @@ export class NearestCodeProgram implements WebGPUProgram {
   readonly codesPerTile: number;
   /** Whether z rows live whole in registers (D ≤ 64) or are summed in 32-dim chunks. */
   readonly chunked: boolean;
-  /** Whether z and the codebook are read as `vec4<f32>` (D ≤ 64 and D divisible by 4). */
+  /** Whether z and the codebook are bound and read as `vec4<f32>` (D divisible by 4). */
   readonly vec4: boolean;
   variableComponents?: number[];
 
@@ -87,90 +88,51 @@ export class NearestCodeProgram implements WebGPUProgram {
     let codes = 16;
     while (codes * 2 * tileDim <= TILE_FLOATS && codes < 128) codes *= 2;
     this.codesPerTile = codes;
-    this.vec4 = !this.chunked && dim % 4 === 0;
+    this.vec4 = dim % 4 === 0;
     if (this.vec4) this.variableComponents = [4, 4];
     this.dispatch = [ceilDiv(rowsThisDispatch, ROWS_PER_WORKGROUP), 1, 1];
     this.shaderKey = `vqkitNearestCode_${dim}_${codes}_${this.chunked}_${this.vec4}`;
   }
 
+  /**
+   * Rows are handled in units of `T` (f32, or vec4<f32> when 4 | D): a row is `U` units. With
+   * D ≤ 64 the row stays in registers and each code's distance is compared as soon as it is
+   * summed; above, the distance is summed over chunks of `UC` units into a per-code accumulator.
+   */
   getUserCode(): string {
-    const D = this.dim;
+    const lanes = this.vec4 ? 4 : 1;
+    const T = this.vec4 ? 'vec4<f32>' : 'f32';
+    const U = this.dim / lanes;
     const TKC = this.codesPerTile;
-    const header = `
-  const D = ${D};
-  const TKC = ${TKC};
-  const WG = ${ROWS_PER_WORKGROUP};`;
-    if (this.vec4) {
-      // z and codebook are bound as array<vec4<f32>>; a row is D / 4 vec4s.
-      return `${header}
-  const D4 = ${D / 4};
-  var<workgroup> tileE : array<vec4<f32>, ${(TKC * D) / 4}>;  // [TKC][D / 4]: codes k0 .. k0 + TKC − 1
-
-  fn main(index : i32) {
-    let row = uniforms.rowOffset + index;
-    let rowOk = row < uniforms.rowEnd;
-    let lidx = i32(localIndex);
-    let codebookLen = uniforms.numCodes * D4;
-    var zr : array<vec4<f32>, D4>;
-    if (rowOk) {
-      for (var j = 0; j < D4; j = j + 1) {
-        zr[j] = z[row * D4 + j];
-      }
-    }
-    var best = uniforms.INFINITY;
-    var bestIdx = 0;
-    for (var k0 = 0; k0 < uniforms.numCodes; k0 = k0 + TKC) {
-      workgroupBarrier();
-      for (var i = lidx; i < TKC * D4; i = i + WG) {
-        let g = k0 * D4 + i;
-        var v = vec4<f32>(0.0);
-        if (g < codebookLen) {
-          v = codebook[g];
-        }
-        tileE[i] = v;
-      }
-      workgroupBarrier();
-      let count = min(TKC, uniforms.numCodes - k0);
-      for (var c = 0; c < count; c = c + 1) {
-        var s = 0.0;
-        for (var j = 0; j < D4; j = j + 1) {
-          let t = zr[j] - tileE[c * D4 + j];
-          s = s + dot(t, t);
-        }
-        if (s < best) {
-          best = s;
-          bestIdx = k0 + c;
-        }
-      }
-    }
-    if (rowOk) {
-      result[row] = bestIdx;
-    }
-  }
-`;
-    }
+    const square = this.vec4 ? 's = s + dot(t, t);' : 's = fma(t, t, s);';
     if (!this.chunked) {
-      return `${header}
-  var<workgroup> tileE : array<f32, ${TKC * D}>;  // [TKC][D]: codes k0 .. k0 + TKC − 1
+      return `
+  const U = ${U};      // units of ${T} per row of z and of the codebook
+  const TKC = ${TKC};  // codes per workgroup-memory tile
+  const WG = ${ROWS_PER_WORKGROUP};
+  var<workgroup> tileE : array<${T}, ${TKC * U}>;  // [TKC][U]: codes k0 .. k0 + TKC − 1
 
   fn main(index : i32) {
     let row = uniforms.rowOffset + index;
     let rowOk = row < uniforms.rowEnd;
     let lidx = i32(localIndex);
-    let codebookLen = uniforms.numCodes * D;
-    var zr : array<f32, D>;
-    if (rowOk) {
-      for (var j = 0; j < D; j = j + 1) {
-        zr[j] = z[row * D + j];
+    let codebookLen = uniforms.numCodes * U;
+    var zr : array<${T}, U>;
+    for (var j = 0; j < U; j = j + 1) {
+      var v = ${T}(0.0);
+      if (rowOk) {
+        v = z[row * U + j];
       }
+      zr[j] = v;
     }
     var best = uniforms.INFINITY;
     var bestIdx = 0;
     for (var k0 = 0; k0 < uniforms.numCodes; k0 = k0 + TKC) {
       workgroupBarrier();
-      for (var i = lidx; i < TKC * D; i = i + WG) {
-        let g = k0 * D + i;
-        var v = 0.0;
+      // The tile is one contiguous block of the codebook.
+      for (var i = lidx; i < TKC * U; i = i + WG) {
+        let g = k0 * U + i;
+        var v = ${T}(0.0);
         if (g < codebookLen) {
           v = codebook[g];
         }
@@ -180,9 +142,9 @@ export class NearestCodeProgram implements WebGPUProgram {
       let count = min(TKC, uniforms.numCodes - k0);
       for (var c = 0; c < count; c = c + 1) {
         var s = 0.0;
-        for (var j = 0; j < D; j = j + 1) {
-          let t = zr[j] - tileE[c * D + j];
-          s = fma(t, t, s);
+        for (var j = 0; j < U; j = j + 1) {
+          let t = zr[j] - tileE[c * U + j];
+          ${square}
         }
         if (s < best) {
           best = s;
@@ -196,10 +158,13 @@ export class NearestCodeProgram implements WebGPUProgram {
   }
 `;
     }
-    const DC = DIM_CHUNK;
-    return `${header}
-  const DC = ${DC};
-  var<workgroup> tileE : array<f32, ${TKC * DC}>;  // [TKC][DC]: dims d0 .. d0 + DC − 1 of codes k0 ..
+    const UC = DIM_CHUNK / lanes;
+    return `
+  const U = ${U};      // units of ${T} per row of z and of the codebook
+  const UC = ${UC};    // units per distance chunk
+  const TKC = ${TKC};  // codes per workgroup-memory tile
+  const WG = ${ROWS_PER_WORKGROUP};
+  var<workgroup> tileE : array<${T}, ${TKC * UC}>;  // [TKC][UC]: units u0 .. u0 + UC − 1 of codes k0 ..
 
   fn main(index : i32) {
     let row = uniforms.rowOffset + index;
@@ -208,35 +173,36 @@ export class NearestCodeProgram implements WebGPUProgram {
     var best = uniforms.INFINITY;
     var bestIdx = 0;
     for (var k0 = 0; k0 < uniforms.numCodes; k0 = k0 + TKC) {
+      // Zeroed explicitly: lavapipe was seen not to re-zero a loop-local var on each iteration.
       var acc : array<f32, TKC>;
       for (var c = 0; c < TKC; c = c + 1) {
         acc[c] = 0.0;
       }
-      for (var d0 = 0; d0 < D; d0 = d0 + DC) {
+      for (var u0 = 0; u0 < U; u0 = u0 + UC) {
         workgroupBarrier();
-        for (var i = lidx; i < TKC * DC; i = i + WG) {
-          let k = k0 + i / DC;
-          let d = d0 + i % DC;
-          var v = 0.0;
-          if (k < uniforms.numCodes && d < D) {
-            v = codebook[k * D + d];
+        for (var i = lidx; i < TKC * UC; i = i + WG) {
+          let k = k0 + i / UC;
+          let u = u0 + i % UC;
+          var v = ${T}(0.0);
+          if (k < uniforms.numCodes && u < U) {
+            v = codebook[k * U + u];
           }
           tileE[i] = v;
         }
         workgroupBarrier();
-        var zc : array<f32, DC>;
-        for (var j = 0; j < DC; j = j + 1) {
-          var v = 0.0;
-          if (rowOk && d0 + j < D) {
-            v = z[row * D + d0 + j];
+        var zc : array<${T}, UC>;
+        for (var j = 0; j < UC; j = j + 1) {
+          var v = ${T}(0.0);
+          if (rowOk && u0 + j < U) {
+            v = z[row * U + u0 + j];
           }
           zc[j] = v;
         }
         for (var c = 0; c < TKC; c = c + 1) {
           var s = 0.0;
-          for (var j = 0; j < DC; j = j + 1) {
-            let t = zc[j] - tileE[c * DC + j];
-            s = fma(t, t, s);
+          for (var j = 0; j < UC; j = j + 1) {
+            let t = zc[j] - tileE[c * UC + j];
+            ${square}
           }
           acc[c] = acc[c] + s;
         }
@@ -324,7 +290,7 @@ export const nearestCodeKernelConfig: tf.KernelConfig = {
 };
 
 /**
- * Nearest codebook entry of every row of z on the webgpu backend (Eq. 1 of the paper:
+ * Nearest codebook entry of every row of z on the webgpu backend (Eq. 2 of the paper:
  * k*(n) = argmin_k ‖z_n − e_k‖²), fused so that no `[N, K]` distance matrix exists. Distances
  * are full squared distances Σ_d (z_nd − e_kd)²; ties go to the lowest index. Runs inside
  * tfjs's engine (`tf.tidy`, `tf.memory()`, async `data()`); the result is an integer tensor and
