@@ -217,7 +217,13 @@ describe('vqkit report on fixture runs', () => {
     expect(md).toContain(
       '| base | 8 | 256 | 2×128 | 31.0 ± 2.2 | 0.0090 ± 0.0041 | 0.500 | 0.0512 | 31.5 ± 2.5 | 0.0085 ± 0.0035 | 0.547 | 0.06 | +0.047 | matched |',
     );
-    expect(md).toContain('| base | 8 | 512 | 2×256 | 33.0 ± 3.0 | 0.0060 ± 0.0030 |');
+    expect(md).toContain('| + periodic reset | 8 | 512 | 2×256 | 33.0 ± 3.0 | 0.0060 ± 0.0030 |');
+    expect(md).toContain(
+      '| no intervention (quantizer.init=random, quantizer.reset=none) | 8 | 512 |',
+    );
+    // Ladder rows follow the plain rows, in ladder order.
+    expect(md.indexOf('| no intervention')).toBeLessThan(md.indexOf('| + periodic reset'));
+    expect(md.indexOf('| base | 8 | 256 | 2×128')).toBeLessThan(md.indexOf('| no intervention'));
     expect(md).toContain('Single bpp');
 
     const csv = readFileSync(join(root, 'report', 'table1.csv'), 'utf8')
@@ -229,7 +235,12 @@ describe('vqkit report on fixture runs', () => {
     const cells = csv
       .slice(1)
       .map((l) => l.split(','))
-      .find((c) => c[0] === 'base' && c[2] === '256' && c[4] === '128')!;
+      .find(
+        (c) =>
+          c[0] === 'base' &&
+          c[header.indexOf('single_codebook_size')] === '256' &&
+          c[header.indexOf('hierarchical_codebook_size')] === '128',
+      )!;
     expect(Number(cells[header.indexOf('single_psnr_mean')])).toBeCloseTo(31, 10);
     expect(Number(cells[header.indexOf('single_runs')])).toBe(2);
     expect(cells[header.indexOf('status')]).toBe('matched');

@@ -518,4 +518,12 @@ describe('gradients', () => {
     tf.dispose([x, y]);
     e.dispose();
   });
+
+  it('dispose frees every tensor the module allocated (regression: initial values leaked)', () => {
+    const before = tf.memory().numTensors;
+    const e = createEncoder({ inChannels: 3, channels: 4, downsample: 4, seed: 0, ...small });
+    expect(tf.memory().numTensors).toBe(before + Object.keys(e.variables).length);
+    e.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
 });

@@ -74,11 +74,17 @@ export function createConvLayer(spec: ConvSpec, rng: Rng): ConvLayer {
     bound,
   );
   const b = rng.fillUniform(new Float32Array(spec.outChannels), -bound, bound);
-  return {
+  // tf.variable shares the initial tensor's data; dispose the initial tensor so that disposing the
+  // variable frees everything (otherwise one tensor per variable outlives the module).
+  const initialWeight = tf.tensor4d(w, shape, 'float32');
+  const initialBias = tf.tensor1d(b, 'float32');
+  const layer: ConvLayer = {
     spec,
-    weight: tf.variable(tf.tensor4d(w, shape, 'float32'), true) as tf.Variable<tf.Rank.R4>,
-    bias: tf.variable(tf.tensor1d(b, 'float32'), true) as tf.Variable<tf.Rank.R1>,
+    weight: tf.variable(initialWeight, true) as tf.Variable<tf.Rank.R4>,
+    bias: tf.variable(initialBias, true) as tf.Variable<tf.Rank.R1>,
   };
+  tf.dispose([initialWeight, initialBias]);
+  return layer;
 }
 
 /** Output height/width of a layer for an input height/width (exact PyTorch arithmetic). */

@@ -23,15 +23,16 @@ export interface DemoOptions {
 
 /**
  * The whole study at small scale on the bundled photos: the matched single/hierarchical pair of the
- * `demo` preset with no intervention and with all interventions (init from data, windowed reset,
- * lower code dimension at the same K·D), each trained and evaluated, then `vqkit report`.
+ * `demo` preset on every rung of Figure 1's ladder — no intervention, + init from data, + windowed
+ * reset, + lower code dimension at the same K·D (all interventions) — each trained and evaluated,
+ * then `vqkit report`.
  */
 export async function runDemo(o: DemoOptions = {}) {
   const now = o.now ?? (() => new Date());
   const out = resolve(o.out ?? join('vqkit-runs', `demo-${folderTimestamp(now())}`));
   const log = o.log ?? ((line: string) => console.error(line));
   const started = performance.now();
-  log(`vqkit demo: training the matched pair with and without interventions into ${out}`);
+  log(`vqkit demo: training the matched pair on each rung of the intervention ladder into ${out}`);
   const { outcomes } = await runStudy({
     config: o.config ?? 'demo',
     sets: o.sets ?? [],

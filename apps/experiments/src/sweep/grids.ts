@@ -222,7 +222,7 @@ export function ladderCells(
  * - `table1`: Table 1's matched pairs, both architectures (8 pairs = 16 cells in the paper);
  * - `paper`: both, sharing the single-level cells (20 + 8 = 28 cells);
  * - `ablation`: Figure 1's ladder, 4 rungs × 2 architectures;
- * - `demo`: the ladder's ends, no intervention and all interventions, both architectures (4 cells).
+ * - `demo`: what `vqkit demo` runs on the `demo` preset: the whole ladder, both architectures (8 cells).
  *
  * @throws ExperimentsError (exit 2) for an unknown grid or sizes without a matched pair.
  */
@@ -255,13 +255,8 @@ export function buildCells(base: RunConfig, grid: string, options: GridOptions =
       return cells;
     }
     case 'ablation':
-      return ladderCells(base, options);
     case 'demo':
-      return ladderCells(
-        base,
-        options,
-        LADDER.filter((r) => r.id === 'none' || r.id === 'lowdim'),
-      );
+      return ladderCells(base, options);
     default:
       throw inputError(`sweep: unknown --grid '${grid}'. Use one of: ${GRID_NAMES.join(', ')}.`);
   }

@@ -246,6 +246,7 @@ export async function trainRun(
     let lastLoss = Number.NaN;
     let trainStarted = performance.now();
     let imagesThisRun = 0;
+    let stepsThisRun = 0;
 
     /** Reads the interval's accumulators (the only host reads of the training path), logs, shows progress. */
     const flush = async (): Promise<void> => {
@@ -292,8 +293,7 @@ export async function trainRun(
       });
       const imagesPerSecond = images / Math.max(seconds, 1e-9);
       const elapsed = (performance.now() - trainStarted) / 1000;
-      const doneThisRun = Math.max(1, imagesThisRun / config.train.batchSize);
-      const etaSeconds = ((totalSteps - position.step) * elapsed) / doneThisRun;
+      const etaSeconds = ((totalSteps - position.step) * elapsed) / Math.max(1, stepsThisRun);
       const psnr = psnrFromMse(mse, dataRange);
       log.write({
         type: 'step',
@@ -375,6 +375,7 @@ export async function trainRun(
           position = { step: position.step + 1, epoch, stepInEpoch: position.stepInEpoch + 1 };
           interval.images += batch.shape[0];
           imagesThisRun += batch.shape[0];
+          stepsThisRun++;
           options.onStep?.(position);
           const endOfEpoch = position.stepInEpoch >= stepsPerEpoch;
           const stopping = options.signal?.aborted === true;

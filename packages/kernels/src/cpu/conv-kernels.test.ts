@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerCpuKernels, stockCpuKernel, unregisterCpuKernels } from './register';
 
-type Pad = 'same' | 'valid' | [[0, 0], [number, number], [number, number], [0, 0]];
+type Pad = 'same' | 'valid' | number | [[0, 0], [number, number], [number, number], [0, 0]];
 
 interface Case {
   batch: number;
@@ -108,6 +108,8 @@ describe('vqkit cpu conv kernels match the stock tfjs-backend-cpu kernels', () =
     },
     // Filter larger than the remaining input on a side; 1-pixel output.
     { batch: 1, inH: 4, inW: 4, inC: 2, outC: 3, fh: 4, fw: 4, stride: [2, 2], pad: 'valid' },
+    // Numeric padding (the same on every side).
+    { batch: 2, inH: 7, inW: 6, inC: 3, outC: 5, fh: 3, fw: 3, stride: [2, 2], pad: 1 },
     // Channel counts above one GEMM block (KC = 256) and not multiples of 4.
     { batch: 1, inH: 6, inW: 5, inC: 33, outC: 17, fh: 3, fw: 3, stride: [1, 1], pad: 'same' },
   ];
