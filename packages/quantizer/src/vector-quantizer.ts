@@ -218,12 +218,12 @@ export class VectorQuantizer {
     this.rng = new Rng(seed);
     const k = this.codebookSize;
     const d = this.codeDim;
-    this.cb = tf.variable(tf.zeros([k, d]), false);
-    this.emaCount = tf.variable(tf.zeros([k]), false);
-    this.emaSum = tf.variable(tf.zeros([k, d]), false);
-    this.last = tf.variable(tf.zeros([k]), false);
-    this.evalAcc = tf.variable(tf.zeros([k]), false);
-    this.statsRing = tf.variable(tf.zeros([statsWindow, k]), false);
+    this.cb = tf.tidy(() => tf.variable(tf.zeros([k, d]), false));
+    this.emaCount = tf.tidy(() => tf.variable(tf.zeros([k]), false));
+    this.emaSum = tf.tidy(() => tf.variable(tf.zeros([k, d]), false));
+    this.last = tf.tidy(() => tf.variable(tf.zeros([k]), false));
+    this.evalAcc = tf.tidy(() => tf.variable(tf.zeros([k]), false));
+    this.statsRing = tf.tidy(() => tf.variable(tf.zeros([statsWindow, k]), false));
     this.resetState = this.resetPolicy.create({ codebookSize: k, codeDim: d });
     if (!this.initPolicy.needsData) this.runInit(null, null);
   }
@@ -266,6 +266,15 @@ export class VectorQuantizer {
         `${fn}: the codebook is not initialised yet (init policy '${this.initPolicy.name}' needs data). Run a training forward ({ training: true }) or vq.initialize(z) first.`,
       );
     }
+    // One tidy around the whole pass: every intermediate (inside the customGrad too) is freed even
+    // when the caller runs forward outside tf.tidy / tf.variableGrads.
+    const output = tf.tidy(() => this.quantize(z, training));
+    if (training) this.stepCount++;
+    return output;
+  }
+
+  /** The body of {@link forward}, run inside one `tf.tidy`. */
+  private quantize(z: tf.Tensor, training: boolean): QuantizerOutput {
     const k = this.codebookSize;
     const d = this.codeDim;
     const lead = z.shape.slice(0, -1);
@@ -307,7 +316,6 @@ export class VectorQuantizer {
       tf.scalar(this.commitmentWeight),
     ) as tf.Scalar;
     tf.dispose([idx, codes, counts]);
-    if (training) this.stepCount++;
     return { quantized, indices, commitmentLoss, counts: countsOut };
   }
 
