@@ -268,7 +268,7 @@ export class VectorQuantizer {
     }
     // One tidy around the whole pass: every intermediate (inside the customGrad too) is freed even
     // when the caller runs forward outside tf.tidy / tf.variableGrads.
-    const output = tf.tidy(() => this.quantize(z, training));
+    const output = tf.tidy(() => ({ ...this.quantize(z, training) })) as unknown as QuantizerOutput;
     if (training) this.stepCount++;
     return output;
   }
