@@ -61,8 +61,3 @@ export function runProgram(
   // tfjs types the uniform list loosely as `Array<{type: string; data: number[]}>`.
   return backend.runWebGPUProgram(program, inputs, dtype, uniforms, output);
 }
-
-/** Largest number of workgroups WebGPU lets one dispatch dimension have on `backend`'s device. */
-export function maxWorkgroupsPerDimension(backend: WebGPUBackend): number {
-  return backend.device.limits.maxComputeWorkgroupsPerDimension;
-}
