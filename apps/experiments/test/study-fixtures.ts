@@ -96,10 +96,33 @@ async function noisePng(path: string, seed: number, side: number): Promise<void>
 /** Writes one finished run directory under `root` and returns its path. */
 export async function writeFixtureRun(root: string, run: FixtureRun): Promise<string> {
   const dir = join(root, run.name);
-  mkdirSync(join(dir, 'samples'), { recursive: true });
+  mkdirSync(dir, { recursive: true });
   const config = fixtureConfig(run);
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
   writeFileSync(join(dir, 'train-summary.json'), JSON.stringify({ steps: 8 }));
+  await writeFixtureMetrics(dir, config, run);
+  return dir;
+}
+
+/**
+ * Writes `metrics.json` and sample PNGs into `dir` for `config` (a run config object), as `vqkit eval`
+ * would; the numbers come from `run`.
+ */
+export async function writeFixtureMetrics(
+  dir: string,
+  config: Record<string, unknown>,
+  run: Pick<
+    FixtureRun,
+    'name' | 'psnr' | 'mse' | 'images' | 'params' | 'matchedOk' | 'samplesSeed' | 'samples'
+  >,
+): Promise<void> {
+  mkdirSync(join(dir, 'samples'), { recursive: true });
+  const model = config['model'] as {
+    single: { codebookSize: number; codeDim: number };
+    hierarchical: { codebookSize: number; codeDim: number };
+  };
+  const architecture = config['architecture'] as 'single' | 'hierarchical';
+  const tags = (config['tags'] ?? {}) as Record<string, string>;
   const samples = run.samples ?? 3;
   const originals: string[] = [];
   const reconstructions: string[] = [];
@@ -109,20 +132,21 @@ export async function writeFixtureRun(root: string, run: FixtureRun): Promise<st
     await noisePng(join(dir, originals[i]!), (run.samplesSeed ?? 1) * 100 + i, 32);
     await noisePng(join(dir, reconstructions[i]!), run.name.length * 1000 + i, 32);
   }
+  const { single, hierarchical } = model;
   const levels =
-    run.architecture === 'single'
-      ? [{ name: 'single', k: run.ks, d: run.ds, h: 8 }]
+    architecture === 'single'
+      ? [{ name: 'single', k: single.codebookSize, d: single.codeDim, h: 8 }]
       : [
-          { name: 'bottom', k: run.kh, d: run.dh, h: 8 },
-          { name: 'top', k: run.kh, d: run.dh, h: 4 },
+          { name: 'bottom', k: hierarchical.codebookSize, d: hierarchical.codeDim, h: 8 },
+          { name: 'top', k: hierarchical.codebookSize, d: hierarchical.codeDim, h: 4 },
         ];
   const pixels = 32 * 32;
   const bitsPerImage = levels.reduce((a, l) => a + l.h * l.h * Math.log2(l.k), 0);
   const metrics = {
     schema: 'vqkit.metrics/1',
     run: run.name,
-    architecture: run.architecture,
-    tags: run.tags ?? {},
+    architecture,
+    tags,
     config,
     params: run.params ?? 51234,
     images: run.images ?? 16,
@@ -159,5 +183,4 @@ export async function writeFixtureRun(root: string, run: FixtureRun): Promise<st
     finishedAt: '2025-01-01T00:00:00.000Z',
   };
   writeFileSync(join(dir, 'metrics.json'), JSON.stringify(metrics, null, 2));
-  return dir;
 }

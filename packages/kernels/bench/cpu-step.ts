@@ -11,12 +11,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-layers';
 import * as tf from '@tensorflow/tfjs-core';
 import { stockCpuKernel } from '../src/cpu/register';
-import {
-  chunkedNearestCode,
-  fusedNearestCode,
-  registerVqkitKernels,
-  unregisterVqkitKernels,
-} from '../src/index';
+import { chunkedNearestCode } from '@vqkit/quantizer';
+import { fusedNearestCode, registerVqkitKernels, unregisterVqkitKernels } from '../src/index';
 import { makeVqvaeStep, type StepConfig } from './vqvae-step';
 
 function arg(name: string, fallback: number): number {

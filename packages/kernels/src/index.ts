@@ -1,11 +1,6 @@
 export { KernelError } from './errors';
-export {
-  chunkedNearestCode,
-  fusedNearestCode,
-  NEAREST_CODE_KERNEL,
-  type NearestCodeSearch,
-  type NearestCodeSearchOptions,
-} from './nearest-code';
+export type { NearestCodeSearch, NearestCodeSearchOptions } from '@vqkit/quantizer';
+export { fusedNearestCode, NEAREST_CODE_KERNEL } from './nearest-code';
 export { registerVqkitKernels, unregisterVqkitKernels } from './register';
 export {
   registerWebGPUKernels,

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { KernelError } from './errors';
-import { chunkedNearestCode, fusedNearestCode, NEAREST_CODE_KERNEL } from './nearest-code';
+import { chunkedNearestCode } from '@vqkit/quantizer';
+import { fusedNearestCode, NEAREST_CODE_KERNEL } from './nearest-code';
 
 /** Brute force in float64: argmin_k Σ_d (z − e)², strict < in code order (ties → lowest index). */
 function bruteForce(z: number[][], e: number[][]): number[] {

@@ -1,32 +1,12 @@
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
+import { chunkedNearestCode, type NearestCodeSearch } from '@vqkit/quantizer';
 import { nearestCodeCpu } from './cpu/nearest-code';
 import { KernelError } from './errors';
 import { webgpuNearestCode } from './webgpu/index';
 
 /** Name under which the fused nearest-code kernel is registered (inputs `z`, `codebook`; attr `chunkSize`). */
 export const NEAREST_CODE_KERNEL = 'VqkitNearestCode';
-
-/** Options of a {@link NearestCodeSearch}. */
-export interface NearestCodeSearchOptions {
-  /**
-   * Rows of `z` handled per chunk. The fused kernels keep `O(chunkSize)` running minima and never
-   * form `[N, K]`; the plain-ops fallback forms one `[chunkSize, K]` distance block at a time.
-   * No default: the caller (e.g. `@vqkit/quantizer`) passes its own.
-   */
-  chunkSize: number;
-}
-
-/**
- * Nearest-code assignment `k(i) = argmin_k ‖z_i − c_k‖²` (the paper's Eq. 2).
- * Shapes: z `[N, D]` float32, codebook `[K, D]` float32 → int32 `[N]`; exact ties go to the lowest
- * code index. Structurally identical to `@vqkit/quantizer`'s `search` option.
- */
-export type NearestCodeSearch = (
-  z: tf.Tensor2D,
-  codebook: tf.Tensor2D,
-  options: NearestCodeSearchOptions,
-) => tf.Tensor1D;
 
 function validate(fn: string, z: tf.Tensor, codebook: tf.Tensor, chunkSize: number): void {
   if (z.rank !== 2 || codebook.rank !== 2 || z.shape[1] !== codebook.shape[1]) {
@@ -64,31 +44,6 @@ export function nearestCodeCpuKernel(args: Parameters<tf.KernelFunc>[0]): tf.Ten
   return backend.makeTensorInfo([n], 'int32', idx);
 }
 
-/**
- * Backend-independent {@link NearestCodeSearch} from plain tfjs ops: for each chunk of
- * `chunkSize` rows, `argMin_k(‖e_k‖² − 2 z_i·e_k)` over a `[chunk, K]` block (released before
- * the next is formed). Used by {@link fusedNearestCode} on backends without a fused kernel
- * (e.g. `tensorflow`, whose native argMin also returns the first minimum).
- */
-export const chunkedNearestCode: NearestCodeSearch = (zIn, codebookIn, options) => {
-  validate('chunkedNearestCode', zIn, codebookIn, options.chunkSize);
-  return tf.tidy(() => {
-    const z = detach(zIn);
-    const codebook = detach(codebookIn);
-    const n = z.shape[0];
-    const norms = tf.reshape(tf.sum(tf.square(codebook), 1), [1, -1]);
-    const parts: tf.Tensor1D[] = [];
-    for (let r0 = 0; r0 < n; r0 += options.chunkSize) {
-      const rows = Math.min(options.chunkSize, n - r0);
-      const zc = tf.slice(z, [r0, 0], [rows, -1]);
-      const dist = tf.sub(norms, tf.mul(2, tf.matMul(zc, codebook, false, true)));
-      parts.push(tf.argMin(dist, 1) as tf.Tensor1D);
-    }
-    if (parts.length === 0) return tf.zeros([0], 'int32') as tf.Tensor1D;
-    return (parts.length === 1 ? parts[0] : tf.concat(parts)) as tf.Tensor1D;
-  });
-};
-
 /** Kernel config of {@link NEAREST_CODE_KERNEL} on the cpu backend. */
 export const nearestCodeCpuConfig: tf.KernelConfig = {
   kernelName: NEAREST_CODE_KERNEL,
@@ -102,7 +57,8 @@ export const nearestCodeCpuConfig: tf.KernelConfig = {
  * - `webgpu`: `webgpuNearestCode` (WGSL, codebook tiles in workgroup memory), where `chunkSize`
  *   bounds the rows per GPU dispatch;
  * - any other backend with a {@link NEAREST_CODE_KERNEL} kernel registered: that kernel;
- * - otherwise (e.g. `tensorflow`): {@link chunkedNearestCode} (plain ops, `[chunkSize, K]` blocks).
+ * - otherwise (e.g. `tensorflow`): `@vqkit/quantizer`'s `chunkedNearestCode` (plain ops,
+ *   `[chunkSize, K]` blocks, ties → lowest index on every backend).
  *
  * Runs through the engine, so it works inside `tf.tidy`. The result is computed from detached
  * handles of `z` and `codebook`, so it is not connected to them on the gradient tape (no
@@ -122,7 +78,7 @@ export const fusedNearestCode: NearestCodeSearch = (z, codebook, options) => {
     tf.registerKernel(nearestCodeCpuConfig);
   }
   if (tf.getKernel(NEAREST_CODE_KERNEL, backendName) == null) {
-    return chunkedNearestCode(z, codebook, options);
+    return tf.tidy(() => chunkedNearestCode(detach(z), detach(codebook), options));
   }
   return tf.tidy(
     () =>

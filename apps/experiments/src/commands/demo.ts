@@ -3,7 +3,13 @@ import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
 import { addBackendOption, collectSets } from '../config/cli-options';
 import { writeReport } from '../report/report';
-import { folderTimestamp, runStudy, summarizeOutcomes, withInterruptSignal } from '../sweep/study';
+import {
+  folderTimestamp,
+  runStudy,
+  type StudyOptions,
+  summarizeOutcomes,
+  withInterruptSignal,
+} from '../sweep/study';
 import { printReportSummary } from './report';
 
 /** Options of {@link runDemo}. */
@@ -19,6 +25,10 @@ export interface DemoOptions {
   signal?: AbortSignal;
   log?: (line: string) => void;
   now?: () => Date;
+  /** Training entry point (tests may substitute one). @default trainRun */
+  train?: StudyOptions['train'];
+  /** Evaluation entry point (tests may substitute one). @default evaluateRun */
+  evaluate?: StudyOptions['evaluate'];
 }
 
 /**
@@ -43,6 +53,8 @@ export async function runDemo(o: DemoOptions = {}) {
     signal: o.signal,
     log,
     now,
+    train: o.train,
+    evaluate: o.evaluate,
   });
   const report = await writeReport({ runs: [join(out, 'runs')], out: join(out, 'report'), now });
   const seconds = (performance.now() - started) / 1000;

@@ -313,10 +313,16 @@ export function gridSpec(data: GridDatum[]): TopLevelSpec {
         field: 'codeDim',
         type: 'quantitative',
         title: 'code dimension Ds',
-        scale: { type: 'log', base: 2, domain: [dims[0]!, dims[dims.length - 1]!], nice: false },
+        scale: {
+          type: 'log',
+          base: 2,
+          domain: [dims[0]!, dims[dims.length - 1]!],
+          nice: false,
+          padding: 12,
+        },
         axis: { values: dims, format: 'd' },
       },
-      y: { field, type: 'quantitative', title, scale: { zero: false } },
+      y: { field, type: 'quantitative', title, scale: { zero: false, padding: 12 } },
       color: {
         field: 'K',
         type: 'ordinal',

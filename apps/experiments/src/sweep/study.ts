@@ -4,7 +4,7 @@ import { inputError } from '../config/errors';
 import { resolveConfig } from '../config/resolve';
 import { buildCells, type GridOptions, type SweepCell } from './grids';
 import { manifestOf, readManifest, writeManifest } from './manifest';
-import { type CellOutcome, runCells } from './run-cells';
+import { type CellOutcome, type RunCellsOptions, runCells } from './run-cells';
 import { type SlurmOptions, slurmScript } from './slurm';
 
 /** Everything `vqkit sweep`, `vqkit ablate` and `vqkit demo` share. */
@@ -25,6 +25,10 @@ export interface StudyOptions extends GridOptions {
   signal?: AbortSignal;
   log?: (line: string) => void;
   now?: () => Date;
+  /** Training entry point (tests may substitute one). @default trainRun */
+  train?: RunCellsOptions['train'];
+  /** Evaluation entry point (tests may substitute one). @default evaluateRun */
+  evaluate?: RunCellsOptions['evaluate'];
 }
 
 /** The cells of a study: from a manifest, or built from the base config and grid; then `only`. */
@@ -71,6 +75,8 @@ export async function runStudy(
     signal: o.signal,
     log: o.log,
     failFast: o.failFast,
+    train: o.train,
+    evaluate: o.evaluate,
   });
   return { cells, outcomes };
 }
