@@ -18,7 +18,7 @@ export {
 export { DataError, type SkipKind, type SkippedImage } from './errors';
 export { createLoader, type LoaderOptions } from './loader';
 export type { CommonLoaderOptions, ImageBatch, ImageLoader, LoaderState } from './loader-core';
-export { type RandomCropOptions, randomCropDataset } from './random-crop';
+export { type CropRegion, type RandomCropOptions, randomCropDataset } from './random-crop';
 export { IMAGE_EXTENSIONS, type ScanOptions, scanImageFolder } from './scan';
 export type { LoaderStats } from './stats';
 export type { PixelRange } from './transform';

@@ -76,6 +76,39 @@ describe('randomCropDataset', () => {
     expect(flipped).toBeLessThan(20);
   });
 
+  it('draws crops only inside the requested region; disjoint regions never overlap', async () => {
+    const right = await make({
+      flip: false,
+      region: { left: 0.75, top: 0, width: 0.25, height: 1 },
+    });
+    const left = await make({ flip: false, region: { left: 0, top: 0, width: 0.75, height: 1 } });
+    for (const [loader, inside] of [
+      [right, (x: number, w: number) => x >= Math.floor(0.75 * w)],
+      [left, (x: number, w: number) => x + 16 <= Math.floor(0.75 * w)],
+    ] as const) {
+      for (const batch of await all(loader, 0)) {
+        for (let b = 0; b < 4; b++) {
+          const px = (x: number, c: number) =>
+            Math.round(batch.images[(b * 16 * 16 + x) * 3 + c]! * 255);
+          const width = px(0, 2) === 10 ? 120 : 90;
+          expect(inside(px(0, 0), width)).toBe(true);
+        }
+      }
+    }
+  });
+
+  it('skips photos whose region is smaller than cropSize and rejects bad regions', async () => {
+    // 0.1 of 90 px = 9 px < 16: photo two is skipped, photo one (12 px)... also too small → error.
+    await expect(make({ region: { left: 0, top: 0, width: 0.1, height: 1 } })).rejects.toThrow(
+      /none of the 2 photo/,
+    );
+    const loader = await make({ region: { left: 0, top: 0, width: 0.15, height: 1 } });
+    expect(loader.stats().skipped.map((s) => s.path)).toEqual([photos[1]]);
+    await expect(make({ region: { left: 0.5, top: 0, width: 0.75, height: 1 } })).rejects.toThrow(
+      /left \+ width ≤ 1/,
+    );
+  });
+
   it('is deterministic, varies by epoch, and resumes exactly', async () => {
     const a = await make();
     const e0 = await all(a, 0);

@@ -64,6 +64,50 @@ export interface RandomCropOptions
    * @default true
    */
   dropLast?: boolean;
+  /**
+   * Draw crops only inside this region of every photo, given as fractions of the photo's width
+   * and height (`{ left: 0.75, top: 0, width: 0.25, height: 1 }` = the right quarter). Disjoint
+   * regions of the same photos give a training and a held-out validation set with the same
+   * colour statistics. Photos whose region is smaller than `cropSize` are skipped.
+   * @default { left: 0, top: 0, width: 1, height: 1 } (the whole photo)
+   */
+  region?: CropRegion;
+}
+
+/** A region of a photo as fractions of its width and height (see {@link RandomCropOptions.region}). */
+export interface CropRegion {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
+function checkRegion(fn: string, region: CropRegion | undefined): CropRegion {
+  if (region === undefined) return { left: 0, top: 0, width: 1, height: 1 };
+  const { left, top, width, height } = region ?? ({} as CropRegion);
+  const ok =
+    [left, top, width, height].every((v) => typeof v === 'number' && Number.isFinite(v)) &&
+    left >= 0 &&
+    top >= 0 &&
+    width > 0 &&
+    height > 0 &&
+    left + width <= 1 + 1e-9 &&
+    top + height <= 1 + 1e-9;
+  if (!ok) {
+    throw new DataError(
+      `${fn}: region must be { left, top, width, height } fractions with left, top ≥ 0, width, height > 0, left + width ≤ 1 and top + height ≤ 1, got ${JSON.stringify(region)}. For example { left: 0.75, top: 0, width: 0.25, height: 1 } for the right quarter.`,
+    );
+  }
+  return { left, top, width, height };
+}
+
+/** Pixel bounds of `region` in a `width × height` photo. */
+function regionBox(region: CropRegion, width: number, height: number) {
+  const left = Math.floor(region.left * width);
+  const top = Math.floor(region.top * height);
+  const right = Math.min(width, Math.floor((region.left + region.width) * width));
+  const bottom = Math.min(height, Math.floor((region.top + region.height) * height));
+  return { left, top, width: right - left, height: bottom - top };
 }
 
 /**
@@ -124,7 +168,15 @@ export async function randomCropDataset(options: RandomCropOptions): Promise<Ima
       failOn: options.failOn ?? DEFAULT_FAIL_ON,
       kernel,
     },
-    { cropSize, cropsPerEpoch, scaleRange, flip: options.flip ?? true, seed: common.seed, kernel },
+    {
+      cropSize,
+      cropsPerEpoch,
+      scaleRange,
+      flip: options.flip ?? true,
+      seed: common.seed,
+      kernel,
+      region: checkRegion(fn, options.region),
+    },
   );
   const loader = makeCore(fn, cropSize, common, options.dropLast ?? true, source) as BatchLoader;
   await source.load(loader);
@@ -138,6 +190,7 @@ interface CropSettings {
   flip: boolean;
   seed: number;
   kernel: ResizeKernel;
+  region: CropRegion;
 }
 
 class CropSource implements SampleSource {
@@ -171,7 +224,17 @@ class CropSource implements SampleSource {
         }),
       ),
     );
-    this.photos = decoded.filter((p): p is { path: string; image: RgbImage } => p !== undefined);
+    this.photos = decoded.filter((p): p is { path: string; image: RgbImage } => {
+      if (p === undefined) return false;
+      const box = regionBox(this.s.region, p.image.width, p.image.height);
+      if (Math.min(box.width, box.height) >= this.s.cropSize) return true;
+      stats.skip({
+        path: p.path,
+        kind: 'too-small',
+        reason: `its crop region is ${box.width}×${box.height} px, smaller than cropSize ${this.s.cropSize}`,
+      });
+      return false;
+    });
     if (this.photos.length === 0) {
       const first = stats.snapshot().skipped[0];
       throw new DataError(
@@ -188,11 +251,11 @@ class CropSource implements SampleSource {
     const { cropSize, scaleRange, seed, kernel } = this.s;
     const rng = new Rng(deriveSeed(seed, STREAM.crop, epoch, position));
     const photo = this.photos[rng.int(this.photos.length)]!;
-    const { width, height } = photo.image;
+    const box = regionBox(this.s.region, photo.image.width, photo.image.height);
     const scale = scaleRange[0] + (scaleRange[1] - scaleRange[0]) * rng.uniform();
-    const side = Math.min(width, height, Math.max(1, Math.round(cropSize * scale)));
-    const left = rng.int(width - side + 1);
-    const top = rng.int(height - side + 1);
+    const side = Math.min(box.width, box.height, Math.max(1, Math.round(cropSize * scale)));
+    const left = box.left + rng.int(box.width - side + 1);
+    const top = box.top + rng.int(box.height - side + 1);
     const flip = rng.uniform() < 0.5 && this.s.flip;
     const pixels = await cropResize(
       photo.image,

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  type CropRegion,
   createLoader,
   DataError,
   type ImageLoader,
@@ -33,15 +34,20 @@ export function demoAssetsDir(): string {
 }
 
 /**
- * The demo photos split into training and held-out validation photos: sorted by name, every third
- * photo (indices 2, 5, …) is held out, so validation crops come from photos the model never trained on.
+ * How the demo photos are split: every photo contributes to both sets, from disjoint regions —
+ * training crops come from the left three quarters of each photo, validation/evaluation crops from
+ * the right quarter — so the held-out crops are never seen in training yet share the photos'
+ * colour statistics (a photo-level split of six photos would hold out whole colour palettes, e.g.
+ * the only blue sky).
  */
-export async function demoPhotos(): Promise<{ train: string[]; val: string[] }> {
-  const files = await scanImageFolder(demoAssetsDir());
-  if (files.length < 2) return { train: files, val: files };
-  const train = files.filter((_, i) => i % 3 !== 2);
-  const val = files.filter((_, i) => i % 3 === 2);
-  return { train, val };
+export const DEMO_REGIONS: Readonly<Record<'train' | 'val', CropRegion>> = Object.freeze({
+  train: { left: 0, top: 0, width: 0.75, height: 1 },
+  val: { left: 0.75, top: 0, width: 0.25, height: 1 },
+});
+
+/** Every bundled demo photo (sorted); see {@link DEMO_REGIONS} for the train/validation split. */
+export async function demoPhotos(): Promise<string[]> {
+  return scanImageFolder(demoAssetsDir());
 }
 
 /** Rewraps @vqkit/data errors (missing/empty folders, bad options) as input errors naming the config key. */
@@ -64,7 +70,7 @@ function spread(files: string[], n: number | undefined | null): string[] {
 
 /**
  * The training loader: for a folder, random resized crops + flips of every image, reshuffled each
- * epoch (seeded by `config.seed`); for `'demo'`, `cropsPerEpoch` random crops of the training photos.
+ * epoch (seeded by `config.seed`); for `'demo'`, `cropsPerEpoch` random crops of the training regions of the photos.
  */
 export async function createTrainLoader(config: RunConfig): Promise<ImageLoader> {
   const { data, train, seed } = config;
@@ -73,7 +79,8 @@ export async function createTrainLoader(config: RunConfig): Promise<ImageLoader>
     const photos = await demoPhotos();
     return wrapData('data.train', () =>
       randomCropDataset({
-        files: photos.train,
+        files: photos,
+        region: DEMO_REGIONS.train,
         cropSize: data.size,
         cropsPerEpoch: data.cropsPerEpoch ?? 1024,
         ...common,
@@ -94,7 +101,7 @@ export async function createTrainLoader(config: RunConfig): Promise<ImageLoader>
 
 /**
  * The validation/evaluation loader: the same images in the same order for every run with the same
- * data (resize shorter side + centre crop for folders; fixed-seed crops of the held-out photos for
+ * data (resize shorter side + centre crop for folders; fixed-seed crops of the held-out regions of the photos for
  * `'demo'`). `limit` caps the number of images (null = all).
  */
 export async function createEvalLoader(
@@ -109,7 +116,8 @@ export async function createEvalLoader(
     const photos = await demoPhotos();
     return wrapData(key, () =>
       randomCropDataset({
-        files: photos.val,
+        files: photos,
+        region: DEMO_REGIONS.val,
         cropSize: data.size,
         cropsPerEpoch: limit ?? data.valImages ?? 64,
         flip: false,
