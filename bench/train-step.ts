@@ -55,7 +55,11 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-async function timeArch(arch: 'single' | 'hierarchical', mode: string, backend: string): Promise<Row> {
+async function timeArch(
+  arch: 'single' | 'hierarchical',
+  mode: string,
+  backend: string,
+): Promise<Row> {
   const sets = ['data.train=bench', 'data.val=bench', `architecture=${arch}`];
   if (args.batch) sets.push(`train.batchSize=${args.batch}`);
   const config = resolveConfig(args.preset!, sets);
@@ -69,7 +73,10 @@ async function timeArch(arch: 'single' | 'hierarchical', mode: string, backend: 
   const step = async (): Promise<number> => {
     const { value, grads } = tf.variableGrads(() => {
       const out = model.forward(x, { training: true });
-      return tf.add(tf.mean(tf.squaredDifference(out.reconstruction, x)), out.commitmentLoss) as tf.Scalar;
+      return tf.add(
+        tf.mean(tf.squaredDifference(out.reconstruction, x)),
+        out.commitmentLoss,
+      ) as tf.Scalar;
     }, varList);
     optimizer.applyGradients(grads);
     tf.dispose(Object.values(grads));
@@ -117,7 +124,9 @@ function runPytorch(batch: number, size: number, steps: number): Row[] {
     { encoding: 'utf8' },
   );
   if (r.status !== 0) {
-    console.error(`bench: PyTorch reference did not run (${args.python} ${script}):\n${r.stderr || r.error}`);
+    console.error(
+      `bench: PyTorch reference did not run (${args.python} ${script}):\n${r.stderr || r.error}`,
+    );
     return [];
   }
   return r.stdout
@@ -140,8 +149,11 @@ function runPytorch(batch: number, size: number, steps: number): Row[] {
 
 async function main() {
   const info = await initBackend({ backend: args.backend as 'auto', kernels: false });
-  console.log(`backend: ${info.name}${info.adapter ? ` (${info.adapter.vendor} ${info.adapter.architecture} ${info.adapter.description ?? ''})` : ''}`);
-  const archs = args.arch === 'both' ? (['single', 'hierarchical'] as const) : [args.arch as 'single'];
+  console.log(
+    `backend: ${info.name}${info.adapter ? ` (${info.adapter.vendor} ${info.adapter.architecture} ${info.adapter.description ?? ''})` : ''}`,
+  );
+  const archs =
+    args.arch === 'both' ? (['single', 'hierarchical'] as const) : [args.arch as 'single'];
   const modes = args.modes!.split(',');
   const rows: Row[] = [];
   for (const arch of archs) {
@@ -151,18 +163,23 @@ async function main() {
       try {
         const row = await timeArch(arch, mode, info.name);
         rows.push(row);
-        console.log(`${arch} ${mode}: ${row.msPerStep.toFixed(1)} ms/step, ${row.imgPerSec.toFixed(2)} img/s`);
+        console.log(
+          `${arch} ${mode}: ${row.msPerStep.toFixed(1)} ms/step, ${row.imgPerSec.toFixed(2)} img/s`,
+        );
       } catch (error) {
         console.error(`${arch} ${mode}: failed: ${(error as Error).message}`);
       }
     }
   }
   unregisterVqkitKernels();
-  if (args.pytorch && rows.length > 0) rows.push(...runPytorch(rows[0]!.batch, rows[0]!.size, Number(args.steps)));
+  if (args.pytorch && rows.length > 0)
+    rows.push(...runPytorch(rows[0]!.batch, rows[0]!.size, Number(args.steps)));
 
   const base = (arch: string) => rows.find((r) => r.arch === arch && r.mode === 'stock');
   const torchFp32 = (arch: string) => rows.find((r) => r.arch === arch && r.mode === 'fp32');
-  console.log('\n| arch | framework | mode | backend | batch | size | ms/step | img/s | peak MiB | × stock | × PyTorch fp32 |');
+  console.log(
+    '\n| arch | framework | mode | backend | batch | size | ms/step | img/s | peak MiB | × stock | × PyTorch fp32 |',
+  );
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of rows) {
     const s = base(r.arch);
@@ -171,7 +188,11 @@ async function main() {
       `| ${r.arch} | ${r.framework} | ${r.mode} | ${r.backend} | ${r.batch} | ${r.size} | ${r.msPerStep.toFixed(1)} | ${r.imgPerSec.toFixed(2)} | ${r.peakBytes === null ? '–' : (r.peakBytes / 2 ** 20).toFixed(0)} | ${s ? (r.imgPerSec / s.imgPerSec).toFixed(2) : '–'} | ${p ? (r.imgPerSec / p.imgPerSec).toFixed(3) : '–'} |`,
     );
   }
-  if (args.json) writeFileSync(args.json, `${JSON.stringify({ date: new Date().toISOString(), backend: info, rows }, null, 2)}\n`);
+  if (args.json)
+    writeFileSync(
+      args.json,
+      `${JSON.stringify({ date: new Date().toISOString(), backend: info, rows }, null, 2)}\n`,
+    );
   await shutdownBackend();
 }
 

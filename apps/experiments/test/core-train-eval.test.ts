@@ -234,7 +234,9 @@ describe('runs survive', () => {
     expect(config.data.train).toBe('demo');
     expect((await demoPhotos()).length).toBeGreaterThan(1);
     // Training and held-out regions of each photo are disjoint.
-    expect(DEMO_REGIONS.train.left + DEMO_REGIONS.train.width).toBeLessThanOrEqual(DEMO_REGIONS.val.left);
+    expect(DEMO_REGIONS.train.left + DEMO_REGIONS.train.width).toBeLessThanOrEqual(
+      DEMO_REGIONS.val.left,
+    );
     const straight = join(data.root, 'runs', 'demo-straight');
     await trainRun(config, { runDir: straight, quiet: true, stderr: silent });
     const broken = join(data.root, 'runs', 'demo-broken');

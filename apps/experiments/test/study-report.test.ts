@@ -5,6 +5,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExperimentsError } from '../src/config/errors';
 import { collectRuns } from '../src/report/collect';
+import { parseMetricsFile } from '../src/report/metrics-file';
 import { type ReportResult, resampleLorenz, writeReport } from '../src/report/report';
 import { decimalsFor, formatMeanStd, pool } from '../src/report/stats';
 import { fixtureConfig, writeFixtureRun } from './study-fixtures';
@@ -189,6 +190,20 @@ describe('pooling and formatting', () => {
   it('resamples Lorenz curves on an even grid', () => {
     const y = resampleLorenz({ x: [0, 0.5, 1], y: [0, 0.2, 1] }, 5);
     expect(y.map((v) => Number(v.toFixed(6)))).toEqual([0, 0.1, 0.2, 0.6, 1]);
+  });
+});
+
+describe('metrics.json parsing', () => {
+  it('reads an all-exact evaluation (PSNR +∞ written as null by JSON) back as +∞', () => {
+    const text = readFileSync(join(runsDir, 's-256-seed0', 'metrics.json'), 'utf8');
+    const json = JSON.parse(text);
+    json.psnr = { mean: Number.POSITIVE_INFINITY, std: 0, infinite: json.images };
+    const parsed = parseMetricsFile(JSON.stringify(json)); // Infinity → null on the way out
+    expect(parsed.ok && parsed.metrics.psnr.mean).toBe(Number.POSITIVE_INFINITY);
+    expect(formatMeanStd(Number.POSITIVE_INFINITY, 0, 1)).toBe('∞');
+    json.psnr = { mean: null, std: null, infinite: 0 };
+    const bad = parseMetricsFile(JSON.stringify(json));
+    expect(bad.ok ? '' : bad.reason).toMatch(/psnr.*null but psnr.infinite is 0/);
   });
 });
 

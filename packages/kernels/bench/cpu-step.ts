@@ -10,8 +10,8 @@
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-layers';
 import * as tf from '@tensorflow/tfjs-core';
-import { stockCpuKernel } from '../src/cpu/register';
 import { chunkedNearestCode } from '@vqkit/quantizer';
+import { stockCpuKernel } from '../src/cpu/register';
 import { fusedNearestCode, registerVqkitKernels, unregisterVqkitKernels } from '../src/index';
 import { makeVqvaeStep, type StepConfig } from './vqvae-step';
 

@@ -1,5 +1,5 @@
-export { KernelError } from './errors';
 export type { NearestCodeSearch, NearestCodeSearchOptions } from '@vqkit/quantizer';
+export { KernelError } from './errors';
 export { fusedNearestCode, NEAREST_CODE_KERNEL } from './nearest-code';
 export { registerVqkitKernels, unregisterVqkitKernels } from './register';
 export {

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { chunkedNearestCode } from '@vqkit/quantizer';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { KernelError } from './errors';
-import { chunkedNearestCode } from '@vqkit/quantizer';
 import { fusedNearestCode, NEAREST_CODE_KERNEL } from './nearest-code';
 
 /** Brute force in float64: argmin_k Σ_d (z − e)², strict < in code order (ties → lowest index). */

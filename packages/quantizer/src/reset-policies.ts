@@ -137,9 +137,13 @@ export function windowedDeadCodeReset(options: WindowedResetOptions = {}): Reset
   return {
     name,
     create({ codebookSize: k, codeDim: d }) {
-      const counts = tf.tidy(() => tf.variable(tf.zeros([window, k]), false)) as tf.Variable<tf.Rank.R2>;
+      const counts = tf.tidy(() =>
+        tf.variable(tf.zeros([window, k]), false),
+      ) as tf.Variable<tf.Rank.R2>;
       const history = tf.tidy(() => tf.variable(tf.zeros([k]), false)) as tf.Variable<tf.Rank.R1>;
-      const recent = tf.tidy(() => tf.variable(tf.zeros([bufferSize, d]), false)) as tf.Variable<tf.Rank.R2>;
+      const recent = tf.tidy(() =>
+        tf.variable(tf.zeros([bufferSize, d]), false),
+      ) as tf.Variable<tf.Rank.R2>;
       let bufferFill = 0;
       const perBatch = Math.ceil(bufferSize / window);
       return {

@@ -60,7 +60,23 @@ export const metricsFileSchema = z.looseObject({
   images: z.number().int().nonnegative(),
   dataRange: z.number().positive().default(1),
   mse: meanStd,
-  psnr: z.looseObject({ mean: z.number(), std: z.number(), infinite: z.number().default(0) }),
+  // JSON has no Infinity: when every image reconstructs exactly the mean PSNR is +∞ and
+  // JSON.stringify writes null; read it back as +∞ (std 0) when psnr.infinite says so.
+  psnr: z
+    .looseObject({
+      mean: z.number().nullable(),
+      std: z.number().nullable(),
+      infinite: z.number().default(0),
+    })
+    .transform((p, ctx) => {
+      if (p.mean !== null) return { ...p, mean: p.mean, std: p.std ?? Number.NaN };
+      if (p.infinite > 0) return { ...p, mean: Number.POSITIVE_INFINITY, std: 0 };
+      ctx.addIssue({
+        code: 'custom',
+        message: 'psnr.mean is null but psnr.infinite is 0 (expected a number)',
+      });
+      return z.NEVER;
+    }),
   ssim: meanStd.optional(),
   bitsPerImage: z.number(),
   bitsPerPixel: z.number(),
