@@ -12,7 +12,7 @@
  * gpu-pack, then `bash gpu-pack/run.sh train-step --backend webgpu --preset paper --pytorch`.
  */
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -117,7 +117,12 @@ async function timeArch(
 }
 
 function runPytorch(batch: number, size: number, steps: number): Row[] {
-  const script = join(dirname(fileURLToPath(import.meta.url)), 'reference', 'vqvae_step.py');
+  // Next to this file when run with tsx; under bench/ of the working directory when bundled (gpu-pack).
+  const script =
+    [
+      join(dirname(fileURLToPath(import.meta.url)), 'reference', 'vqvae_step.py'),
+      join(process.cwd(), 'bench', 'reference', 'vqvae_step.py'),
+    ].find((p) => existsSync(p)) ?? 'bench/reference/vqvae_step.py';
   const r = spawnSync(
     args.python!,
     [script, '--batch', String(batch), '--size', String(size), '--steps', String(steps)],
