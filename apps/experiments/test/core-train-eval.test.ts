@@ -1,13 +1,16 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { mse, ssim } from '@vqkit/metrics';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { listCheckpoints, readCheckpoint } from '../src/checkpoint/store';
+import { listCheckpoints, readCheckpoint, restoreModel } from '../src/checkpoint/store';
 import { ExperimentsError } from '../src/config/errors';
 import { resolveConfig } from '../src/config/resolve';
 import { evaluateRun } from '../src/eval/evaluate';
+import { runEvalPass } from '../src/eval/pass';
+import { createModel } from '../src/models';
 import { type LogRecord, readLog } from '../src/run-dir';
-import { DEMO_REGIONS, demoPhotos } from '../src/train/data';
+import { createEvalLoader, DEMO_REGIONS, demoPhotos } from '../src/train/data';
 import { trainRun } from '../src/train/train-run';
 import { makeDataset, silent, tinyConfig } from './core-helpers';
 
@@ -58,6 +61,12 @@ describe('train → eval (single level, cpu)', () => {
     const ckpts = listCheckpoints(join(runDir, 'checkpoints'));
     expect(ckpts.map((c) => c.step)).toEqual([3, 6]);
     expect(byType(log, 'checkpoint')).toHaveLength(2);
+    // An epoch-end checkpoint records the rate of the next step: that of the epoch it resumes into.
+    for (const c of ckpts) {
+      expect(c.meta.learningRate).toBe(
+        config.train.learningRate * config.train.lrDecay ** c.meta.epoch,
+      );
+    }
 
     const metrics = await evaluateRun(runDir, { quiet: true, stderr: silent });
     const onDisk = JSON.parse(readFileSync(join(runDir, 'metrics.json'), 'utf8'));
@@ -102,6 +111,51 @@ describe('train → eval (single level, cpu)', () => {
     expect(error).toBeInstanceOf(ExperimentsError);
     expect((error as ExperimentsError).exitCode).toBe(2);
     expect((error as Error).message).toContain('--resume');
+  });
+});
+
+describe("'-1,1' data", () => {
+  it('reports PSNR with data range 2 and SSIM on the pixels mapped to [0, 1]', async () => {
+    const runDir = join(data.root, 'runs', 'range-11');
+    const config = resolveConfig(
+      tinyConfig(data, {
+        data: { train: data.train, val: data.val, size: 16, range: '-1,1' },
+        train: { epochs: 1, stepsPerEpoch: 2, batchSize: 4, logEvery: 1 },
+      }),
+    );
+    await trainRun(config, { runDir, quiet: true, stderr: silent });
+    const metrics = await evaluateRun(runDir, { quiet: true, stderr: silent });
+    expect(metrics.dataRange).toBe(2);
+    // Reference: the evaluated checkpoint's reconstructions of every image, mapped to [0, 1].
+    // SSIM's luminance term (2μxμy + C1)/(μx² + μy² + C1) assumes non-negative intensities, so
+    // [−1, 1] pixels must be shifted, not just given L = 2 (mid-grey 0 would make it collapse).
+    const model = createModel(config);
+    const loader = await createEvalLoader(config, config.data.val, null, 'data.val');
+    try {
+      await restoreModel(readCheckpoint(join(runDir, metrics.checkpoint.path)), model);
+      const pass = await runEvalPass(model, loader, { samples: metrics.images });
+      const to01 = (v: Float32Array) =>
+        tf.tensor4d(
+          v.map((p) => (p + 1) / 2),
+          [1, 16, 16, 3],
+        );
+      const ssims: number[] = [];
+      const mses: number[] = [];
+      for (const s of pass.samples) {
+        const [x, y] = [to01(s.original), to01(s.reconstruction)];
+        ssims.push((await ssim(x, y, { dataRange: 1, windowSize: 11 }))[0]!);
+        mses.push((await mse(x, y))[0]!);
+        tf.dispose([x, y]);
+      }
+      const mean = (a: number[]) => a.reduce((u, v) => u + v, 0) / a.length;
+      expect(ssims).toHaveLength(6);
+      expect(metrics.ssim.mean).toBeCloseTo(mean(ssims), 5);
+      expect(metrics.ssim.mean).toBeGreaterThan(0);
+      // PSNR with R = 2 on [−1, 1] equals PSNR with R = 1 on [0, 1].
+      expect(metrics.psnr.mean).toBeCloseTo(mean(mses.map((m) => 10 * Math.log10(1 / m))), 3);
+    } finally {
+      model.dispose();
+    }
   });
 });
 
@@ -335,6 +389,8 @@ describe('runs survive', () => {
     expect(ckpts.length).toBeGreaterThan(0);
     expect(ckpts.every((c) => c.step < bad)).toBe(true);
     expect(message).toContain(`last good checkpoint is ${ckpts.at(-1)!.path}`);
+    // A resume may not change train.learningRate, so the advice to lower it must point at a new run.
+    expect(message).toMatch(/lower train\.learningRate in a new run/);
     const log = readLog(join(runDir, 'log.jsonl'));
     expect(byType(log, 'non-finite-loss')[0]).toMatchObject({ step: bad });
     expect(existsSync(join(runDir, 'train-summary.json'))).toBe(false);

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import * as tf from '@tensorflow/tfjs-core';
 import {
   entropyRate,
   indexRate,
@@ -62,7 +63,7 @@ export interface RunMetrics {
   config: RunConfig;
   params: number;
   images: number;
-  /** R of PSNR/SSIM: 1 for [0, 1] pixels, 2 for [−1, 1]. */
+  /** R of PSNR: 1 for [0, 1] pixels, 2 for [−1, 1]. SSIM is always computed on pixels in [0, 1]. */
   dataRange: number;
   mse: MeanStd;
   /** Over images with a finite PSNR; `infinite` counts exact reconstructions. */
@@ -145,7 +146,7 @@ export async function evaluateRun(
     // SSIM's usual 11×11 Gaussian window; crops smaller than that use the largest odd window that fits.
     const windowSize = Math.min(11, loader.size % 2 === 1 ? loader.size : loader.size - 1);
     const pass = await runEvalPass(model, loader, {
-      ssim: (x, y) => ssimPerImage(x, y, { dataRange, windowSize }),
+      ssim: (x, y) => ssimOnUnitRange(x, y, config.data.range, windowSize),
       samples: config.eval.samples,
       onBatch: (done) =>
         progress.update({
@@ -261,6 +262,25 @@ export async function evaluateRun(
     progress.end();
     model.dispose();
   }
+}
+
+/**
+ * Per-image SSIM `[B]` of `[B, S, S, 3]` images in the run's pixel range, computed on pixels in
+ * [0, 1] (L = 1). SSIM's luminance term (2μxμy + C1)/(μx² + μy² + C1) assumes non-negative
+ * intensities: on [−1, 1] pixels mid-grey is 0 and the term collapses, so '-1,1' images are mapped
+ * by (v + 1)/2 first (PSNR needs no mapping: R = 2 on [−1, 1] equals R = 1 on [0, 1]).
+ */
+function ssimOnUnitRange(
+  x: tf.Tensor4D,
+  y: tf.Tensor4D,
+  range: '0,1' | '-1,1',
+  windowSize: number,
+): tf.Tensor1D {
+  if (range === '0,1') return ssimPerImage(x, y, { dataRange: 1, windowSize });
+  return tf.tidy(() => {
+    const unit = (t: tf.Tensor4D) => tf.mul(tf.add(t, 1), 0.5) as tf.Tensor4D;
+    return ssimPerImage(unit(x), unit(y), { dataRange: 1, windowSize });
+  });
 }
 
 /** Float pixels in the run's range → 8-bit RGB. */

@@ -215,7 +215,9 @@ export async function trainRun(
         run: config.name,
         architecture: config.architecture,
         valMse,
-        learningRate: currentLr(),
+        // The rate of the next step: an epoch-end checkpoint (position.epoch already advanced)
+        // resumes into the next epoch, whose rate is one more decay step down.
+        learningRate: lrFor(position.epoch),
         data: trainLoader.getState(),
         reason,
         progress: { bestValMse, loggedSkips: [...loggedSkips] },
@@ -235,10 +237,10 @@ export async function trainRun(
       return path;
     };
 
+    const lrFor = (epoch: number) => config.train.learningRate * config.train.lrDecay ** epoch;
     let lr = config.train.learningRate;
-    const currentLr = () => lr;
     const setLr = (epoch: number) => {
-      lr = config.train.learningRate * config.train.lrDecay ** epoch;
+      lr = lrFor(epoch);
       (optimizer as unknown as { learningRate: number }).learningRate = lr;
     };
 
@@ -332,7 +334,7 @@ export async function trainRun(
         });
         throw runtimeError(
           `train: the validation MSE of epoch ${position.epoch + 1} (step ${position.step}) is non-finite; training stopped and nothing was overwritten. ` +
-            `${lastCheckpoint === null ? 'No checkpoint had been written yet.' : `The last good checkpoint is ${lastCheckpoint}.`} Check data.val for NaN/Inf pixels, or lower train.learningRate.`,
+            `${lastCheckpoint === null ? 'No checkpoint had been written yet.' : `The last good checkpoint is ${lastCheckpoint}.`} Check data.val for NaN/Inf pixels, or lower train.learningRate in a new run (a resumed run keeps its learning rate).`,
         );
       }
       const psnrs = pass.mse.map((m) => psnrFromMse(m, dataRange)).filter(Number.isFinite);
@@ -537,7 +539,7 @@ function nonFiniteError(step: number, lastCheckpoint: string | null, log: RunLog
       : `The last good checkpoint is ${lastCheckpoint} (kept unchanged; resume with --resume after fixing the cause)`;
   const message =
     `train: the loss became non-finite (NaN or ±Infinity) at step ${step}; training stopped and nothing was overwritten. ${where}. ` +
-    'Check the input images for NaN/Inf values, or lower train.learningRate.';
+    'Check the input images for NaN/Inf values, or lower train.learningRate in a new run (a resumed run keeps its learning rate).';
   log.write({ type: 'non-finite-loss', step, lastCheckpoint });
   return runtimeError(message);
 }
