@@ -209,6 +209,37 @@ describe('windowedDeadCodeReset', () => {
     vq.dispose();
   });
 
+  it('a rejected NaN batch does not count as filling the recent-output buffer', () => {
+    // The only encoder output ever accepted is (5, 5): every reset must revive code 1 with it,
+    // never with a buffer row the rejected batch did not write (zeros).
+    for (const source of ['random-recent', 'recent-mean'] as const) {
+      for (let seed = 0; seed < 6; seed++) {
+        const vq = new VectorQuantizer({
+          codebookSize: 2,
+          codeDim: 2,
+          seed,
+          init: initFromTensor([
+            [5, 5],
+            [100, 100],
+          ]),
+          reset: windowedDeadCodeReset({ window: 1, threshold: 1, bufferSize: 4, source }),
+        });
+        const bad = tf.tensor2d([
+          [Number.NaN, 0],
+          [1, 1],
+          [2, 2],
+          [3, 3],
+        ]);
+        const good = tf.tensor2d([[5, 5]]);
+        train(vq, bad);
+        train(vq, good);
+        expect(rows(vq.codebook)[1]).toEqual([5, 5]);
+        tf.dispose([bad, good]);
+        vq.dispose();
+      }
+    }
+  });
+
   it('rejects threshold and window ≤ 0', () => {
     expect(() => windowedDeadCodeReset({ threshold: 0 })).toThrow(
       /threshold must be a number > 0, got 0/,

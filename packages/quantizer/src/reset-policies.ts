@@ -99,7 +99,8 @@ export interface WindowedResetOptions {
  * After a reset `N_k = 1`, `M_k = e_k`, and the code's window history is cleared.
  *
  * Device buffers: `window` `[W, K]` (per-batch counts, oldest first), `history` `[K]` (batches
- * of history per code, capped at W), `recent` `[bufferSize, D]` (newest rows last).
+ * of history per code, capped at W), `recent` `[bufferSize, D]` (newest rows last), and the
+ * number of its rows written so far (a batch rejected for non-finite values writes none).
  */
 export function windowedDeadCodeReset(options: WindowedResetOptions = {}): ResetPolicy {
   const threshold = options.threshold ?? 2;
@@ -144,6 +145,9 @@ export function windowedDeadCodeReset(options: WindowedResetOptions = {}): Reset
       const recent = tf.tidy(() =>
         tf.variable(tf.zeros([bufferSize, d]), false),
       ) as tf.Variable<tf.Rank.R2>;
+      // Rows of `recent` actually written, on device: a batch rejected for non-finite values
+      // writes none, which the host cannot know. `bufferFill` (host) only sizes the draws.
+      const filled = tf.tidy(() => tf.variable(tf.scalar(0), false)) as tf.Variable<tf.Rank.R0>;
       let bufferFill = 0;
       const perBatch = Math.ceil(bufferSize / window);
       return {
@@ -156,6 +160,9 @@ export function windowedDeadCodeReset(options: WindowedResetOptions = {}): Reset
             m === bufferSize ? incoming : tf.concat([tf.slice(recent, [m, 0], [-1, -1]), incoming]);
           recent.assign(tf.where(valid, pushed, recent) as tf.Tensor2D);
           bufferFill = Math.min(bufferSize, bufferFill + m);
+          filled.assign(
+            tf.where(valid, tf.minimum(tf.add(filled, m), bufferSize), filled) as tf.Scalar,
+          );
           // 2. Append this batch's counts to the window; judge codes with a full window.
           const shifted = tf.concat([tf.slice(counts, [1, 0], [-1, -1]), tf.reshape(n, [1, k])]);
           const grown = tf.minimum(tf.add(history, 1), window);
@@ -164,19 +171,21 @@ export function windowedDeadCodeReset(options: WindowedResetOptions = {}): Reset
             valid,
             tf.logicalAnd(tf.greaterEqual(grown, window), tf.less(windowSum, threshold)),
           ) as tf.Tensor1D;
-          // 3. Replacement rows gathered at host-drawn indices among the filled buffer rows.
-          const first = bufferSize - bufferFill;
+          // 3. Replacement rows gathered at host-drawn offsets among the filled buffer rows. The
+          // offsets fold into the rows written on device (identical unless a batch was rejected).
+          const rowsAt = (offsets: Int32Array) =>
+            tf.tidy(() => {
+              const f = tf.maximum(filled, 1);
+              const at = tf.add(tf.sub(bufferSize, f), tf.mod(tf.tensor1d(offsets, 'float32'), f));
+              return tf.cast(at, 'int32') as tf.Tensor1D;
+            });
           let replacement: tf.Tensor2D;
           if (source === 'random-recent') {
-            const pick = rng.sample(bufferFill, k, bufferFill < k).map((i) => i + first);
-            replacement = tf.gather(recent, tf.tensor1d(pick, 'int32')) as tf.Tensor2D;
+            const pick = rng.sample(bufferFill, k, bufferFill < k);
+            replacement = tf.gather(recent, rowsAt(pick)) as tf.Tensor2D;
           } else {
-            const pick = rng.sample(bufferFill, k * groupSize, true).map((i) => i + first);
-            const group = tf.reshape(tf.gather(recent, tf.tensor1d(pick, 'int32')), [
-              k,
-              groupSize,
-              d,
-            ]);
+            const pick = rng.sample(bufferFill, k * groupSize, true);
+            const group = tf.reshape(tf.gather(recent, rowsAt(pick)), [k, groupSize, d]);
             replacement = tf.mean(group, 1) as tf.Tensor2D;
           }
           // 4. Clear the history of reset codes.
@@ -207,7 +216,7 @@ export function windowedDeadCodeReset(options: WindowedResetOptions = {}): Reset
               history: await tensorData(history),
               recent: await tensorData(recent),
             },
-            numbers: { bufferFill },
+            numbers: { bufferFill, filledRows: (await filled.data())[0]! },
           };
         },
         setState(state) {
@@ -218,13 +227,20 @@ export function windowedDeadCodeReset(options: WindowedResetOptions = {}): Reset
               `${fn}.setState: numbers.bufferFill must be an integer in [0, ${bufferSize}], got ${fill}.`,
             );
           }
+          const rowsWritten = state.numbers?.filledRows ?? fill!;
+          if (!Number.isInteger(rowsWritten) || rowsWritten < 0 || rowsWritten > fill!) {
+            throw new QuantizerError(
+              `${fn}.setState: numbers.filledRows must be an integer in [0, bufferFill = ${fill}], got ${rowsWritten}.`,
+            );
+          }
           assignData(`${fn}.setState`, 'window', counts, state.tensors?.window);
           assignData(`${fn}.setState`, 'history', history, state.tensors?.history);
           assignData(`${fn}.setState`, 'recent', recent, state.tensors?.recent);
+          tf.tidy(() => filled.assign(tf.scalar(rowsWritten)));
           bufferFill = fill!;
         },
         dispose() {
-          tf.dispose([counts, history, recent]);
+          tf.dispose([counts, history, recent, filled]);
         },
       };
     },

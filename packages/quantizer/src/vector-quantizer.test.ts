@@ -213,6 +213,41 @@ describe('VectorQuantizer forward', () => {
     vq.dispose();
   });
 
+  it('bias-corrected EMA: a NaN batch does not advance the debias step t', async () => {
+    const make = () =>
+      new VectorQuantizer({
+        codebookSize: 3,
+        codeDim: 2,
+        decay: 0.5,
+        biasCorrection: true,
+        init: initFromTensor([
+          [0, 0],
+          [4, 4],
+          [9, 9],
+        ]),
+        reset: noReset(),
+      });
+    const z = tf.tensor2d([
+      [1, 0],
+      [4, 5],
+      [8, 9],
+    ]);
+    const bad = tf.tensor2d([[Number.NaN, 0]]);
+    const clean = make();
+    const skipped = make();
+    tf.dispose(Object.values(clean.forward(z, { training: true })));
+    tf.dispose(Object.values(skipped.forward(z, { training: true })));
+    tf.dispose(Object.values(skipped.forward(bad, { training: true })));
+    expect((await skipped.getState()).emaSteps).toBe(1);
+    tf.dispose(Object.values(clean.forward(z, { training: true })));
+    tf.dispose(Object.values(skipped.forward(z, { training: true })));
+    expect(rows(skipped.codebook)).toEqual(rows(clean.codebook));
+    expect((await skipped.getState()).emaSteps).toBe(2);
+    tf.dispose([z, bad]);
+    clean.dispose();
+    skipped.dispose();
+  });
+
   it('tracks last-batch, window and evaluation-pass counts', async () => {
     const vq = new VectorQuantizer({
       codebookSize: 2,

@@ -87,7 +87,8 @@ export interface VectorQuantizerState {
   codeDim: number;
   /** Training steps taken. */
   step: number;
-  /** EMA updates since the last initialisation (the `t` of bias correction). */
+  /** EMA updates since the last initialisation (the `t` of bias correction; batches rejected for
+   * non-finite values do not count). */
   emaSteps: number;
   /** Whether the codebook has been initialised. */
   initialized: boolean;
@@ -151,8 +152,10 @@ export class VectorQuantizer {
   private readonly last: tf.Variable<tf.Rank.R1>;
   private readonly evalAcc: tf.Variable<tf.Rank.R1>;
   private readonly statsRing: tf.Variable<tf.Rank.R2>;
+  /** EMA updates accepted since the last initialisation (the `t` of bias correction), on device:
+   * a batch rejected for non-finite values must not advance it, and that is only known there. */
+  private readonly emaT: tf.Variable<tf.Rank.R0>;
   private stepCount = 0;
-  private emaSteps = 0;
   private isInitialized = false;
   private disposed = false;
   private hostEvents: QuantizerEvent[] = [];
@@ -224,6 +227,7 @@ export class VectorQuantizer {
     this.last = tf.tidy(() => tf.variable(tf.zeros([k]), false));
     this.evalAcc = tf.tidy(() => tf.variable(tf.zeros([k]), false));
     this.statsRing = tf.tidy(() => tf.variable(tf.zeros([statsWindow, k]), false));
+    this.emaT = tf.tidy(() => tf.variable(tf.scalar(0), false));
     this.resetState = this.resetPolicy.create({ codebookSize: k, codeDim: d });
     if (!this.initPolicy.needsData) this.runInit(null, null);
   }
@@ -436,7 +440,7 @@ export class VectorQuantizer {
       codebookSize: this.codebookSize,
       codeDim: this.codeDim,
       step: this.stepCount,
-      emaSteps: this.emaSteps,
+      emaSteps: (await this.emaT.data())[0]!,
       initialized: this.isInitialized,
       biasCorrection: this.biasCorrection,
       codebook: await tensorData(this.cb),
@@ -488,8 +492,8 @@ export class VectorQuantizer {
     assignData(fn, 'lastCounts', this.last, state.lastCounts);
     assignData(fn, 'evalCounts', this.evalAcc, state.evalCounts);
     assignData(fn, 'statsWindow', this.statsRing, state.statsWindow);
+    tf.tidy(() => this.emaT.assign(tf.scalar(state.emaSteps)));
     this.stepCount = state.step;
-    this.emaSteps = state.emaSteps;
     this.isInitialized = Boolean(state.initialized);
   }
 
@@ -497,7 +501,15 @@ export class VectorQuantizer {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    tf.dispose([this.cb, this.emaCount, this.emaSum, this.last, this.evalAcc, this.statsRing]);
+    tf.dispose([
+      this.cb,
+      this.emaCount,
+      this.emaSum,
+      this.last,
+      this.evalAcc,
+      this.statsRing,
+      this.emaT,
+    ]);
     this.resetState.dispose();
     for (const chunk of this.eventChunks) chunk.rows.dispose();
     this.eventChunks = [];
@@ -532,8 +544,8 @@ export class VectorQuantizer {
         this.emaCount.assign(tf.onesLike(this.emaCount));
         this.emaSum.assign(codebook);
       }
+      this.emaT.assign(tf.scalar(0));
     });
-    this.emaSteps = 0;
     this.isInitialized = true;
     this.resetState.onInitialize();
     this.hostEvents.push({ kind: 'init', step: this.stepCount, policy: this.initPolicy.name });
@@ -551,8 +563,11 @@ export class VectorQuantizer {
     const sums = tf.scatterND(at, clean, [k, this.codeDim]) as tf.Tensor2D;
     const hiddenN = tf.add(tf.mul(this.emaCount, g), tf.mul(counts, 1 - g)) as tf.Tensor1D;
     const hiddenM = tf.add(tf.mul(this.emaSum, g), tf.mul(sums, 1 - g)) as tf.Tensor2D;
-    const t = this.emaSteps + 1;
-    const scale = this.biasCorrection ? 1 - g ** t : 1;
+    const t = tf.add(this.emaT, 1) as tf.Scalar;
+    // 1 − γ^t = −expm1(t·ln γ): no float32 cancellation when γ^t is close to 1.
+    const scale: tf.Scalar | number = this.biasCorrection
+      ? (tf.neg(tf.expm1(tf.mul(t, Math.log(g)))) as tf.Scalar)
+      : 1;
     const n = this.biasCorrection ? (tf.div(hiddenN, scale) as tf.Tensor1D) : hiddenN;
     const m = this.biasCorrection ? (tf.div(hiddenM, scale) as tf.Tensor2D) : hiddenM;
     // Laplace smoothing: Ñ_k = (N_k + ε) / (Σ_j N_j + K·ε) · Σ_j N_j.
@@ -585,8 +600,9 @@ export class VectorQuantizer {
       const fresh = decision.replacement;
       // Atomic reset: codebook row, N_k and M_k together (hidden = value · scale).
       codebook = tf.where(deadRow, fresh, codebook) as tf.Tensor2D;
-      newN = tf.where(dead, tf.fill([k], decision.count * scale), hiddenN) as tf.Tensor1D;
-      newM = tf.where(deadRow, tf.mul(fresh, decision.count * scale), hiddenM) as tf.Tensor2D;
+      const hiddenCount = tf.mul(scale, decision.count);
+      newN = tf.where(dead, tf.mul(tf.onesLike(hiddenN), hiddenCount), hiddenN) as tf.Tensor1D;
+      newM = tf.where(deadRow, tf.mul(fresh, hiddenCount), hiddenM) as tf.Tensor2D;
       codesReset = tf.sum(tf.cast(dead, 'float32')) as tf.Scalar;
     }
     this.cb.assign(tf.where(valid, codebook, this.cb) as tf.Tensor2D);
@@ -597,7 +613,7 @@ export class VectorQuantizer {
       tf.reshape(counts, [1, k]),
     ]);
     this.statsRing.assign(tf.where(valid, ring, this.statsRing) as tf.Tensor2D);
-    this.emaSteps = t;
+    this.emaT.assign(tf.where(valid, t, this.emaT) as tf.Scalar);
     return codesReset;
   }
 
