@@ -14,6 +14,12 @@ export {
   type NearestCodeSearch,
   type NearestCodeSearchOptions,
 } from './nearest-code';
+export type {
+  QuantizeResult,
+  Quantizer,
+  QuantizerEvent,
+  QuantizerForwardOptions,
+} from './quantizer';
 export {
   type EmaResetOptions,
   emaDeadCodeReset,
@@ -29,7 +35,6 @@ export type { PolicyState, TensorData } from './state';
 export { type CodeUsage, deadFraction, perplexity, readUsage } from './stats';
 export {
   type ForwardOptions,
-  type QuantizerEvent,
   type QuantizerOutput,
   VectorQuantizer,
   type VectorQuantizerOptions,

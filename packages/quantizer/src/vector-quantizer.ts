@@ -3,6 +3,12 @@ import { Rng, type RngState } from '@vqkit/random';
 import { QuantizerError } from './errors';
 import { type InitPolicy, initFromData } from './init-policies';
 import { chunkedNearestCode, type NearestCodeSearch } from './nearest-code';
+import type {
+  QuantizeResult,
+  Quantizer,
+  QuantizerEvent,
+  QuantizerForwardOptions,
+} from './quantizer';
 import {
   assignData,
   type ResetPolicy,
@@ -46,32 +52,23 @@ export interface VectorQuantizerOptions {
   statsWindow?: number;
 }
 
-/** Options of {@link VectorQuantizer.forward}. */
-export interface ForwardOptions {
-  /**
-   * Training step: initialise if needed, EMA update, reset policy, window statistics. Otherwise
-   * the state is untouched except the evaluation-pass counts. @default false
-   */
-  training?: boolean;
-}
+/** Options of {@link VectorQuantizer.forward} (the {@link Quantizer} interface's). */
+export type ForwardOptions = QuantizerForwardOptions;
 
 /** Result of {@link VectorQuantizer.forward}. The caller owns (and disposes) every tensor. */
-export interface QuantizerOutput {
+export interface QuantizerOutput extends QuantizeResult {
   /** `[..., D]`: forward value `e_{k(i)}`, gradient to z is the identity (straight-through). */
   quantized: tf.Tensor;
   /** int32 `[...]`: chosen code per vector; never on the gradient tape. */
   indices: tf.Tensor;
-  /** Scalar `β · mean‖z − sg(e)‖²` (paper eq. 3, averaged over all N·D entries). */
+  /**
+   * Scalar `β · mean‖z − sg(e)‖²` (paper eq. 3, averaged over all N·D entries): the whole auxiliary
+   * loss of an EMA quantizer, so {@link QuantizeResult.loss} is this same tensor.
+   */
   commitmentLoss: tf.Scalar;
   /** float32 `[K]`: number of vectors of this batch assigned to each code. */
   counts: tf.Tensor1D;
 }
-
-/** Something the quantizer did, reported by {@link VectorQuantizer.flushEvents}. */
-export type QuantizerEvent =
-  | { kind: 'init'; step: number; policy: string }
-  | { kind: 'reset'; step: number; policy: string; codesReset: number }
-  | { kind: 'non-finite-input'; step: number; training: boolean };
 
 /**
  * Everything that defines a quantizer, as plain data (typed arrays + numbers). Tensors are
@@ -122,7 +119,9 @@ const EVENT_CHUNK = 256;
  * only in the async methods ({@link flushEvents}, {@link getState}, {@link usage}). The codebook
  * is a non-trainable variable owned by the EMA: optimizers never see it.
  */
-export class VectorQuantizer {
+export class VectorQuantizer implements Quantizer<VectorQuantizerState> {
+  /** Family name (the {@link Quantizer} interface). */
+  readonly kind = 'vq' as const;
   /** Number of codes K. */
   readonly codebookSize: number;
   /** Code dimension D. */
@@ -139,6 +138,10 @@ export class VectorQuantizer {
   readonly biasCorrection: boolean;
   /** Training batches in {@link windowCounts}. */
   readonly statsWindowSize: number;
+  /** log₂K: the discrete capacity of one latent position in bits (paper eq. 5's per-position term). */
+  readonly bitsPerPosition: number;
+  /** Trainable variables: none, the codebook is learned by the EMA and is state. */
+  readonly variables: Readonly<Record<string, tf.Variable>> = Object.freeze({});
   /** The codebook initialisation policy. */
   readonly initPolicy: InitPolicy;
   /** The dead-code reset policy. */
@@ -215,6 +218,7 @@ export class VectorQuantizer {
     this.chunkSize = chunkSize;
     this.biasCorrection = o.biasCorrection ?? false;
     this.statsWindowSize = statsWindow;
+    this.bitsPerPosition = Math.log2(o.codebookSize);
     this.initPolicy = o.init ?? initFromData();
     this.resetPolicy = o.reset ?? windowedDeadCodeReset();
     this.search = o.search ?? chunkedNearestCode;
@@ -320,7 +324,7 @@ export class VectorQuantizer {
       tf.scalar(this.commitmentWeight),
     ) as tf.Scalar;
     tf.dispose([idx, codes, counts]);
-    return { quantized, indices, commitmentLoss, counts: countsOut };
+    return { quantized, indices, loss: commitmentLoss, commitmentLoss, counts: countsOut };
   }
 
   /**
