@@ -142,6 +142,7 @@ describe('decodeImage', () => {
     }).catch((e: DataError) => e.message);
     expect(silent).not.toMatch(/raise/);
     expect((await decodeImage(path, { maxPixels: Infinity })).height).toBe(40);
+    expect((await decodeImage(path, { maxPixels: null })).height).toBe(40);
   });
 
   it('rejects truncated, non-image and too-small files with a skip kind', async () => {
@@ -164,7 +165,7 @@ describe('decodeImage', () => {
       decodeImage(a, { resize: { width: 4 } as unknown as { width: number; height: number } }),
     ).rejects.toThrow(/resize must be one of/);
     await expect(decodeImage(a, { maxPixels: 0 })).rejects.toThrow(
-      /maxPixels must be a positive integer \(pixels per image\) or Infinity, got 0/,
+      /maxPixels must be a positive integer \(pixels per image\), or null for no limit, got 0/,
     );
     await expect(decodeImage(a, { settingNames: [] as never })).rejects.toThrow(
       /settingNames must map option names/,

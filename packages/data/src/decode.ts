@@ -41,11 +41,11 @@ export interface DecodeOptions {
   /**
    * Images with more pixels than this (width × height, read from the header before anything
    * is decoded) are rejected as too large: a few hundred kilobytes of PNG can expand to
-   * gigabytes. `Infinity` lifts the limit.
+   * gigabytes. `null` (or `Infinity`) lifts the limit.
    * @default 178956970 (2 × PIL's `Image.MAX_IMAGE_PIXELS`: the size above which PIL, and so
    *   torchvision's ImageFolder, refuses a file as a decompression bomb)
    */
-  maxPixels?: number;
+  maxPixels?: number | null;
   /**
    * sRGB colour that transparent pixels are composited onto (alpha is then dropped).
    * @default [255, 255, 255] (white)
@@ -111,9 +111,9 @@ export function checkDecodeOptions(
     );
   }
   const maxPixels = options.maxPixels;
-  if (maxPixels !== undefined && !(isPositiveInt(maxPixels) || maxPixels === Infinity)) {
+  if (maxPixels != null && !(isPositiveInt(maxPixels) || maxPixels === Infinity)) {
     throw new DataError(
-      `${fn}: ${name('maxPixels')} must be a positive integer (pixels per image) or Infinity, got ${maxPixels}. For example ${DEFAULT_MAX_PIXELS}.`,
+      `${fn}: ${name('maxPixels')} must be a positive integer (pixels per image), or null for no limit, got ${maxPixels}. For example ${DEFAULT_MAX_PIXELS}.`,
     );
   }
   const bg = options.background;
@@ -154,7 +154,7 @@ export function checkDecodeOptions(
 export async function decodeImage(path: string, options: DecodeOptions = {}): Promise<RgbImage> {
   const name = namer('decodeImage', options.settingNames);
   checkDecodeOptions('decodeImage', options, name);
-  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const maxPixels = resolveMaxPixels(options.maxPixels);
   const input = {
     failOn: options.failOn ?? DEFAULT_FAIL_ON,
     limitInputPixels: maxPixels === Infinity ? false : maxPixels,
@@ -201,6 +201,12 @@ export async function decodeImage(path: string, options: DecodeOptions = {}): Pr
   } catch (err) {
     throw unusable(path, 'unreadable', `unreadable: ${messageOf(err)}`);
   }
+}
+
+/** The pixel limit of a `maxPixels` option: the default when undefined, Infinity when null. */
+export function resolveMaxPixels(maxPixels: number | null | undefined): number {
+  if (maxPixels === undefined) return DEFAULT_MAX_PIXELS;
+  return maxPixels ?? Infinity;
 }
 
 /** Width and height after EXIF orientation, from the header alone (nothing is decoded). */

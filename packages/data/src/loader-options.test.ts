@@ -43,6 +43,7 @@ describe('resolveLoaderOptions', () => {
     const full = resolve({ transform: 'random-resized-crop', maxShorterSide: null });
     expect(full.decode.resize).toBeUndefined();
     expect(resolve({ maxPixels: Infinity }).settings.maxPixels).toBeNull();
+    expect(resolve({ maxPixels: null }).decode.maxPixels).toBe(Infinity);
     expect(JSON.parse(JSON.stringify(rrc.settings))).toEqual(rrc.settings);
   });
 
@@ -81,7 +82,10 @@ describe('resolveLoaderOptions', () => {
       /maxShorterSide must be an integer ≥ 64, got 32\. .*262 keeps every crop a downsampling/,
     ],
     [{ cropsPerImage: 1.5 }, /cropsPerImage must be an integer ≥ 1, got 1\.5/],
-    [{ maxPixels: -1 }, /maxPixels must be a positive integer \(pixels per image\) or Infinity/],
+    [
+      { maxPixels: -1 },
+      /maxPixels must be a positive integer \(pixels per image\), or null for no limit/,
+    ],
     [{ settingNames: { size: '' } as never }, /settingNames must map option names/],
   ])('refuses %j', (extra, message) => {
     expect(() => resolve(extra as Partial<LoaderOptions>)).toThrow(DataError);

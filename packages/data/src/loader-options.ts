@@ -6,9 +6,9 @@ import {
   DEFAULT_BACKGROUND,
   DEFAULT_FAIL_ON,
   DEFAULT_KERNEL,
-  DEFAULT_MAX_PIXELS,
   DEFAULT_MIN_SIDE,
   type DecodeOptions,
+  resolveMaxPixels,
 } from './decode';
 import { DataError } from './errors';
 import { type CommonLoaderOptions, checkInt, resolveCommon } from './loader-core';
@@ -209,7 +209,7 @@ export function resolveLoaderOptions(fn: string, options: LoaderOptions): Resolv
   }
   const shardSize = options.shardSize ?? DEFAULT_SHARD_SIZE;
   checkInt(fn, name('shardSize'), shardSize, 1, 'For example 256 images per shard.');
-  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const maxPixels = resolveMaxPixels(options.maxPixels);
   const decode: DecodeOptions = {
     resize: baseResize(plan),
     minSide: options.minSide ?? DEFAULT_MIN_SIDE,

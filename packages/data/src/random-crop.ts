@@ -7,10 +7,10 @@ import {
   DEFAULT_BACKGROUND,
   DEFAULT_FAIL_ON,
   DEFAULT_KERNEL,
-  DEFAULT_MAX_PIXELS,
   type DecodeOptions,
   decodeImage,
   type RgbImage,
+  resolveMaxPixels,
 } from './decode';
 import { DataError } from './errors';
 import {
@@ -189,7 +189,7 @@ function resolveCropSettings(
     );
   }
   checkDecodeOptions(fn, options, name);
-  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const maxPixels = resolveMaxPixels(options.maxPixels);
   return {
     source: 'random-crops',
     cropSize,
