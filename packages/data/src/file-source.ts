@@ -165,7 +165,8 @@ export class FileSource implements SampleSource {
     const skipped = this.loader.statsCollector
       .snapshot()
       .skipped.filter((s) => found.skipped.has(s.path));
-    const report: LoaderCheck = { files: files.length, ...found, needed, skipped };
+    const { probed, usable } = found;
+    const report: LoaderCheck = { files: files.length, probed, usable, needed, skipped };
     if (report.usable < needed) throw this.checkFailed(report, batchSize);
     return report;
   }
