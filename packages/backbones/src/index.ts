@@ -15,6 +15,7 @@ export {
   type UpsamplerOptions,
   type VariableContainer,
 } from './backbone';
+export { crc32, crc32Hex } from './crc32';
 export { BackbonesError } from './errors';
 export {
   type HierarchicalParamCounts,
@@ -23,11 +24,22 @@ export {
   vqvaeParamCounts,
 } from './param-counts';
 export {
+  CHECKSUM_KEYS,
+  type DecodeSafetensorsOptions,
   decodeSafetensors,
+  type EncodeSafetensorsOptions,
   encodeSafetensors,
   type SafetensorsData,
   type SafetensorsDtype,
   type SafetensorsFile,
   type SafetensorsTensor,
 } from './safetensors';
+export {
+  type CheckTensorsOptions,
+  checkTensors,
+  type NonFiniteCount,
+  nonFiniteCount,
+  type TensorSpec,
+  tensorProblems,
+} from './tensor-checks';
 export { type LoadWeightsOptions, loadWeights, saveWeights } from './weights';
