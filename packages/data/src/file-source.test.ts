@@ -183,7 +183,7 @@ describe('check()', () => {
       settingNames: { batchSize: 'train.batchSize' },
     });
     await expect(loader.check()).rejects.toThrow(
-      /3 file\(s\), 3 checked, 2 usable, 1 unusable .*; 3 usable image\(s\) are needed\. To fix it, .* or lower train\.batchSize\./,
+      /3 file\(s\), 3 checked, 2 usable, 1 unusable .*; 3 usable image\(s\) are needed\. To fix it, .*, lower train\.batchSize or set cropsPerImage to 2 or more\./,
     );
     // With cropsPerImage 2, two usable photos make a batch of 3.
     const crops = createLoader({ files, batchSize: 3, size: 16, cropsPerImage: 2 });

@@ -209,7 +209,13 @@ export class FileSource implements SampleSource {
       'make the files readable JPEG/PNG/WebP images',
       'point the loader at the right folder',
     ];
-    if (report.usable > 0) fixes.push(`lower ${name('batchSize')}`);
+    if (report.usable > 0) {
+      fixes.push(`lower ${name('batchSize')}`);
+      if (name.offers('cropsPerImage')) {
+        const k = Math.ceil(batchSize / report.usable);
+        fixes.push(`set ${name('cropsPerImage')} to ${k} or more`);
+      }
+    }
     return new DataError(
       `${fn}: the images in "${commonFolder(files)}" cannot make ${batch}: ${report.files} file(s), ${report.probed} checked, ${report.usable} usable, ${report.skipped.length} unusable (${quote(report.skipped)}); ${report.needed} usable image(s) are needed. To fix it, ${either(fixes)}.`,
     );
