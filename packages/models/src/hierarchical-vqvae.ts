@@ -14,10 +14,11 @@ import { HIERARCHICAL_DEFAULTS } from './defaults';
 import {
   collectTrainableVariables,
   createLevelQuantizer,
+  levelInfo,
   readQuantizerStates,
   writeQuantizerStates,
 } from './level-quantizers';
-import { resolveOptions, type VQVAEOptions } from './model-options';
+import { type ResolvedOptions, resolveOptions, type VQVAEOptions } from './model-options';
 import type {
   LevelInfo,
   LevelQuantizer,
@@ -78,77 +79,26 @@ export class HierarchicalVQVAE implements VQVAE<Levels> {
 
   constructor(options: HierarchicalVQVAEOptions = {}) {
     const fn = 'HierarchicalVQVAE';
-    const topDown = checkFactor(
-      fn,
-      'topDownsample',
-      options?.topDownsample ?? HIERARCHICAL_DEFAULTS.topDownsample,
-      'The paper uses 2 (64 → 32).',
-    );
-    const conditioned = options?.conditioned ?? HIERARCHICAL_DEFAULTS.conditioned;
-    if (typeof conditioned !== 'boolean') {
-      fail(fn, 'conditioned', 'a boolean', describe(conditioned), 'The paper reports false.');
-    }
-    const o = resolveOptions(fn, options, HIERARCHICAL_DEFAULTS, (d) => d * topDown);
+    const { topDownsample, conditioned } = resolveHierarchical(fn, options);
+    const o = resolveOptions(fn, options, HIERARCHICAL_DEFAULTS, (d) => d * topDownsample);
     const rng = new Rng(o.seed);
-    const res = { resBlocks: o.resBlocks, resChannels: o.resChannels };
-    const c = o.channels;
-    const d = o.codeDim;
     this.inputSize = o.inputSize;
     this.imageChannels = o.imageChannels;
     this.conditioned = conditioned;
-    this.sizeMultiple = o.downsample * topDown;
-    const enc = (name: string, inChannels: number, downsample: number) =>
-      createEncoder({ name, inChannels, channels: c, downsample, seed: rng, ...res });
-    this.bottomEncoder = enc('bottom.encoder', o.imageChannels, o.downsample);
-    this.topEncoder = enc('top.encoder', c, topDown);
-    this.topProjection = createProjection({
-      name: 'top.projection',
-      inChannels: c,
-      codeDim: d,
-      seed: rng,
-    });
-    this.topDecoder = conditioned
-      ? createTopDecoder({
-          name: 'top.decoder',
-          codeDim: d,
-          channels: c,
-          upsample: topDown,
-          seed: rng,
-          ...res,
-        })
-      : null;
-    this.bottomProjection = createProjection({
-      name: 'bottom.projection',
-      inChannels: conditioned ? c + d : c,
-      codeDim: d,
-      seed: rng,
-    });
-    this.upsampler = createUpsampler({
-      name: 'upsampler',
-      inChannels: d,
-      factor: topDown,
-      seed: rng,
-    });
-    this.decoder = createDecoder({
-      name: 'decoder',
-      inChannels: 2 * d,
-      channels: c,
-      outChannels: o.imageChannels,
-      upsample: o.downsample,
-      seed: rng,
-      ...res,
-    });
-    const level = { codebookSize: o.codebookSize, codeDim: d };
-    this.bottomQuantizer = createLevelQuantizer(fn, o.quantizer, {
-      name: 'bottom',
-      ...level,
-      seed: rng.nextUint32(),
-    });
-    this.topQuantizer = createLevelQuantizer(fn, o.quantizer, {
-      name: 'top',
-      ...level,
-      seed: rng.nextUint32(),
-    });
+    this.sizeMultiple = o.downsample * topDownsample;
+    const m = hierarchicalModules(o, topDownsample, conditioned, rng);
+    this.bottomEncoder = m.bottomEncoder;
+    this.topEncoder = m.topEncoder;
+    this.topProjection = m.topProjection;
+    this.topDecoder = m.topDecoder;
+    this.bottomProjection = m.bottomProjection;
+    this.upsampler = m.upsampler;
+    this.decoder = m.decoder;
+    const level = { codebookSize: o.codebookSize, codeDim: o.codeDim };
+    const quantizer = (name: Levels) =>
+      createLevelQuantizer(fn, o.quantizer, { name, ...level, seed: rng.nextUint32() });
+    this.bottomQuantizer = quantizer('bottom');
+    this.topQuantizer = quantizer('top');
     this.quantizers = [
       { name: 'bottom', quantizer: this.bottomQuantizer },
       { name: 'top', quantizer: this.topQuantizer },
@@ -159,22 +109,9 @@ export class HierarchicalVQVAE implements VQVAE<Levels> {
       (n) => `${n}.`,
     );
     const bottom = o.inputSize / o.downsample;
-    const top = bottom / topDown;
     this.levels = [
-      {
-        name: 'bottom',
-        codebookSize: this.bottomQuantizer.codebookSize,
-        codeDim: d,
-        height: bottom,
-        width: bottom,
-      },
-      {
-        name: 'top',
-        codebookSize: this.topQuantizer.codebookSize,
-        codeDim: d,
-        height: top,
-        width: top,
-      },
+      levelInfo('bottom', this.bottomQuantizer, bottom),
+      levelInfo('top', this.topQuantizer, bottom / topDownsample),
     ];
   }
 
@@ -280,4 +217,81 @@ export class HierarchicalVQVAE implements VQVAE<Levels> {
     this.bottomQuantizer.dispose();
     this.topQuantizer.dispose();
   }
+}
+
+/** The hierarchical model's own options, defaults applied and checked. */
+function resolveHierarchical(
+  fn: string,
+  options: HierarchicalVQVAEOptions,
+): { topDownsample: number; conditioned: boolean } {
+  const topDownsample = checkFactor(
+    fn,
+    'topDownsample',
+    options?.topDownsample ?? HIERARCHICAL_DEFAULTS.topDownsample,
+    'The paper uses 2 (64 → 32).',
+  );
+  const conditioned = options?.conditioned ?? HIERARCHICAL_DEFAULTS.conditioned;
+  if (typeof conditioned !== 'boolean') {
+    fail(fn, 'conditioned', 'a boolean', describe(conditioned), 'The paper reports false.');
+  }
+  return { topDownsample, conditioned };
+}
+
+/** The backbone modules, drawn from `rng` in the documented order (the variable names' order). */
+function hierarchicalModules(
+  o: ResolvedOptions,
+  topDownsample: number,
+  conditioned: boolean,
+  rng: Rng,
+) {
+  const res = { resBlocks: o.resBlocks, resChannels: o.resChannels, seed: rng };
+  const [c, d] = [o.channels, o.codeDim];
+  const enc = (name: string, inChannels: number, downsample: number) =>
+    createEncoder({ name, inChannels, channels: c, downsample, ...res });
+  const bottomEncoder = enc('bottom.encoder', o.imageChannels, o.downsample);
+  const topEncoder = enc('top.encoder', c, topDownsample);
+  const topProjection = createProjection({
+    name: 'top.projection',
+    inChannels: c,
+    codeDim: d,
+    seed: rng,
+  });
+  const topDecoder = conditioned
+    ? createTopDecoder({
+        name: 'top.decoder',
+        codeDim: d,
+        channels: c,
+        upsample: topDownsample,
+        ...res,
+      })
+    : null;
+  const bottomProjection = createProjection({
+    name: 'bottom.projection',
+    inChannels: conditioned ? c + d : c,
+    codeDim: d,
+    seed: rng,
+  });
+  const upsampler = createUpsampler({
+    name: 'upsampler',
+    inChannels: d,
+    factor: topDownsample,
+    seed: rng,
+  });
+  const decoder = createDecoder({
+    name: 'decoder',
+    inChannels: 2 * d,
+    channels: c,
+    outChannels: o.imageChannels,
+    upsample: o.downsample,
+    ...res,
+  });
+  return {
+    bottomEncoder,
+    topEncoder,
+    topProjection,
+    topDecoder,
+    bottomProjection,
+    upsampler,
+    decoder,
+  };
 }

@@ -2,7 +2,13 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { Quantizer } from '@vqkit/quantizer';
 import { describe, fail } from './assert';
 import { ModelsError } from './errors';
-import type { LevelName, LevelQuantizer, QuantizerFactory, QuantizerLevel } from './types';
+import type {
+  LevelInfo,
+  LevelName,
+  LevelQuantizer,
+  QuantizerFactory,
+  QuantizerLevel,
+} from './types';
 
 const METHODS = ['forward', 'decode', 'getState', 'setState', 'dispose'] as const;
 
@@ -44,6 +50,21 @@ export function createLevelQuantizer(
     );
   }
   return q as Quantizer;
+}
+
+/** A level's description: K and D from its quantizer, a square `side × side` latent map. */
+export function levelInfo<L extends LevelName>(
+  name: L,
+  quantizer: Quantizer,
+  side: number,
+): LevelInfo<L> {
+  return {
+    name,
+    codebookSize: quantizer.codebookSize,
+    codeDim: quantizer.codeDim,
+    height: side,
+    width: side,
+  };
 }
 
 /**

@@ -7,6 +7,7 @@ import { SINGLE_LEVEL_DEFAULTS } from './defaults';
 import {
   collectTrainableVariables,
   createLevelQuantizer,
+  levelInfo,
   readQuantizerStates,
   writeQuantizerStates,
 } from './level-quantizers';
@@ -54,16 +55,15 @@ export class SingleLevelVQVAE implements VQVAE<'single'> {
     const fn = 'SingleLevelVQVAE';
     const o: ResolvedOptions = resolveOptions(fn, options, SINGLE_LEVEL_DEFAULTS, (d) => d);
     const rng = new Rng(o.seed);
-    const res = { resBlocks: o.resBlocks, resChannels: o.resChannels };
     this.inputSize = o.inputSize;
     this.imageChannels = o.imageChannels;
     this.downsample = o.downsample;
+    const res = { resBlocks: o.resBlocks, resChannels: o.resChannels, seed: rng };
     this.encoder = createEncoder({
       name: 'encoder',
       inChannels: o.imageChannels,
       channels: o.channels,
       downsample: o.downsample,
-      seed: rng,
       ...res,
     });
     this.projection = createProjection({
@@ -78,13 +78,12 @@ export class SingleLevelVQVAE implements VQVAE<'single'> {
       channels: o.channels,
       outChannels: o.imageChannels,
       upsample: o.downsample,
-      seed: rng,
       ...res,
     });
-    const level = { codebookSize: o.codebookSize, codeDim: o.codeDim };
     this.quantizer = createLevelQuantizer(fn, o.quantizer, {
       name: 'single',
-      ...level,
+      codebookSize: o.codebookSize,
+      codeDim: o.codeDim,
       seed: rng.nextUint32(),
     });
     this.quantizers = [{ name: 'single', quantizer: this.quantizer }];
@@ -93,16 +92,7 @@ export class SingleLevelVQVAE implements VQVAE<'single'> {
       this.quantizers,
       () => '',
     );
-    const side = o.inputSize / o.downsample;
-    this.levels = [
-      {
-        name: 'single',
-        codebookSize: this.quantizer.codebookSize,
-        codeDim: o.codeDim,
-        height: side,
-        width: side,
-      },
-    ];
+    this.levels = [levelInfo('single', this.quantizer, o.inputSize / o.downsample)];
   }
 
   /**
