@@ -23,6 +23,7 @@ export {
   type VqvaeParamCountOptions,
   vqvaeParamCounts,
 } from './param-counts';
+export { DEFAULT_RES_BLOCKS, DEFAULT_RES_CHANNELS, type ResChannels } from './plan';
 export {
   CHECKSUM_KEYS,
   type DecodeSafetensorsOptions,
