@@ -13,7 +13,7 @@ import {
 /** PyTorch nn.Conv2d on NHWC data with a PyTorch-layout weight [out, in, k, k]. */
 function refConv2d(
   x: Float32Array,
-  [b, h, w, ci]: number[],
+  [b, h, w, ci]: [number, number, number, number],
   wt: Float32Array,
   bias: Float32Array,
   s: ConvSpec,
@@ -43,7 +43,7 @@ function refConv2d(
 /** PyTorch nn.ConvTranspose2d on NHWC data with a PyTorch-layout weight [in, out, k, k]: scatter form. */
 function refConvTranspose(
   x: Float32Array,
-  [b, h, w, ci]: number[],
+  [b, h, w, ci]: [number, number, number, number],
   wt: Float32Array,
   bias: Float32Array,
   s: ConvSpec,
@@ -91,7 +91,11 @@ const spec = (
 });
 
 /** Loads PyTorch-layout weights into a layer (perm [2,3,1,0] for both conv kinds), runs it, compares with the reference. */
-function checkAgainstReference(s: ConvSpec, inShape: number[], seed: number) {
+function checkAgainstReference(
+  s: ConvSpec,
+  inShape: [number, number, number, number],
+  seed: number,
+) {
   const rng = new Rng(seed);
   const layer = createConvLayer(s, rng);
   const k = s.kernel;
@@ -107,9 +111,7 @@ function checkAgainstReference(s: ConvSpec, inShape: number[], seed: number) {
     layer.bias.assign(tf.tensor1d(bias));
   });
   const ref = (s.kind === 'conv' ? refConv2d : refConvTranspose)(x, inShape, wPt, bias, s);
-  const out = tf.tidy(() =>
-    applyConv(tf.tensor4d(x, inShape as [number, number, number, number]), layer),
-  );
+  const out = tf.tidy(() => applyConv(tf.tensor4d(x, inShape), layer));
   expect(out.shape).toEqual(ref.shape);
   expect([convOutputSize(s, inShape[1]!), convOutputSize(s, inShape[2]!)]).toEqual(
     ref.shape.slice(1, 3),
