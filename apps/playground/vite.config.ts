@@ -11,7 +11,11 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 export default defineConfig({
   base: './',
   resolve: {
-    alias: [{ find: /^@vqkit\/([a-z0-9-]+)$/, replacement: `${root}packages/$1/src/index.ts` }],
+    alias: [
+      { find: /^@vqkit\/([a-z0-9-]+)$/, replacement: `${root}packages/$1/src/index.ts` },
+      // @vqkit/capacity's entry re-exports its Node CLI (see src/shims/node-util.ts).
+      { find: /^node:util$/, replacement: `${root}apps/playground/src/shims/node-util.ts` },
+    ],
   },
   build: {
     outDir: 'dist',

@@ -1,4 +1,3 @@
-import { decodeSafetensors, encodeSafetensors } from '@vqkit/backbones';
 import { DATA_RANGE } from './defaults';
 import type { RunRecord } from './run-record';
 import type { ModelOptions } from './vqvae';
@@ -18,18 +17,16 @@ export interface PlaygroundModelMetadata {
 }
 
 /**
- * Adds the playground's metadata to a model file saved by @vqkit/models (weights + quantizer
- * state as safetensors): the model's options, the data range and the run's final numbers, so
- * `vqkit eval --checkpoint` can rebuild the model and evaluate it on the right pixel range. The
- * tensors and the models package's own metadata are kept unchanged.
+ * The metadata the playground stores in a model file next to @vqkit/models' own header
+ * (`saveModel(model, playgroundMetadata(…))`): the model's options, the data range and the run's
+ * final numbers, so `vqkit eval --checkpoint` can rebuild the model with the same options and
+ * evaluate it on the right pixel range.
  */
-export function withPlaygroundMetadata(
-  modelFile: Uint8Array,
+export function playgroundMetadata(
   model: ModelOptions,
   run: Pick<RunRecord, 'backend' | 'steps' | 'status' | 'final' | 'image'>,
-): Uint8Array {
-  const file = decodeSafetensors(modelFile);
-  const metadata: PlaygroundModelMetadata = {
+): PlaygroundModelMetadata {
+  return {
     'playground.format': MODEL_FORMAT,
     'playground.model': JSON.stringify(model),
     'playground.data': JSON.stringify({
@@ -48,5 +45,4 @@ export function withPlaygroundMetadata(
       image: run.image,
     }),
   };
-  return encodeSafetensors(file.tensors, { ...file.metadata, ...metadata });
 }

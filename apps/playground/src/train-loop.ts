@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { deadFraction, msePerImage, perplexity, psnrFromMse } from '@vqkit/metrics';
-import type { Quantizer } from '@vqkit/quantizer';
+import { type VQVAE, vqvaeTrainStep } from '@vqkit/models';
 import { Rng } from '@vqkit/random';
 import { DATA_RANGE } from './defaults';
 import type { ImageLayout } from './image-layout';
@@ -8,26 +8,6 @@ import type { RgbImage } from './pixels';
 import { randomCrops } from './random-crops';
 import type { EvalRecord, ResetRecord, StepRecord } from './run-record';
 import { fromTiles, toTiles } from './tiles';
-
-/** What the loop needs of a VQ-VAE (the shape of @vqkit/models' models). */
-export interface TrainableVQVAE {
-  /** Every gradient-trained variable, by stable name. */
-  readonly trainableVariables: Readonly<Record<string, tf.Variable>>;
-  /** One quantizer per level (`single`, or `bottom` then `top`). */
-  readonly quantizers: readonly { name: string; quantizer: Quantizer }[];
-  /**
-   * x `[B, S, S, 3]` → x̂ `[B, S, S, 3]`, eq. 3's loss terms (scalars) and per-level counts `[K]`.
-   * Usable inside `tf.variableGrads`; no synchronous reads.
-   */
-  forward(
-    x: tf.Tensor4D,
-    options: { training: boolean },
-  ): {
-    reconstruction: tf.Tensor4D;
-    loss: { total: tf.Scalar; reconstruction: tf.Scalar; commitment: tf.Scalar };
-    counts: Readonly<Record<string, tf.Tensor1D | undefined>>;
-  };
-}
 
 /** How one run trains: the page's options that the loop reads. */
 export interface LoopSettings {
@@ -75,7 +55,7 @@ export class TrainingLoop {
   private stepsDone = 0;
 
   constructor(
-    private readonly model: TrainableVQVAE,
+    private readonly model: VQVAE,
     private readonly image: RgbImage,
     private readonly layout: Pick<ImageLayout, 'tilesX' | 'tilesY'>,
     private readonly settings: LoopSettings,
@@ -116,43 +96,26 @@ export class TrainingLoop {
     }
   }
 
-  /** One optimizer step on a fresh batch of crops; returns its losses (read after the step). */
+  /** One optimizer step (eq. 3) on a fresh batch of crops; returns its losses, read after the step. */
   private async trainStep(): Promise<StepRecord> {
     const s = this.settings;
-    const x = tf.tensor4d(randomCrops(this.image, s.cropSize, s.batchSize, this.rng), [
-      s.batchSize,
-      s.cropSize,
-      s.cropSize,
-      3,
-    ]);
-    const kept: tf.Tensor[] = [];
-    let terms: { reconstruction: tf.Scalar; commitment: tf.Scalar } | undefined;
-    let counts: Record<string, tf.Tensor1D> = {};
-    const { value, grads } = tf.variableGrads(() => {
-      const out = this.model.forward(x, { training: true });
-      terms = { reconstruction: out.loss.reconstruction, commitment: out.loss.commitment };
-      counts = presentCounts(out.counts);
-      kept.push(tf.keep(terms.reconstruction), tf.keep(terms.commitment));
-      for (const c of Object.values(counts)) kept.push(tf.keep(c));
-      return out.loss.total;
-    }, this.trainableList());
-    this.optimizer.applyGradients(grads);
-    this.accumulate(counts);
-    const [total, rec, com] = await Promise.all(
-      [value, terms!.reconstruction, terms!.commitment].map(async (t) => (await t.data())[0]!),
+    const crops = randomCrops(this.image, s.cropSize, s.batchSize, this.rng);
+    const x = tf.tensor4d(crops, [s.batchSize, s.cropSize, s.cropSize, 3]);
+    const result = vqvaeTrainStep(this.model, this.optimizer, x);
+    this.accumulate(result.counts);
+    const { total, reconstruction, commitment } = result.loss;
+    const [loss, rec, com] = await Promise.all(
+      [total, reconstruction, commitment].map(async (t) => (await t.data())[0]!),
     );
-    tf.dispose([x, value, ...Object.values(grads), ...kept]);
+    tf.dispose([x, total, reconstruction, commitment, ...Object.values(result.counts)]);
     this.stepsDone += 1;
-    return { step: this.stepsDone, loss: total!, reconstruction: rec!, commitment: com! };
-  }
-
-  private trainableList(): tf.Variable[] {
-    return Object.values(this.model.trainableVariables);
+    return { step: this.stepsDone, loss: loss!, reconstruction: rec!, commitment: com! };
   }
 
   /** Adds a step's per-level counts to the running interval totals, on device. */
-  private accumulate(counts: Record<string, tf.Tensor1D>): void {
+  private accumulate(counts: Readonly<Record<string, tf.Tensor1D | undefined>>): void {
     for (const [level, c] of Object.entries(counts)) {
+      if (c === undefined) continue;
       const prev = this.intervalCounts[level];
       this.intervalCounts[level] = prev === undefined ? tf.clone(c) : tf.add(prev, c);
       prev?.dispose();
@@ -222,12 +185,4 @@ export class TrainingLoop {
     this.intervalCounts = {};
     this.optimizer.dispose();
   }
-}
-
-function presentCounts(
-  counts: Readonly<Record<string, tf.Tensor1D | undefined>>,
-): Record<string, tf.Tensor1D> {
-  const out: Record<string, tf.Tensor1D> = {};
-  for (const [level, c] of Object.entries(counts)) if (c !== undefined) out[level] = c;
-  return out;
 }

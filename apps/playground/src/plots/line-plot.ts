@@ -6,6 +6,7 @@ import {
   type Frame,
   formatTick,
   linearScale,
+  niceDomain,
   niceTicks,
   openSvg,
 } from './svg';
@@ -77,18 +78,19 @@ export function linePlotSvg(o: LinePlotOptions): string {
   const xs = o.series.flatMap((s) => s.points.map((p) => p[0]));
   const ys = o.series.flatMap((s) => s.points.map((p) => p[1]));
   const xDomain = o.xDomain ?? extent(xs, [0, 1]);
-  const yDomain = o.yDomain ?? extent(ys, [0, 1]);
+  const yDomain = o.yDomain ?? niceDomain(...extent(ys, [0, 1]));
   const xTicks = niceTicks(xDomain[0], xDomain[1]);
   const yTicks = niceTicks(yDomain[0], yDomain[1]);
   const sx = linearScale(xDomain, [frame.left, frame.width - frame.right]);
   const sy = linearScale(yDomain, [frame.height - frame.bottom, frame.top]);
   const parts = [openSvg(frame, o.title, describe(o.series, events))];
+  // Events are short ticks hanging from the top of the plot area, so many of them stay readable.
   for (const e of events) {
     if (e.x < xDomain[0] || e.x > xDomain[1]) continue;
     const px = sx(e.x).toFixed(1);
     parts.push(
-      `<line class="event" x1="${px}" x2="${px}" y1="${frame.top}" y2="${frame.height - frame.bottom}" ` +
-        `stroke="${EVENT_COLOR}" stroke-width="1.5" stroke-dasharray="1 3"><title>${escapeXml(e.label)}</title></line>`,
+      `<line class="event" x1="${px}" x2="${px}" y1="${frame.top}" y2="${frame.top + 9}" ` +
+        `stroke="${EVENT_COLOR}" stroke-width="2"><title>${escapeXml(e.label)}</title></line>`,
     );
   }
   parts.push(
@@ -117,24 +119,24 @@ export function linePlotSvg(o: LinePlotOptions): string {
   return parts.join('');
 }
 
-/** Legend in the top-right corner: a short styled line and marker per series, then the event line. */
+/** Legend in one row above the plot area: a short styled line and marker per series, then events. */
 function legend(frame: Frame, names: readonly string[], withEvents: boolean): string {
-  const x = frame.width - frame.right - 110;
+  const y = 11;
+  let x = frame.left;
   const parts: string[] = [];
   names.forEach((name, i) => {
     const style = seriesStyle(i);
-    const y = frame.top + 8 + i * 14;
     parts.push(
       `<line x1="${x}" x2="${x + 18}" y1="${y}" y2="${y}" stroke="${style.color}" stroke-width="2"${style.dash ? ` stroke-dasharray="${style.dash}"` : ''}/>`,
       marker(style, x + 9, y),
       `<text x="${x + 22}" y="${y}" dominant-baseline="middle">${escapeXml(name)}</text>`,
     );
+    x += 34 + name.length * 6;
   });
   if (withEvents) {
-    const y = frame.top + 8 + names.length * 14;
     parts.push(
-      `<line x1="${x}" x2="${x + 18}" y1="${y}" y2="${y}" stroke="${EVENT_COLOR}" stroke-width="1.5" stroke-dasharray="1 3"/>`,
-      `<text x="${x + 22}" y="${y}" dominant-baseline="middle">codes reset</text>`,
+      `<line x1="${x + 9}" x2="${x + 9}" y1="${y - 5}" y2="${y + 4}" stroke="${EVENT_COLOR}" stroke-width="2"/>`,
+      `<text x="${x + 16}" y="${y}" dominant-baseline="middle">codes reset</text>`,
     );
   }
   return parts.join('');

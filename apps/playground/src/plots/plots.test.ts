@@ -47,9 +47,9 @@ describe('usageHistogramSvg', () => {
     const counts = new Float32Array(1000);
     counts[7] = 30;
     counts[3] = 10;
-    const svg = usageHistogramSvg(counts, { title: 'usage', level: 0 });
+    const svg = usageHistogramSvg(counts, { title: 'usage', label: 'top', level: 0 });
     expect(count(svg, '<rect')).toBe(Math.ceil(1000 / 8));
-    expect(svg).toContain('2/1000 used');
+    expect(svg).toContain('top: 2/1000 used');
     expect(svg).toContain('2 of 1000 codes used; the most used code has 0.750 of 40 assignments.');
   });
 });

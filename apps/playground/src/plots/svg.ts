@@ -19,11 +19,11 @@ export interface Frame {
 }
 
 export const DEFAULT_FRAME: Frame = {
-  width: 360,
-  height: 200,
+  width: 380,
+  height: 220,
   left: 48,
   right: 12,
-  top: 12,
+  top: 30,
   bottom: 36,
 };
 
@@ -39,12 +39,24 @@ export function linearScale(
   return (v) => r0 + ((v - d0) / span) * (r1 - r0);
 }
 
+/** A round step (1, 2 or 5 × 10ⁿ) giving about `count` intervals over [lo, hi]. */
+function niceStep(lo: number, hi: number, count: number): number {
+  const raw = (hi - lo) / count;
+  const magnitude = 10 ** Math.floor(Math.log10(raw));
+  return ([1, 2, 5, 10].find((m) => m * magnitude >= raw) ?? 10) * magnitude;
+}
+
+/** [lo, hi] widened to the nearest round ticks, so the axis has labelled ends. */
+export function niceDomain(lo: number, hi: number, count = 4): [number, number] {
+  if (!(hi > lo)) return [lo, hi];
+  const step = niceStep(lo, hi, count);
+  return [Math.floor(lo / step) * step, Math.ceil(hi / step) * step];
+}
+
 /** About `count` round tick values covering [lo, hi]. */
 export function niceTicks(lo: number, hi: number, count = 4): number[] {
   if (!(hi > lo)) return [lo];
-  const raw = (hi - lo) / count;
-  const magnitude = 10 ** Math.floor(Math.log10(raw));
-  const step = ([1, 2, 5, 10].find((m) => m * magnitude >= raw) ?? 10) * magnitude;
+  const step = niceStep(lo, hi, count);
   const ticks: number[] = [];
   for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) {
     ticks.push(Number(v.toPrecision(12)));

@@ -1,5 +1,13 @@
 import { seriesStyle } from './palette';
-import { axes, DEFAULT_FRAME, type Frame, linearScale, niceTicks, openSvg } from './svg';
+import {
+  axes,
+  DEFAULT_FRAME,
+  escapeXml,
+  type Frame,
+  linearScale,
+  niceTicks,
+  openSvg,
+} from './svg';
 
 /** Largest number of bars drawn; with more codes, consecutive ranks are summed into one bar. */
 const MAX_BARS = 128;
@@ -11,7 +19,14 @@ const MAX_BARS = 128;
  */
 export function usageHistogramSvg(
   counts: ArrayLike<number>,
-  options: { title: string; level: number; frame?: Frame },
+  options: {
+    title: string;
+    /** Short name shown in the corner (the level: `single`, `bottom`, `top`). */
+    label: string;
+    /** Series index: picks the level's colour, as in the other plots. */
+    level: number;
+    frame?: Frame;
+  },
 ): string {
   const frame = options.frame ?? DEFAULT_FRAME;
   const k = counts.length;
@@ -53,7 +68,7 @@ export function usageHistogramSvg(
     ),
   );
   parts.push(
-    `<text x="${frame.width - frame.right}" y="${frame.top + 8}" text-anchor="end">${used}/${k} used</text></svg>`,
+    `<text x="${frame.width - frame.right}" y="${frame.top / 2}" dominant-baseline="middle" text-anchor="end">${escapeXml(options.label)}: ${used}/${k} used</text></svg>`,
   );
   return parts.join('');
 }

@@ -1,10 +1,11 @@
 import { saveModel, type VQVAE } from '@vqkit/models';
 import { selectBackend } from '../backend';
 import { type CapacitySummary, capacitySummary } from '../capacity-summary';
-import { withPlaygroundMetadata } from '../export-model';
+import { PlaygroundError } from '../errors';
+import { playgroundMetadata } from '../export-model';
 import { defaultOptions, type PlaygroundOptions, parseOptions } from '../options';
 import { RUN_FORMAT, type RunRecord } from '../run-record';
-import { TrainingLoop } from '../train-loop';
+import { type LoopCallbacks, TrainingLoop } from '../train-loop';
 import { buildModel, type ModelOptions, modelOptions } from '../vqvae';
 import { showCapacity } from './capacity-view';
 import { download } from './download';
@@ -28,6 +29,10 @@ export class PlaygroundPage {
   private readonly live: LiveView;
   private photo: Photo | null = null;
   private loop: TrainingLoop | null = null;
+  /** A run is being set up or trained (from pressing Train until it has ended). */
+  private busy = false;
+  /** Stop was pressed while the run was still being set up. */
+  private stopEarly = false;
   private trained: Trained | null = null;
 
   constructor(private readonly doc: Document) {
@@ -53,7 +58,7 @@ export class PlaygroundPage {
       e.preventDefault();
       void this.train();
     });
-    this.buttons.stop.addEventListener('click', () => this.loop?.stop());
+    this.buttons.stop.addEventListener('click', () => this.stop());
     this.buttons.exportModel.addEventListener('click', () => void this.exportModel());
     this.buttons.exportJson.addEventListener('click', () => this.exportJson());
     this.listenForDrops();
@@ -88,7 +93,7 @@ export class PlaygroundPage {
         this.showError(new Error('Nothing to use was dropped: drop one image file (PNG, JPEG, WebP or GIF).'));
         return;
       }
-      if (this.loop === null) void this.usePhoto(() => decodeImageFile(file));
+      if (!this.busy) void this.usePhoto(() => decodeImageFile(file));
     });
   }
 
@@ -131,52 +136,89 @@ export class PlaygroundPage {
     }
   }
 
+  /** Stops the run at once: before its next step, or before its first when it is still starting. */
+  private stop(): void {
+    if (this.loop !== null) this.loop.stop();
+    else if (this.busy) this.stopEarly = true;
+  }
+
   private async train(): Promise<void> {
-    if (this.loop !== null) return;
-    this.clearMessage();
+    if (this.busy) return;
+    let options: PlaygroundOptions;
+    let capacity: CapacitySummary;
     try {
-      const options = this.currentOptions();
-      const capacity = capacitySummary(options);
-      if (this.photo === null) throw new Error('No photo loaded yet: choose a bundled photo or your own image.');
-      const { image, layout } = preparePhoto(this.photo, options, this.original);
-      const backend = await selectBackend(options.backend);
-      this.disposeTrained();
-      const mo = modelOptions(options);
-      const model = buildModel(mo);
-      const record = newRecord(options, backend.name, capacity, model.countParams(), {
-        name: this.photo.name,
-        width: layout.width,
-        height: layout.height,
-        tilesX: layout.tilesX,
-        tilesY: layout.tilesY,
-      });
-      this.trained = { model, modelOptions: mo, record };
-      this.loop = new TrainingLoop(model, image, layout, options, {
-        onStep: (s) => {
-          record.steps.push(s);
-          this.live.step(s);
-        },
-        onReset: (r) => {
-          record.resets.push(r);
-          this.live.reset(r);
-        },
-        onEval: async (e, picture, counts) => {
-          record.evals.push(e);
-          record.final = e;
-          await this.live.evaluation(e, picture, counts);
-        },
-      });
-      this.setRunning(true);
-      this.live.start(options.steps, backend);
-      record.status = await this.loop.run();
+      // Read before the controls are disabled: disabled controls are not part of the form data.
+      options = this.currentOptions();
+      capacity = capacitySummary(options);
+    } catch (error) {
+      this.showError(error);
+      return;
+    }
+    this.busy = true;
+    this.stopEarly = false;
+    this.clearMessage();
+    this.live.prepare();
+    this.setRunning(true);
+    try {
+      const { loop, record } = await this.setUpRun(options, capacity);
+      if (this.stopEarly) loop.stop();
+      record.status = await loop.run();
       this.live.setState(record.status);
     } catch (error) {
       this.live.setState('failed');
       this.showError(error);
     } finally {
       this.loop = null;
+      this.busy = false;
       this.setRunning(false);
     }
+  }
+
+  /** Backend, model, run record and loop for one run (the previous run's model is freed). */
+  private async setUpRun(
+    options: PlaygroundOptions,
+    capacity: CapacitySummary,
+  ): Promise<{ loop: TrainingLoop; record: RunRecord }> {
+    if (this.photo === null) {
+      throw new PlaygroundError('No photo loaded yet: choose a bundled photo or your own image.', 'not-an-image');
+    }
+    const { image, layout } = preparePhoto(this.photo, options, this.original);
+    const backend = await selectBackend(options.backend);
+    this.disposeTrained();
+    const mo = modelOptions(options);
+    const model = buildModel(mo);
+    const { name } = this.photo;
+    const { width, height, tilesX, tilesY } = layout;
+    const record = newRecord(options, backend.name, capacity, model.countParams(), {
+      name,
+      width,
+      height,
+      tilesX,
+      tilesY,
+    });
+    this.trained = { model, modelOptions: mo, record };
+    this.loop = new TrainingLoop(model, image, layout, options, this.recorder(record));
+    this.live.start(options.steps, backend);
+    return { loop: this.loop, record };
+  }
+
+  /** Loop callbacks that append to the run record and update the live view. */
+  private recorder(record: RunRecord): LoopCallbacks {
+    return {
+      onStep: (s) => {
+        record.steps.push(s);
+        this.live.step(s);
+      },
+      onReset: (r) => {
+        record.resets.push(r);
+        this.live.reset(r);
+      },
+      onEval: async (e, picture, counts) => {
+        record.evals.push(e);
+        record.final = e;
+        await this.live.evaluation(e, picture, counts);
+      },
+    };
   }
 
   private setRunning(running: boolean): void {
@@ -192,7 +234,7 @@ export class PlaygroundPage {
     const t = this.trained;
     if (t === null) return;
     try {
-      const bytes = withPlaygroundMetadata(await saveModel(t.model), t.modelOptions, t.record);
+      const bytes = await saveModel(t.model, { ...playgroundMetadata(t.modelOptions, t.record) });
       download(bytes, `vqkit-playground-${t.modelOptions.architecture}.safetensors`, 'application/octet-stream');
     } catch (error) {
       this.showError(error);

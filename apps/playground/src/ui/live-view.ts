@@ -4,6 +4,7 @@ import type { BackendInfo } from '../backend';
 import { DATA_RANGE } from '../defaults';
 import { linePlotSvg } from '../plots/line-plot';
 import { lorenzPlotSvg } from '../plots/lorenz-plot';
+import { DEFAULT_FRAME } from '../plots/svg';
 import { usageHistogramSvg } from '../plots/usage-histogram';
 import type { EvalRecord, ResetRecord, StepRecord } from '../run-record';
 
@@ -22,7 +23,7 @@ export interface LiveElements {
   lorenzPlot: HTMLElement;
 }
 
-export type RunState = 'idle' | 'training' | 'finished' | 'stopped' | 'failed';
+export type RunState = 'idle' | 'starting' | 'training' | 'finished' | 'stopped' | 'failed';
 
 /** Looks up {@link LiveElements} by their ids in index.html. */
 export function liveElements(doc: Document): LiveElements {
@@ -53,6 +54,12 @@ export class LiveView {
   private resets: ResetRecord[] = [];
 
   constructor(private readonly el: LiveElements) {}
+
+  /** Marks a run as starting (backend and model being set up): the step count restarts at 0. */
+  prepare(): void {
+    this.setStep(0);
+    this.setState('starting');
+  }
 
   /** Clears everything for a new run of `totalSteps` steps. */
   start(totalSteps: number, backend: BackendInfo): void {
@@ -156,11 +163,16 @@ export class LiveView {
       })),
       events,
     });
-    this.el.usagePlot.innerHTML = Object.entries(counts)
+    const entries = Object.entries(counts);
+    // Two levels share the figure: each histogram gets half the height.
+    const frame = entries.length > 1 ? { ...DEFAULT_FRAME, height: 130, top: 22 } : DEFAULT_FRAME;
+    this.el.usagePlot.innerHTML = entries
       .map(([level, c], i) =>
         usageHistogramSvg(c, {
           title: `Codebook usage, ${level} level, since the previous evaluation`,
+          label: level,
           level: i,
+          frame,
         }),
       )
       .join('');
