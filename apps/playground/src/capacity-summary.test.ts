@@ -9,7 +9,13 @@ describe('capacitySummary', () => {
     const o = { ...defaultOptions(), architecture: 'hierarchical' as const, cropSize: 64 };
     const s = capacitySummary(o);
     // 16×16 + 8×8, Ch 32, Kh 256, Dh 8 → 16×16, Cs = 32·(256 + 64)/256 = 40, Ks = 2·256 = 512.
-    expect(s.partner).toEqual({ height: 16, width: 16, channels: 40, codebookSize: 512, codeDim: 8 });
+    expect(s.partner).toEqual({
+      height: 16,
+      width: 16,
+      channels: 40,
+      codebookSize: 512,
+      codeDim: 8,
+    });
     expect(s.bitsPerImage).toEqual({ trained: (256 + 64) * 8, partner: 256 * 9 });
     expect(s.bitsPerPixel.trained).toBeCloseTo(2560 / 4096, 12);
     expect(checkMatched(s.pair.single, s.pair.hierarchical).matched).toBe(true);
@@ -46,12 +52,16 @@ describe('capacitySummary', () => {
     }
     expect(error).toBeInstanceOf(PlaygroundError);
     expect((error as PlaygroundError).code).toBe('unmatched-pair');
-    expect((error as Error).message).toMatch(/No capacity-matched partner for this hierarchical model: .*Nearest valid/);
+    expect((error as Error).message).toMatch(
+      /No capacity-matched partner for this hierarchical model: .*Nearest valid/,
+    );
   });
 
   it('explains channels that give no integer partner width', () => {
     const o = { ...defaultOptions(), architecture: 'single' as const, channels: 42 };
-    expect(() => capacitySummary(o)).toThrow(/No capacity-matched partner for this single-level model/);
+    expect(() => capacitySummary(o)).toThrow(
+      /No capacity-matched partner for this single-level model/,
+    );
   });
 });
 

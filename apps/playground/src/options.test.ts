@@ -30,7 +30,9 @@ describe('parseOptions', () => {
   it('names the field, the range, the value and the default for a bad number', () => {
     const bad = () => parseOptions({ codebookSize: '12.5' });
     expect(bad).toThrow(PlaygroundError);
-    expect(bad).toThrow(/Codebook size K \(codebookSize\) must be an integer from 2 to 65536, got '12.5'. Default: 256/);
+    expect(bad).toThrow(
+      /Codebook size K \(codebookSize\) must be an integer from 2 to 65536, got '12.5'. Default: 256/,
+    );
     expect(() => parseOptions({ steps: '' })).toThrow(/Steps \(steps\) must be an integer/);
     expect(() => parseOptions({ decay: '1' })).toThrow(/EMA decay γ \(decay\).*got 1\./);
   });

@@ -46,25 +46,27 @@ type NumberKey = {
 }[keyof PlaygroundOptions];
 
 /** Bounds of each numeric option: `integer`, inclusive `min`/`max`, and what the user sees it called. */
-const NUMBER_RULES: Record<NumberKey, { label: string; min: number; max: number; integer: boolean }> =
-  {
-    codebookSize: { label: 'Codebook size K', min: 2, max: 65536, integer: true },
-    codeDim: { label: 'Code dimension D', min: 1, max: 512, integer: true },
-    partnerCodeDim: { label: 'Partner code dimension', min: 1, max: 512, integer: true },
-    channels: { label: 'Channels C', min: 1, max: 512, integer: true },
-    resBlocks: { label: 'Residual blocks', min: 0, max: 8, integer: true },
-    cropSize: { label: 'Crop size S', min: 8, max: 512, integer: true },
-    imageSide: { label: 'Image side', min: 8, max: 2048, integer: true },
-    batchSize: { label: 'Batch size', min: 1, max: 256, integer: true },
-    learningRate: { label: 'Learning rate', min: 1e-7, max: 1, integer: false },
-    steps: { label: 'Steps', min: 1, max: 1_000_000, integer: true },
-    evalEvery: { label: 'Evaluate every', min: 1, max: 100_000, integer: true },
-    resetThreshold: { label: 'Reset threshold', min: 1e-9, max: 1e9, integer: false },
-    resetWindow: { label: 'Reset window', min: 1, max: 10_000, integer: true },
-    commitmentWeight: { label: 'Commitment weight β', min: 0, max: 100, integer: false },
-    decay: { label: 'EMA decay γ', min: 1e-6, max: 0.999999, integer: false },
-    seed: { label: 'Seed', min: 0, max: 2 ** 32 - 1, integer: true },
-  };
+const NUMBER_RULES: Record<
+  NumberKey,
+  { label: string; min: number; max: number; integer: boolean }
+> = {
+  codebookSize: { label: 'Codebook size K', min: 2, max: 65536, integer: true },
+  codeDim: { label: 'Code dimension D', min: 1, max: 512, integer: true },
+  partnerCodeDim: { label: 'Partner code dimension', min: 1, max: 512, integer: true },
+  channels: { label: 'Channels C', min: 1, max: 512, integer: true },
+  resBlocks: { label: 'Residual blocks', min: 0, max: 8, integer: true },
+  cropSize: { label: 'Crop size S', min: 8, max: 512, integer: true },
+  imageSide: { label: 'Image side', min: 8, max: 2048, integer: true },
+  batchSize: { label: 'Batch size', min: 1, max: 256, integer: true },
+  learningRate: { label: 'Learning rate', min: 1e-7, max: 1, integer: false },
+  steps: { label: 'Steps', min: 1, max: 1_000_000, integer: true },
+  evalEvery: { label: 'Evaluate every', min: 1, max: 100_000, integer: true },
+  resetThreshold: { label: 'Reset threshold', min: 1e-9, max: 1e9, integer: false },
+  resetWindow: { label: 'Reset window', min: 1, max: 10_000, integer: true },
+  commitmentWeight: { label: 'Commitment weight β', min: 0, max: 100, integer: false },
+  decay: { label: 'EMA decay γ', min: 1e-6, max: 0.999999, integer: false },
+  seed: { label: 'Seed', min: 0, max: 2 ** 32 - 1, integer: true },
+};
 
 const CHOICES = {
   architecture: ['single', 'hierarchical'],

@@ -8,8 +8,7 @@ describe('randomCrops', () => {
   const w = 10;
   const h = 6;
   const data = new Float32Array(w * h * 3);
-  for (let y = 0; y < h; y++)
-    for (let x = 0; x < w; x++) data.set([x, y, 7], (y * w + x) * 3);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) data.set([x, y, 7], (y * w + x) * 3);
   const image = { width: w, height: h, data };
 
   it('cuts contiguous S×S windows, seeded', () => {
@@ -30,7 +29,9 @@ describe('randomCrops', () => {
   });
 
   it('refuses a crop larger than the image', () => {
-    expect(() => randomCrops(image, 8, 1, new Rng(0))).toThrow(/crop size 8 exceeds the 10×6 image/);
+    expect(() => randomCrops(image, 8, 1, new Rng(0))).toThrow(
+      /crop size 8 exceeds the 10×6 image/,
+    );
   });
 });
 

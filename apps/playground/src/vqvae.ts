@@ -68,7 +68,8 @@ function resetPolicy(q: ModelOptions['quantizer']): ResetPolicy {
  */
 export function buildModel(m: ModelOptions): VQVAE {
   const q = m.quantizer;
-  const init = q.init === 'data' ? initFromData() : q.init === 'kmeans' ? initKMeans() : initRandom();
+  const init =
+    q.init === 'data' ? initFromData() : q.init === 'kmeans' ? initKMeans() : initRandom();
   const common = {
     channels: m.channels,
     codebookSize: m.codebookSize,

@@ -95,7 +95,9 @@ describe.skipIf(executablePath === null && !inCi)('playground in Chromium', () =
     await page.selectOption('#photo', 'coffee.jpg');
     await page.click('details > summary');
     await fill(page, SMALL);
-    await expect.poll(() => page.textContent('#capacity-partner')).toContain('single-level: 8×8, C 20, K 128');
+    await expect
+      .poll(() => page.textContent('#capacity-partner'))
+      .toContain('single-level: 8×8, C 20, K 128');
     await page.click('#train');
     await page.waitForFunction(
       () => ['finished', 'failed'].includes(document.getElementById('status')!.dataset.state!),
@@ -127,7 +129,10 @@ describe.skipIf(executablePath === null && !inCi)('playground in Chromium', () =
     expect(Number(await page.getAttribute('#psnr', 'data-value'))).toBe(last.psnr);
     expect(await page.textContent('#psnr')).toBe(last.psnr.toFixed(2));
     const shown = await page.$$eval('#perplexity .level-perplexity', (spans) =>
-      spans.map((s) => [(s as HTMLElement).dataset.level, Number((s as HTMLElement).dataset.value)]),
+      spans.map((s) => [
+        (s as HTMLElement).dataset.level,
+        Number((s as HTMLElement).dataset.value),
+      ]),
     );
     expect(shown).toEqual(Object.entries(last.usage).map(([level, u]) => [level, u.perplexity]));
     expect(shown.map(([level]) => level)).toEqual(['bottom', 'top']);
@@ -144,8 +149,16 @@ describe.skipIf(executablePath === null && !inCi)('playground in Chromium', () =
     const { metadata } = decodeSafetensors(bytes);
     expect(metadata['playground.format']).toBe(MODEL_FORMAT);
     const options = JSON.parse(metadata['playground.model']!) as ModelOptions;
-    expect(options).toMatchObject({ architecture: 'hierarchical', codebookSize: 64, inputSize: 32 });
-    expect(JSON.parse(metadata['playground.data']!)).toEqual({ range: '0,1', dataRange: 1, inputSize: 32 });
+    expect(options).toMatchObject({
+      architecture: 'hierarchical',
+      codebookSize: 64,
+      inputSize: 32,
+    });
+    expect(JSON.parse(metadata['playground.data']!)).toEqual({
+      range: '0,1',
+      dataRange: 1,
+      inputSize: 32,
+    });
     expect(JSON.parse(metadata['playground.run']!).psnr).toBe(last.psnr);
     // Loadable by @vqkit/models in Node (what `vqkit eval --checkpoint` will do).
     const model = buildModel(options);
@@ -173,9 +186,13 @@ describe.skipIf(executablePath === null && !inCi)('playground in Chromium', () =
       (document.getElementById('stop') as HTMLButtonElement).click();
       return step;
     });
-    await page.waitForFunction(() => document.getElementById('status')!.dataset.state === 'stopped', undefined, {
-      timeout: 30_000,
-    });
+    await page.waitForFunction(
+      () => document.getElementById('status')!.dataset.state === 'stopped',
+      undefined,
+      {
+        timeout: 30_000,
+      },
+    );
     const final = Number(await page.getAttribute('#step', 'data-step'));
     expect(final).toBeGreaterThanOrEqual(clickedAt);
     expect(final).toBeLessThanOrEqual(clickedAt + 1);
@@ -192,7 +209,11 @@ describe.skipIf(executablePath === null && !inCi)('playground in Chromium', () =
     await page.evaluate(() => {
       const dt = new DataTransfer();
       dt.items.add(new File(['just text'], 'notes.txt', { type: 'text/plain' }));
-      document.getElementById('options')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      document
+        .getElementById('options')!
+        .dispatchEvent(
+          new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }),
+        );
     });
     await expect.poll(message).toContain("'notes.txt' (text/plain, 9 bytes) is not an image");
     expect(await page.getAttribute('#original-canvas', 'data-photo')).toBe(photoBefore);
@@ -208,7 +229,9 @@ describe.skipIf(executablePath === null && !inCi)('playground in Chromium', () =
       input.files = dt.files;
       input.dispatchEvent(new Event('change', { bubbles: true }));
     });
-    await expect.poll(message).toContain("'tiny.png' is 12×12 px, too small for crops of S = 32 px");
+    await expect
+      .poll(message)
+      .toContain("'tiny.png' is 12×12 px, too small for crops of S = 32 px");
     // An unmatched K/D pair: 2·Kh·Dh = 1024 has no integer Ks for Ds = 3.
     await fill(page, { partnerCodeDim: '3' });
     await expect.poll(message).toContain('No capacity-matched partner for this hierarchical model');

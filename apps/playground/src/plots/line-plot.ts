@@ -104,7 +104,9 @@ export function linePlotSvg(o: LinePlotOptions): string {
     const style = seriesStyle(i);
     const pts = s.points.filter((p) => Number.isFinite(p[0]) && Number.isFinite(p[1]));
     if (pts.length === 0) return;
-    const d = pts.map((p, j) => `${j === 0 ? 'M' : 'L'}${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`);
+    const d = pts.map(
+      (p, j) => `${j === 0 ? 'M' : 'L'}${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`,
+    );
     parts.push(
       `<path class="series" d="${d.join('')}" fill="none" stroke="${style.color}" stroke-width="2"` +
         `${style.dash ? ` stroke-dasharray="${style.dash}"` : ''}/>`,
@@ -114,7 +116,13 @@ export function linePlotSvg(o: LinePlotOptions): string {
       if (j % every === 0 || j === pts.length - 1) parts.push(marker(style, sx(p[0]), sy(p[1])));
     });
   });
-  parts.push(legend(frame, o.series.map((s) => s.name), events.length > 0));
+  parts.push(
+    legend(
+      frame,
+      o.series.map((s) => s.name),
+      events.length > 0,
+    ),
+  );
   parts.push('</svg>');
   return parts.join('');
 }

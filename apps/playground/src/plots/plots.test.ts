@@ -13,15 +13,30 @@ describe('linePlotSvg', () => {
     xLabel: 'step',
     yLabel: 'PSNR',
     series: [
-      { name: 'whole photo', points: [[1, 10], [10, 14], [20, 17.5]] },
-      { name: 'batch', points: [[1, 11], [20, 18]] },
+      {
+        name: 'whole photo',
+        points: [
+          [1, 10],
+          [10, 14],
+          [20, 17.5],
+        ],
+      },
+      {
+        name: 'batch',
+        points: [
+          [1, 11],
+          [20, 18],
+        ],
+      },
     ],
     events: [{ x: 12, label: 'step 12: 3 codes reset' }],
   });
 
   it('is an accessible image whose description states the last values', () => {
     expect(svg).toMatch(/^<svg [^>]*role="img" aria-label="PSNR &lt;dB&gt;"/);
-    expect(svg).toContain('<desc>whole photo: 17.5 at 20; batch: 18 at 20; 1 reset event(s)</desc>');
+    expect(svg).toContain(
+      '<desc>whole photo: 17.5 at 20; batch: 18 at 20; 1 reset event(s)</desc>',
+    );
   });
 
   it('gives every series its own colour, dash and marker, and draws the events', () => {
@@ -36,7 +51,12 @@ describe('linePlotSvg', () => {
   });
 
   it('draws nothing for empty or non-finite series without failing', () => {
-    const empty = linePlotSvg({ title: 't', xLabel: 'x', yLabel: 'y', series: [{ name: 'a', points: [[1, Number.NaN]] }] });
+    const empty = linePlotSvg({
+      title: 't',
+      xLabel: 'x',
+      yLabel: 'y',
+      series: [{ name: 'a', points: [[1, Number.NaN]] }],
+    });
     expect(count(empty, 'class="series"')).toBe(0);
     expect(empty).toContain('</svg>');
   });

@@ -82,9 +82,7 @@ export function axes(
   const x1 = frame.width - frame.right;
   const y0 = frame.height - frame.bottom;
   const y1 = frame.top;
-  const parts = [
-    `<path d="M${x0},${y1}V${y0}H${x1}" fill="none" stroke="#333" stroke-width="1"/>`,
-  ];
+  const parts = [`<path d="M${x0},${y1}V${y0}H${x1}" fill="none" stroke="#333" stroke-width="1"/>`];
   for (const t of x.ticks) {
     const px = x.scale(t).toFixed(1);
     parts.push(

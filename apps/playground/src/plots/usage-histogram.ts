@@ -1,13 +1,5 @@
 import { seriesStyle } from './palette';
-import {
-  axes,
-  DEFAULT_FRAME,
-  escapeXml,
-  type Frame,
-  linearScale,
-  niceTicks,
-  openSvg,
-} from './svg';
+import { axes, DEFAULT_FRAME, escapeXml, type Frame, linearScale, niceTicks, openSvg } from './svg';
 
 /** Largest number of bars drawn; with more codes, consecutive ranks are summed into one bar. */
 const MAX_BARS = 128;
@@ -63,7 +55,11 @@ export function usageHistogramSvg(
   parts.push(
     axes(
       frame,
-      { ticks: rankTicks, scale: rankScale, label: `code rank (${perBar > 1 ? `${perBar} per bar, ` : ''}most used first)` },
+      {
+        ticks: rankTicks,
+        scale: rankScale,
+        label: `code rank (${perBar > 1 ? `${perBar} per bar, ` : ''}most used first)`,
+      },
       { ticks: niceTicks(0, top), scale: sy, label: 'share' },
     ),
   );

@@ -25,7 +25,10 @@ export class PlaygroundPage {
   private readonly form: HTMLFormElement;
   private readonly message: HTMLElement;
   private readonly original: HTMLCanvasElement;
-  private readonly buttons: Record<'train' | 'stop' | 'exportModel' | 'exportJson', HTMLButtonElement>;
+  private readonly buttons: Record<
+    'train' | 'stop' | 'exportModel' | 'exportJson',
+    HTMLButtonElement
+  >;
   private readonly live: LiveView;
   private photo: Photo | null = null;
   private loop: TrainingLoop | null = null;
@@ -90,7 +93,9 @@ export class PlaygroundPage {
       this.form.classList.remove('dragging');
       const file = e.dataTransfer?.files?.[0];
       if (file === undefined) {
-        this.showError(new Error('Nothing to use was dropped: drop one image file (PNG, JPEG, WebP or GIF).'));
+        this.showError(
+          new Error('Nothing to use was dropped: drop one image file (PNG, JPEG, WebP or GIF).'),
+        );
         return;
       }
       if (!this.busy) void this.usePhoto(() => decodeImageFile(file));
@@ -180,7 +185,10 @@ export class PlaygroundPage {
     capacity: CapacitySummary,
   ): Promise<{ loop: TrainingLoop; record: RunRecord }> {
     if (this.photo === null) {
-      throw new PlaygroundError('No photo loaded yet: choose a bundled photo or your own image.', 'not-an-image');
+      throw new PlaygroundError(
+        'No photo loaded yet: choose a bundled photo or your own image.',
+        'not-an-image',
+      );
     }
     const { image, layout } = preparePhoto(this.photo, options, this.original);
     const backend = await selectBackend(options.backend);
@@ -235,7 +243,11 @@ export class PlaygroundPage {
     if (t === null) return;
     try {
       const bytes = await saveModel(t.model, { ...playgroundMetadata(t.modelOptions, t.record) });
-      download(bytes, `vqkit-playground-${t.modelOptions.architecture}.safetensors`, 'application/octet-stream');
+      download(
+        bytes,
+        `vqkit-playground-${t.modelOptions.architecture}.safetensors`,
+        'application/octet-stream',
+      );
     } catch (error) {
       this.showError(error);
     }
@@ -244,7 +256,11 @@ export class PlaygroundPage {
   private exportJson(): void {
     const t = this.trained;
     if (t === null) return;
-    download(`${JSON.stringify(t.record, null, 2)}\n`, `vqkit-playground-run.json`, 'application/json');
+    download(
+      `${JSON.stringify(t.record, null, 2)}\n`,
+      `vqkit-playground-run.json`,
+      'application/json',
+    );
   }
 
   private disposeTrained(): void {

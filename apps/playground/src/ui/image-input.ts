@@ -56,7 +56,8 @@ export function preparePhoto(
   canvas.width = layout.width;
   canvas.height = layout.height;
   const ctx = canvas.getContext('2d', { willReadFrequently: true });
-  if (ctx === null) throw new PlaygroundError('No 2D canvas context in this browser.', 'no-backend');
+  if (ctx === null)
+    throw new PlaygroundError('No 2D canvas context in this browser.', 'no-backend');
   const sx = width / layout.scaledWidth;
   const sy = height / layout.scaledHeight;
   ctx.fillStyle = '#fff';

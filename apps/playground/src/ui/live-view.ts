@@ -74,7 +74,12 @@ export class LiveView {
     this.el.psnr.textContent = '–';
     delete this.el.psnr.dataset.value;
     this.el.perplexity.textContent = '–';
-    for (const plot of [this.el.psnrPlot, this.el.perplexityPlot, this.el.usagePlot, this.el.lorenzPlot])
+    for (const plot of [
+      this.el.psnrPlot,
+      this.el.perplexityPlot,
+      this.el.usagePlot,
+      this.el.lorenzPlot,
+    ])
       plot.replaceChildren();
     this.setState('training');
   }
@@ -147,7 +152,8 @@ export class LiveView {
         {
           name: 'training batch',
           points: this.steps.map(
-            (s) => [s.step, psnrFromMse(Math.max(s.reconstruction, 1e-12), DATA_RANGE.span)] as const,
+            (s) =>
+              [s.step, psnrFromMse(Math.max(s.reconstruction, 1e-12), DATA_RANGE.span)] as const,
           ),
         },
       ],
