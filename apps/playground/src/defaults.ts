@@ -47,6 +47,12 @@ export const PLAYGROUND_DEFAULTS = {
   init: 'data',
   /** Dead-code reset. Paper §3.3: a code assigned < 2 times over 10 batches is reset (`windowedDeadCodeReset`). */
   reset: 'windowed',
+  /**
+   * Where a reset code's new vector comes from. Paper §3.3's wording, "the mean of recently observed
+   * encoder outputs" (`'recent-mean'`), as in the experiments app; @vqkit/quantizer's own default is
+   * one random recent output (`'random-recent'`).
+   */
+  resetSource: 'recent-mean',
   /** Reset threshold. Paper §3.3: 2. */
   resetThreshold: 2,
   /** Reset window in batches. Paper §3.3: 10. */

@@ -4,6 +4,7 @@ import { PlaygroundError } from './errors';
 export type Architecture = 'single' | 'hierarchical';
 export type InitName = 'data' | 'kmeans' | 'random';
 export type ResetName = 'windowed' | 'ema' | 'none';
+export type ResetSource = 'recent-mean' | 'random-recent';
 export type BackendRequest = 'auto' | 'webgpu' | 'webgl' | 'cpu';
 
 /** Everything one training run on the page is built from (every field has a default in defaults.ts). */
@@ -28,6 +29,8 @@ export interface PlaygroundOptions {
   evalEvery: number;
   init: InitName;
   reset: ResetName;
+  /** Replacement vectors of the windowed reset. */
+  resetSource: ResetSource;
   resetThreshold: number;
   resetWindow: number;
   commitmentWeight: number;
@@ -72,6 +75,7 @@ const CHOICES = {
   architecture: ['single', 'hierarchical'],
   init: ['data', 'kmeans', 'random'],
   reset: ['windowed', 'ema', 'none'],
+  resetSource: ['recent-mean', 'random-recent'],
   backend: ['auto', 'webgpu', 'webgl', 'cpu'],
 } as const;
 
@@ -124,6 +128,7 @@ export function parseOptions(raw: Readonly<Record<string, string | undefined>>):
   o.architecture = parseChoice('architecture', pick('architecture'));
   o.init = parseChoice('init', pick('init'));
   o.reset = parseChoice('reset', pick('reset'));
+  o.resetSource = parseChoice('resetSource', pick('resetSource'));
   o.backend = parseChoice('backend', pick('backend'));
   checkTogether(o);
   return o;

@@ -25,6 +25,7 @@ export interface ModelOptions {
   quantizer: {
     init: PlaygroundOptions['init'];
     reset: PlaygroundOptions['reset'];
+    resetSource: PlaygroundOptions['resetSource'];
     resetThreshold: number;
     resetWindow: number;
     commitmentWeight: number;
@@ -47,6 +48,7 @@ export function modelOptions(o: PlaygroundOptions): ModelOptions {
     quantizer: {
       init: o.init,
       reset: o.reset,
+      resetSource: o.resetSource,
       resetThreshold: o.resetThreshold,
       resetWindow: o.resetWindow,
       commitmentWeight: o.commitmentWeight,
@@ -57,7 +59,11 @@ export function modelOptions(o: PlaygroundOptions): ModelOptions {
 
 function resetPolicy(q: ModelOptions['quantizer']): ResetPolicy {
   if (q.reset === 'windowed')
-    return windowedDeadCodeReset({ threshold: q.resetThreshold, window: q.resetWindow });
+    return windowedDeadCodeReset({
+      threshold: q.resetThreshold,
+      window: q.resetWindow,
+      source: q.resetSource,
+    });
   if (q.reset === 'ema') return emaDeadCodeReset({ threshold: q.resetThreshold });
   return noReset();
 }
