@@ -3,7 +3,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildProgram } from '../cli';
+import { buildProgram, main } from '../cli';
 import { playgroundDist, runPlayground, servePlayground } from './playground';
 
 /** A raw GET (fetch would normalise `..` away before it reaches the server). */
@@ -71,6 +71,21 @@ describe('vqkit playground', () => {
     await expect(servePlayground({ dir: join(dir, 'assets'), port: 0 })).rejects.toThrow(
       /the page is not built .*Run `npm run build` in the repository root first\./,
     );
+  });
+
+  it('rejects a bad --port with exit code 2 and says what is allowed', async () => {
+    const errors: string[] = [];
+    const write = process.stderr.write;
+    process.stderr.write = ((chunk: string) => {
+      errors.push(String(chunk));
+      return true;
+    }) as typeof process.stderr.write;
+    try {
+      expect(await main(['node', 'vqkit', 'playground', '--port', 'x'])).toBe(2);
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(errors.join('')).toContain("--port must be an integer from 0 to 65535, got 'x'");
   });
 
   it('finds the built page in the @vqkit/playground workspace and is a registered command', async () => {
