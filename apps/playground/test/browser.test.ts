@@ -20,7 +20,7 @@ const executablePath = findChromium();
 const inCi = process.env.CI === 'true';
 if (executablePath === null && !inCi) console.warn(`[playground] skipped: ${CHROMIUM_HINT}`);
 
-/** A small, fast configuration: 32×32 crops of a 64-px photo (4 tiles), K 64, C 16. */
+/** A small, fast configuration: 32×32 crops of a 64-px photo (4 tiles), K 64, C 16, no residual blocks. */
 const SMALL = {
   steps: '50',
   evalEvery: '10',
@@ -31,7 +31,7 @@ const SMALL = {
   codeDim: '8',
   partnerCodeDim: '8',
   channels: '16',
-  resBlocks: '1',
+  resBlocks: '0',
   learningRate: '0.003',
 };
 
@@ -172,7 +172,9 @@ describe.skipIf(executablePath === null && !inCi)('playground in Chromium', () =
   it('Stop halts training within one step (on WebGL), and the page trains again afterwards', async () => {
     await page.selectOption('#backend', 'webgl');
     await fill(page, { steps: '1000' });
-    await page.click('#train');
+    // Keyboard only: Train is a native button, Enter presses it.
+    await page.focus('#train');
+    await page.keyboard.press('Enter');
     await page.waitForFunction(
       () => {
         const status = document.getElementById('status')!.dataset.state;
@@ -242,5 +244,25 @@ describe.skipIf(executablePath === null && !inCi)('playground in Chromium', () =
     expect(await page.textContent('#capacity-partner')).toContain('single-level: 2×2');
     expect(await page.isEnabled('#train')).toBe(true);
     expect(pageErrors).toEqual([]);
+  });
+
+  it('labels every control', async () => {
+    const unlabelled = await page.$$eval('input, select, button', (els) =>
+      els
+        .filter((e) => {
+          const labels = (e as HTMLInputElement).labels;
+          return (labels === null || labels.length === 0) && e.textContent?.trim() === '';
+        })
+        .map((e) => e.id || (e as HTMLInputElement).name),
+    );
+    expect(unlabelled).toEqual([]);
+    const plots = await page.$$eval('.plots svg', (svgs) =>
+      svgs.map((s) => [s.getAttribute('role'), s.querySelector('desc')?.textContent ?? '']),
+    );
+    expect(plots.length).toBeGreaterThanOrEqual(4);
+    for (const [role, desc] of plots) {
+      expect(role).toBe('img');
+      expect(desc).not.toBe('');
+    }
   });
 });
