@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { registerVqkitKernels, unregisterVqkitKernels } from '@vqkit/kernels';
+import { vqvaeTrainStep } from '@vqkit/models';
 import { initBackend, shutdownBackend } from '@vqkit/runtime';
 import { createModel, resolveConfig } from '../apps/experiments/src/index';
 
@@ -65,23 +66,14 @@ async function timeArch(
   const config = resolveConfig(args.preset!, sets);
   const batch = config.train.batchSize;
   const size = config.data.size;
-  const model = createModel(config);
+  const model = createModel(config); // @vqkit/models, configured exactly as `vqkit train` does
   const optimizer = tf.train.adam(config.train.learningRate);
-  const varList = Object.values(model.variables);
   // Fixed random input: data loading is not what this benchmark measures.
   const x = tf.randomUniform([batch, size, size, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
   const step = async (): Promise<number> => {
-    const { value, grads } = tf.variableGrads(() => {
-      const out = model.forward(x, { training: true });
-      return tf.add(
-        tf.mean(tf.squaredDifference(out.reconstruction, x)),
-        out.commitmentLoss,
-      ) as tf.Scalar;
-    }, varList);
-    optimizer.applyGradients(grads);
-    tf.dispose(Object.values(grads));
-    const loss = (await value.data())[0]!; // forces the step to finish on asynchronous backends
-    value.dispose();
+    const result = vqvaeTrainStep(model, optimizer, x);
+    const loss = (await result.loss.total.data())[0]!; // forces the step to finish on asynchronous backends
+    tf.dispose(result);
     return loss;
   };
   const warmup = Number(args.warmup);

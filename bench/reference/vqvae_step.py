@@ -8,12 +8,21 @@ PyTorch way, so img/s can be compared on the same GPU in the same run:
   hierarchical: Encoder_b(3->Ch, x4) -> Encoder_t(Ch->Ch, x2) -> proj_t -> VQ_t(Kh) -> ConvT up(D->D)
                 proj_b(bottom) -> VQ_b(Kh) ; Decoder(concat(zq_b, up(zq_t)) 2D->Ch->3, x4)
 
+Every residual block is latent_channels // 2 wide (80 for Cs 160, 64 for Ch 128), as in the
+authors' released code (vqvae/utils.py: n_res_block=2, n_res_channel=latent_channel // 2); the
+paper does not state the width.
+
 Loss = mean||x - x_hat||^2 + beta * sum(commitment), Adam lr 3e-4, EMA decay 0.99, eps 1e-5,
 windowed dead-code statistics (window 10), straight-through estimator. Prints one JSON line per
 (architecture, precision) with ms/step, img/s and peak GPU memory.
 
+With --params-only it trains nothing and prints one JSON line per (code dim, architecture) with
+the trainable parameter count (codebooks are EMA buffers, not parameters), for D = 8, 16, 32 unless
+--code-dims says otherwise; @vqkit/backbones' param-counts test pins the same numbers.
+
 usage: python3 vqvae_step.py [--arch single|hierarchical|both] [--batch 16] [--size 256]
                              [--steps 30] [--warmup 5] [--precision fp32|tf32|both] [--device cuda]
+                             [--code-dim 8] [--params-only [--code-dims 8,16,32]]
 """
 import argparse
 import json
@@ -39,8 +48,9 @@ class Encoder(nn.Module):
     """x4: Conv4x4 s2 (in->C/2), ReLU, Conv4x4 s2 (C/2->C), ReLU, Conv3x3, n ResBlocks, ReLU.
     x2: Conv4x4 s2 (in->C/2), ReLU, Conv3x3 (C/2->C), n ResBlocks, ReLU."""
 
-    def __init__(self, in_ch, channels, downsample, n_res=2, res_channels=32):
+    def __init__(self, in_ch, channels, downsample, n_res=2, res_channels=None):
         super().__init__()
+        res_channels = channels // 2 if res_channels is None else res_channels
         layers = []
         if downsample == 4:
             layers += [nn.Conv2d(in_ch, channels // 2, 4, 2, 1), nn.ReLU(),
@@ -62,8 +72,9 @@ class Encoder(nn.Module):
 class Decoder(nn.Module):
     """Conv3x3 (in->C), n ResBlocks, ReLU, ConvT4x4 s2 (C->C/2), ReLU, ConvT4x4 s2 (C/2->out)."""
 
-    def __init__(self, in_ch, channels, out_ch, n_res=2, res_channels=32):
+    def __init__(self, in_ch, channels, out_ch, n_res=2, res_channels=None):
         super().__init__()
+        res_channels = channels // 2 if res_channels is None else res_channels
         layers = [nn.Conv2d(in_ch, channels, 3, padding=1)]
         layers += [ResBlock(channels, res_channels) for _ in range(n_res)]
         layers += [nn.ReLU(), nn.ConvTranspose2d(channels, channels // 2, 4, 2, 1), nn.ReLU(),
@@ -143,13 +154,21 @@ class Hierarchical(nn.Module):
         return self.dec(torch.cat([qb, self.up_t(qt)], 1)), cb + ct
 
 
+def build(arch, code_dim):
+    return SingleLevel(code_dim=code_dim) if arch == "single" else Hierarchical(code_dim=code_dim)
+
+
+def count_params(model):
+    return sum(p.numel() for p in model.parameters())
+
+
 def bench(arch, precision, args):
     torch.manual_seed(0)
     dev = torch.device(args.device)
     tf32 = precision == "tf32"
     torch.backends.cuda.matmul.allow_tf32 = tf32
     torch.backends.cudnn.allow_tf32 = tf32
-    model = (SingleLevel() if arch == "single" else Hierarchical()).to(dev)
+    model = build(arch, args.code_dim).to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=3e-4)
     x = torch.rand(args.batch, 3, args.size, args.size, device=dev)
     sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
@@ -172,7 +191,7 @@ def bench(arch, precision, args):
         "framework": "pytorch", "torch": torch.__version__, "arch": arch, "precision": precision,
         "device": torch.cuda.get_device_name(0) if dev.type == "cuda" else "cpu",
         "batch": args.batch, "size": args.size, "steps": args.steps,
-        "params": sum(p.numel() for p in model.parameters()),
+        "code_dim": args.code_dim, "params": count_params(model),
         "ms_per_step": round(ms, 3), "img_per_s": round(args.batch / (ms / 1000), 2),
         "peak_bytes": torch.cuda.max_memory_allocated() if dev.type == "cuda" else None,
         "loss": float(loss.detach()),
@@ -188,8 +207,17 @@ def main():
     p.add_argument("--steps", type=int, default=30)
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--code-dim", type=int, default=8)
+    p.add_argument("--params-only", action="store_true")
+    p.add_argument("--code-dims", default="8,16,32")
     args = p.parse_args()
     archs = ["single", "hierarchical"] if args.arch == "both" else [args.arch]
+    if args.params_only:
+        for code_dim in [int(d) for d in args.code_dims.split(",")]:
+            for arch in archs:
+                params = count_params(build(arch, code_dim))
+                print(json.dumps({"arch": arch, "code_dim": code_dim, "params": params}), flush=True)
+        return
     precisions = ["fp32", "tf32"] if args.precision == "both" else [args.precision]
     for arch in archs:
         for precision in precisions:

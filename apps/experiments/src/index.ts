@@ -13,16 +13,6 @@ export {
   type MeanStd,
   type RunMetrics,
 } from './eval/evaluate';
-export {
-  createModel,
-  type ForwardResult,
-  HierarchicalVQVAE,
-  type LevelInfo,
-  type LevelName,
-  type LevelOutput,
-  SingleLevelVQVAE,
-  type VQVAE,
-} from './models';
 export { formatProgress, ProgressDisplay, type ProgressSnapshot } from './progress';
 export {
   type LogRecord,
@@ -32,6 +22,13 @@ export {
   writeFileAtomic,
   writeJsonAtomic,
 } from './run-dir';
-export { BACKEND_CHOICES, type BackendChoice, ensureBackend, parseBackend } from './train/backend';
+export {
+  BACKEND_CHOICES,
+  type BackendChoice,
+  ensureBackend,
+  nearestCodeSearch,
+  parseBackend,
+} from './train/backend';
+export { createModel, modelOptions } from './train/create-model';
 export { DEMO_DATA, demoAssetsDir } from './train/data';
 export { type TrainOptions, type TrainSummary, trainRun } from './train/train-run';

@@ -1,141 +1,115 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { vqvaeParamCounts } from '@vqkit/backbones';
+import { fusedNearestCode } from '@vqkit/kernels';
+import { HierarchicalVQVAE, SingleLevelVQVAE } from '@vqkit/models';
+import { VectorQuantizer } from '@vqkit/quantizer';
 import { describe, expect, it } from 'vitest';
+import { ExperimentsError } from '../src/config/errors';
 import { resolveConfig } from '../src/config/resolve';
-import { HierarchicalVQVAE, SingleLevelVQVAE } from '../src/models';
-import type { VQVAE } from '../src/models/types';
+import { createModel, modelOptions } from '../src/train/create-model';
 import { tinyConfig } from './core-helpers';
 
 const paths = { train: '/unused', val: '/unused' };
 
-function images(): tf.Tensor4D {
-  return tf.randomUniform([2, 16, 16, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
-}
-
-function disposeOut(out: ReturnType<VQVAE['forward']>): void {
-  tf.dispose([
-    out.reconstruction,
-    out.commitmentLoss,
-    ...out.levels.flatMap((l) => [l.indices, l.counts, l.commitmentLoss]),
-  ]);
-}
-
-describe('SingleLevelVQVAE', () => {
-  it('maps [B,S,S,3] to a reconstruction of the same shape through one Hs×Ws×Ds code map', async () => {
-    const model = new SingleLevelVQVAE(resolveConfig(tinyConfig(paths)));
-    const x = images();
-    const out = model.forward(x, { training: true });
-    expect(out.reconstruction.shape).toEqual([2, 16, 16, 3]);
-    expect(
-      out.levels.map((l) => [l.name, l.indices.shape, l.indices.dtype, l.counts.shape]),
-    ).toEqual([['single', [2, 4, 4], 'int32', [32]]]);
-    expect(Array.from(await out.levels[0]!.counts.data()).reduce((a, b) => a + b, 0)).toBe(32);
-    expect(model.levels).toEqual([
+describe('createModel (RunConfig → @vqkit/models, in one function)', () => {
+  it('builds the trained side of the pair with the config’s sizes, seed and input size', () => {
+    const single = createModel(resolveConfig(tinyConfig(paths)));
+    expect(single).toBeInstanceOf(SingleLevelVQVAE);
+    expect(single.levels).toEqual([
       { name: 'single', codebookSize: 32, codeDim: 4, height: 4, width: 4 },
     ]);
-    expect(
-      Object.keys(model.variables).every((n) => /^(encoder|projection|decoder)\./.test(n)),
-    ).toBe(true);
-    disposeOut(out);
-    x.dispose();
-    model.dispose();
-  });
-
-  it("has the backbones' parameter count for the paper configuration", () => {
-    const config = resolveConfig('paper', ['data.train=/t', 'data.val=/v']);
-    const single = new SingleLevelVQVAE(config);
-    const hier = new HierarchicalVQVAE({ ...config, architecture: 'hierarchical' });
-    const expected = vqvaeParamCounts();
-    expect(single.countParams()).toBe(expected.single.total);
-    expect(hier.countParams()).toBe(expected.hierarchical.total);
+    expect(single.countParams()).toBe(
+      vqvaeParamCounts({ singleChannels: 10, codeDim: 4, resBlocks: 1, resChannels: 8 }).single
+        .total,
+    );
+    const base = tinyConfig(paths, { architecture: 'hierarchical' });
+    (base.model as { hierarchical: { conditioned: boolean } }).hierarchical.conditioned = true;
+    const hier = createModel(resolveConfig(base));
+    expect(hier).toBeInstanceOf(HierarchicalVQVAE);
+    expect((hier as HierarchicalVQVAE).conditioned).toBe(true);
+    expect(hier.levels.map((l) => [l.name, l.codebookSize, l.height])).toEqual([
+      ['bottom', 16, 4],
+      ['top', 16, 2],
+    ]);
+    expect(hier.countParams()).toBe(
+      vqvaeParamCounts({
+        hierarchicalChannels: 8,
+        codeDim: 4,
+        resBlocks: 1,
+        resChannels: 8,
+        conditioned: true,
+      }).hierarchical.total,
+    );
     single.dispose();
     hier.dispose();
   });
-});
 
-describe('HierarchicalVQVAE', () => {
-  for (const conditioned of [false, true]) {
-    it(`${conditioned ? 'conditioned' : 'unconditioned'}: two code maps, concat(bottom, up(top)) decoded; gradients reach every variable`, async () => {
-      const base = tinyConfig(paths, { architecture: 'hierarchical' });
-      (base.model as { hierarchical: { conditioned: boolean } }).hierarchical.conditioned =
-        conditioned;
-      const config = resolveConfig(base);
-      const model = new HierarchicalVQVAE(config);
-      expect(model.levels.map((l) => [l.name, l.height, l.width])).toEqual([
-        ['bottom', 4, 4],
-        ['top', 2, 2],
-      ]);
-      expect(Object.keys(model.variables).some((n) => n.startsWith('top.decoder.'))).toBe(
-        conditioned,
-      );
-      expect(model.countParams()).toBe(
-        vqvaeParamCounts({
-          singleChannels: 10,
-          hierarchicalChannels: 8,
-          codeDim: 4,
-          resBlocks: 1,
-          resChannels: 8,
-          conditioned,
-        }).hierarchical.total,
-      );
-      const x = images();
-      const levels: { total: number; commitment: number }[] = [];
-      let commitmentTotal = 0;
-      const varList = Object.values(model.variables);
-      const { value, grads } = tf.variableGrads(() => {
-        const out = model.forward(x, { training: true });
-        expect(out.reconstruction.shape).toEqual([2, 16, 16, 3]);
-        expect(out.levels.map((l) => l.indices.shape)).toEqual([
-          [2, 4, 4],
-          [2, 2, 2],
+  it("passes the quantizer section to every level's EMA quantizer, and the kernels' fused search without checking backend names", () => {
+    const config = resolveConfig(tinyConfig(paths, { architecture: 'hierarchical' }), [
+      'quantizer.decay=0.95',
+      'quantizer.commitmentWeight=0.5',
+      'quantizer.reset=ema',
+      'quantizer.init=kmeans',
+    ]);
+    const built = modelOptions(config);
+    expect(built.options.search).toBe(fusedNearestCode);
+    const model = createModel(config);
+    for (const { quantizer } of model.quantizers) {
+      const vq = quantizer as VectorQuantizer;
+      expect(vq).toBeInstanceOf(VectorQuantizer);
+      expect([
+        vq.decay,
+        vq.commitmentWeight,
+        vq.chunkSize,
+        vq.initPolicy.name,
+        vq.resetPolicy.name,
+      ]).toEqual([0.95, 0.5, 256, 'kmeans', 'ema']);
+    }
+    model.dispose();
+  });
+
+  it("paper preset: residual blocks half the latent channels of each side; trainable parameters equal the PyTorch reference's", () => {
+    // `python3 bench/reference/vqvae_step.py --params-only` prints these (codebooks excluded).
+    const reference: [number, number, number][] = [
+      [8, 1_174_091, 1_135_451],
+      [16, 1_186_899, 1_159_027],
+      [32, 1_212_515, 1_212_323],
+    ];
+    for (const [d, single, hierarchical] of reference) {
+      const counts = (['single', 'hierarchical'] as const).map((architecture) => {
+        const config = resolveConfig('paper', [
+          'data.train=/t',
+          'data.val=/v',
+          `architecture=${architecture}`,
+          `model.single.codeDim=${d}`,
+          `model.hierarchical.codeDim=${d}`,
         ]);
-        for (const l of out.levels) {
-          levels.push({
-            total: Array.from(l.counts.dataSync()).reduce((a, b) => a + b, 0),
-            commitment: l.commitmentLoss.dataSync()[0]!,
-          });
-        }
-        commitmentTotal = out.commitmentLoss.dataSync()[0]!;
-        return tf.add(
-          tf.mean(tf.squaredDifference(out.reconstruction, x)),
-          out.commitmentLoss,
-        ) as tf.Scalar;
-      }, varList);
-      expect(levels.map((l) => l.total)).toEqual([32, 8]);
-      expect(commitmentTotal).toBeCloseTo(levels[0]!.commitment + levels[1]!.commitment, 6);
-      expect(Object.keys(grads).sort()).toEqual(varList.map((v) => v.name).sort());
-      for (const [name, g] of Object.entries(grads)) {
-        const s = tf.sum(tf.abs(g));
-        const sum = (await s.data())[0]!;
-        s.dispose();
-        expect(sum, name).toBeGreaterThan(0);
-      }
-      tf.dispose([value, x, ...Object.values(grads)]);
-      model.dispose();
-    });
-  }
+        expect(config.model.resChannels).toBe('half');
+        const model = createModel(config);
+        const n = model.countParams();
+        const widths = Object.entries(model.trainableVariables)
+          .filter(([name]) => name.endsWith('res.0.conv3x3.weight'))
+          .map(([, v]) => v.shape[3]);
+        expect(new Set(widths)).toEqual(new Set([architecture === 'single' ? 80 : 64]));
+        model.dispose();
+        return n;
+      });
+      expect(counts, `D = ${d}`).toEqual([single, hierarchical]);
+    }
+  });
 
-  it('round-trips quantizer states', async () => {
-    const config = resolveConfig(tinyConfig(paths, { architecture: 'hierarchical' }));
-    const a = new HierarchicalVQVAE(config);
-    const x = images();
-    disposeOut(a.forward(x, { training: true }));
-    const states = await a.getQuantizerStates();
-    expect(Object.keys(states)).toEqual(['bottom', 'top']);
-    const b = new HierarchicalVQVAE(config);
-    for (const [name, v] of Object.entries(a.variables)) b.variables[name]!.assign(v);
-    await b.setQuantizerStates(states);
-    const [oa, ob] = [a.forward(x, { training: false }), b.forward(x, { training: false })];
-    expect(Array.from(await ob.reconstruction.data())).toEqual(
-      Array.from(await oa.reconstruction.data()),
-    );
-    const single = new SingleLevelVQVAE(config);
-    await expect(single.setQuantizerStates(states)).rejects.toThrow(/no state for level 'single'/);
-    single.dispose();
-    disposeOut(oa);
-    disposeOut(ob);
-    x.dispose();
-    a.dispose();
-    b.dispose();
+  it('an explicit model.resChannels is used by both sides; a crop size the latents cannot divide is exit 2', () => {
+    const model = createModel(resolveConfig(tinyConfig(paths), ['model.resChannels=6']));
+    expect(model.trainableVariables['encoder.res.0.conv3x3.weight']!.shape).toEqual([3, 3, 10, 6]);
+    model.dispose();
+    const error = (() => {
+      try {
+        createModel(resolveConfig(tinyConfig(paths), ['data.size=20']));
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(ExperimentsError);
+    expect((error as ExperimentsError).exitCode).toBe(2);
+    expect((error as Error).message).toContain("'data.size' = 20 must be a multiple of");
   });
 });

@@ -402,22 +402,23 @@ describe('variables and parameters', () => {
         seed: rng,
       }),
     };
-    // Hand-derived (k·k·in·out + out per conv; ResBlock(C, R) = 10·C·R + R + C), e.g. the single
-    // encoder: 3,920 (4×4 3→80) + 204,960 (4×4 80→160) + 230,560 (3×3) + 2 · 51,392 (ResBlocks).
+    // Hand-derived (k·k·in·out + out per conv; ResBlock(C, R) = 10·C·R + R + C with the default
+    // R = C/2), e.g. the single encoder: 3,920 (4×4 3→80) + 204,960 (4×4 80→160) + 230,560 (3×3)
+    // + 2 · 128,240 (ResBlocks 160→80→160).
     const counts = Object.fromEntries(Object.entries(single).map(([k, m]) => [k, m.countParams()]));
-    expect(counts).toEqual({ encoder: 542_224, projection: 1_288, decoder: 323_187 });
+    expect(counts).toEqual({ encoder: 695_920, projection: 1_288, decoder: 476_883 });
     const hCounts = Object.fromEntries(Object.entries(hier).map(([k, m]) => [k, m.countParams()]));
     expect(hCounts).toEqual({
-      bottomEncoder: 364_160,
-      topEncoder: 287_232,
+      bottomEncoder: 446_144,
+      topEncoder: 369_216,
       bottomProjection: 1_032,
       topProjection: 1_032,
       upsampler: 1_032,
-      decoder: 235_011,
+      decoder: 316_995,
     });
     const helper = vqvaeParamCounts();
-    expect(helper.single).toEqual({ ...counts, total: 866_699 });
-    expect(helper.hierarchical).toEqual({ ...hCounts, topDecoder: 0, total: 889_499 });
+    expect(helper.single).toEqual({ ...counts, total: 1_174_091 });
+    expect(helper.hierarchical).toEqual({ ...hCounts, topDecoder: 0, total: 1_135_451 });
     expect(mergeVariables(...Object.values(hier)).variables['enc_t.down.0.weight']!.shape).toEqual([
       4, 4, 128, 64,
     ]);
@@ -426,10 +427,65 @@ describe('variables and parameters', () => {
     const condProj = createProjection({ inChannels: 128 + D, codeDim: D, seed: rng });
     const cond = vqvaeParamCounts({ conditioned: true }).hierarchical;
     expect(cond.topDecoder).toBe(td.countParams());
-    expect(cond.topDecoder).toBe(107_976);
+    expect(cond.topDecoder).toBe(189_960);
     expect(cond.bottomProjection).toBe(condProj.countParams());
-    expect(cond.total).toBe(997_539);
+    expect(cond.total).toBe(1_325_475);
     for (const m of [...Object.values(single), ...Object.values(hier), td, condProj]) m.dispose();
+  });
+
+  it("residual width R = C/2 by default: the paper configs' counts equal the PyTorch reference", () => {
+    // `python3 bench/reference/vqvae_step.py --params-only` (PyTorch 1.13, the authors' rule
+    // n_res_channel = latent_channel // 2) prints exactly these (trainable, codebooks excluded).
+    const reference: Record<number, [number, number]> = {
+      8: [1_174_091, 1_135_451],
+      16: [1_186_899, 1_159_027],
+      32: [1_212_515, 1_212_323],
+    };
+    for (const [d, [single, hierarchical]] of Object.entries(reference)) {
+      const c = vqvaeParamCounts({ codeDim: Number(d) });
+      expect([c.single.total, c.hierarchical.total], `D = ${d}`).toEqual([single, hierarchical]);
+    }
+    // 'half' is per side (80 for Cs 160, 64 for Ch 128) and is what the modules do by default.
+    expect(vqvaeParamCounts({ resChannels: 'half' })).toEqual(vqvaeParamCounts());
+    const enc = createEncoder({ inChannels: 3, channels: 160, downsample: 4, seed: 1 });
+    expect(enc.variables['encoder.res.0.conv3x3.weight']!.shape).toEqual([3, 3, 160, 80]);
+    const td = createTopDecoder({ codeDim: 8, channels: 128, seed: 1 });
+    expect(td.variables['topDecoder.res.0.conv1x1.weight']!.shape).toEqual([1, 1, 64, 128]);
+    enc.dispose();
+    td.dispose();
+  });
+
+  it('an explicit residual width is still allowed (R = 32 gives the former 0.867 M / 0.889 M)', () => {
+    const c = vqvaeParamCounts({ resChannels: 32 });
+    expect([c.single.total, c.hierarchical.total]).toEqual([866_699, 889_499]);
+    const enc = createEncoder({
+      inChannels: 3,
+      channels: 160,
+      downsample: 4,
+      resChannels: 32,
+      seed: 1,
+    });
+    expect(enc.countParams()).toBe(542_224);
+    enc.dispose();
+    for (const bad of ['third', 0, 2.5]) {
+      expect(() => vqvaeParamCounts({ resChannels: bad as never })).toThrow(
+        new RegExp(
+          `vqvaeParamCounts: resChannels must be an integer ≥ 1, got ${bad}\\. Or pass 'half'`,
+        ),
+      );
+      expect(() =>
+        createDecoder({
+          inChannels: 8,
+          channels: 16,
+          outChannels: 3,
+          upsample: 2,
+          resChannels: bad as never,
+          seed: 1,
+        }),
+      ).toThrow(
+        /createDecoder: resChannels must be an integer ≥ 1.*'half' for half the feature channels \(8 here\)/,
+      );
+    }
   });
 
   it('the helper follows its options (D = 128 widens projections, decoder input and upsampler)', () => {

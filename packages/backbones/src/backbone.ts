@@ -7,11 +7,15 @@ import {
   checkFactor,
   checkInt,
   checkName,
+  DEFAULT_RES_BLOCKS,
+  DEFAULT_RES_CHANNELS,
   decoderPlan,
   encoderPlan,
   type Plan,
   planConvs,
   projectionPlan,
+  type ResChannels,
+  resolveResChannels,
   upsamplerPlan,
 } from './plan';
 
@@ -179,10 +183,13 @@ export interface EncoderOptions {
   channels: number;
   /** Spatial downsampling factor, a power of two ≥ 2: 4 for the bottom level, 2 for the top. */
   downsample: number;
-  /** Number n of residual blocks. @default 2 */
+  /** Number n of residual blocks (authors' released code: 2). @default 2 */
   resBlocks?: number;
-  /** Hidden channels R of each residual block. @default 32 */
-  resChannels?: number;
+  /**
+   * Hidden channels R of each residual block, or `'half'` for C/2 (authors' released code:
+   * `n_res_channel = latent_channel // 2`; the paper does not state R). @default 'half'
+   */
+  resChannels?: ResChannels;
   /** Seeds the PyTorch-default init; a number or an `Rng` to draw from. */
   seed: Seed;
   /** Prefix of every variable name. @default 'encoder' */
@@ -204,13 +211,15 @@ export function createEncoder(options: EncoderOptions): Backbone {
   const fn = 'createEncoder';
   const o = options ?? ({} as EncoderOptions);
   checkFactor(fn, 'downsample', o.downsample);
+  const name = checkName(fn, o.name ?? 'encoder');
+  const inChannels = checkInt(fn, 'inChannels', o.inChannels, 1, 'Use 3 for RGB images.');
+  const channels = checkChannels(fn, o.channels);
   const plan = encoderPlan({
-    name: checkName(fn, o.name ?? 'encoder'),
-    inChannels: checkInt(fn, 'inChannels', o.inChannels, 1, 'Use 3 for RGB images.'),
-    channels: checkChannels(fn, o.channels),
+    name,
+    inChannels,
+    channels,
     downsample: o.downsample,
-    resBlocks: checkInt(fn, 'resBlocks', o.resBlocks ?? 2, 0, 'The paper uses 2.'),
-    resChannels: checkInt(fn, 'resChannels', o.resChannels ?? 32, 1, 'The paper uses 32.'),
+    ...residual(fn, o, channels),
   });
   return new SequentialBackbone('encoder', plan, checkSeed(fn, o.seed));
 }
@@ -225,10 +234,13 @@ export interface DecoderOptions {
   outChannels: number;
   /** Spatial upsampling factor, a power of two ≥ 2 (match the encoder's `downsample`). */
   upsample: number;
-  /** Number n of residual blocks. @default 2 */
+  /** Number n of residual blocks (authors' released code: 2). @default 2 */
   resBlocks?: number;
-  /** Hidden channels R of each residual block. @default 32 */
-  resChannels?: number;
+  /**
+   * Hidden channels R of each residual block, or `'half'` for C/2 (authors' released code:
+   * `n_res_channel = latent_channel // 2`; the paper does not state R). @default 'half'
+   */
+  resChannels?: ResChannels;
   /** Seeds the PyTorch-default init; a number or an `Rng` to draw from. */
   seed: Seed;
   /** Prefix of every variable name. @default 'decoder' */
@@ -256,21 +268,41 @@ export function createDecoder(options: DecoderOptions): Backbone {
 
 function buildDecoderPlan(fn: string, o: DecoderOptions, defaultName: string): Plan {
   checkFactor(fn, 'upsample', o.upsample);
+  const name = checkName(fn, o.name ?? defaultName);
+  const inChannels = checkInt(
+    fn,
+    'inChannels',
+    o.inChannels,
+    1,
+    'Use the code dimension D (2D for the hierarchical decoder).',
+  );
+  const channels = checkChannels(fn, o.channels);
   return decoderPlan({
-    name: checkName(fn, o.name ?? defaultName),
-    inChannels: checkInt(
-      fn,
-      'inChannels',
-      o.inChannels,
-      1,
-      'Use the code dimension D (2D for the hierarchical decoder).',
-    ),
-    channels: checkChannels(fn, o.channels),
+    name,
+    inChannels,
+    channels,
     outChannels: checkInt(fn, 'outChannels', o.outChannels, 1, 'Use 3 for RGB images.'),
     upsample: o.upsample,
-    resBlocks: checkInt(fn, 'resBlocks', o.resBlocks ?? 2, 0, 'The paper uses 2.'),
-    resChannels: checkInt(fn, 'resChannels', o.resChannels ?? 32, 1, 'The paper uses 32.'),
+    ...residual(fn, o, channels),
   });
+}
+
+/** n and R of a module's residual blocks, defaults applied (R = C/2 for `'half'`). */
+function residual(
+  fn: string,
+  o: { resBlocks?: number; resChannels?: ResChannels },
+  channels: number,
+): { resBlocks: number; resChannels: number } {
+  return {
+    resBlocks: checkInt(
+      fn,
+      'resBlocks',
+      o.resBlocks ?? DEFAULT_RES_BLOCKS,
+      0,
+      `The authors' released code uses ${DEFAULT_RES_BLOCKS}.`,
+    ),
+    resChannels: resolveResChannels(fn, o.resChannels ?? DEFAULT_RES_CHANNELS, channels),
+  };
 }
 
 /** Options of {@link createProjection}. */
@@ -341,10 +373,13 @@ export interface TopDecoderOptions {
   outChannels?: number;
   /** Spatial factor from the top to the bottom level. @default 2 */
   upsample?: number;
-  /** Number n of residual blocks. @default 2 */
+  /** Number n of residual blocks (authors' released code: 2). @default 2 */
   resBlocks?: number;
-  /** Hidden channels R of each residual block. @default 32 */
-  resChannels?: number;
+  /**
+   * Hidden channels R of each residual block, or `'half'` for C/2 (authors' released code:
+   * `n_res_channel = latent_channel // 2`; the paper does not state R). @default 'half'
+   */
+  resChannels?: ResChannels;
   /** Seeds the PyTorch-default init; a number or an `Rng` to draw from. */
   seed: Seed;
   /** Prefix of every variable name. @default 'topDecoder' */

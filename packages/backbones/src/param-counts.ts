@@ -3,10 +3,14 @@ import {
   checkChannels,
   checkFactor,
   checkInt,
+  DEFAULT_RES_BLOCKS,
+  DEFAULT_RES_CHANNELS,
   decoderPlan,
   encoderPlan,
   planParamCount,
   projectionPlan,
+  type ResChannels,
+  resolveResChannels,
   upsamplerPlan,
 } from './plan';
 
@@ -20,10 +24,14 @@ export interface VqvaeParamCountOptions {
   hierarchicalChannels?: number;
   /** Code dimension D = Ds = Dh. @default 8 */
   codeDim?: number;
-  /** Residual blocks n per encoder/decoder. @default 2 */
+  /** Residual blocks n per encoder/decoder (authors' released code: 2). @default 2 */
   resBlocks?: number;
-  /** Residual hidden channels R. @default 32 */
-  resChannels?: number;
+  /**
+   * Residual hidden channels R of every block, or `'half'` for half the feature channels of each
+   * side: Cs/2 in the single-level model, Ch/2 in the hierarchical one (authors' released code:
+   * `n_res_channel = latent_channel // 2`; the paper does not state R). @default 'half'
+   */
+  resChannels?: ResChannels;
   /** Bottom (and single-level) downsampling factor. @default 4 */
   downsample?: number;
   /** Top-level downsampling factor, relative to the bottom features. @default 2 */
@@ -71,8 +79,9 @@ export interface HierarchicalParamCounts {
  * Codebooks are not included: EMA codebooks are updated by moving averages, not by gradients
  * (a K×D codebook would add K·D per level). Computed from the layer plans, nothing is allocated.
  *
- * With the defaults (paper: Cs = 160, Ch = 128, D = 8, R = 32, n = 2): single = 866,699,
- * hierarchical = 889,499 (997,539 conditioned); the paper reports ≈ 1.1 M for both.
+ * With the defaults (paper: Cs = 160, Ch = 128, D = 8; authors' code: n = 2, R = C/2, i.e. 80 and
+ * 64): single = 1,174,091, hierarchical = 1,135,451; the paper reports ≈ 1.1 M for both (Table 1).
+ * `bench/reference/vqvae_step.py --params-only` prints the same numbers from PyTorch.
  */
 export function vqvaeParamCounts(options: VqvaeParamCountOptions = {}): {
   single: SingleLevelParamCounts;
@@ -88,14 +97,20 @@ export function vqvaeParamCounts(options: VqvaeParamCountOptions = {}): {
   const cs = checkChannels(fn, options.singleChannels ?? 160);
   const ch = checkChannels(fn, options.hierarchicalChannels ?? 128);
   const d = checkInt(fn, 'codeDim', options.codeDim ?? 8, 1, 'The paper uses D = 8.');
-  const n = checkInt(fn, 'resBlocks', options.resBlocks ?? 2, 0, 'The paper uses 2.');
-  const r = checkInt(fn, 'resChannels', options.resChannels ?? 32, 1, 'The paper uses 32.');
+  const n = checkInt(
+    fn,
+    'resBlocks',
+    options.resBlocks ?? DEFAULT_RES_BLOCKS,
+    0,
+    `The authors' released code uses ${DEFAULT_RES_BLOCKS}.`,
+  );
+  const resChannels = options.resChannels ?? DEFAULT_RES_CHANNELS;
   const down = options.downsample ?? 4;
   const topDown = options.topDownsample ?? 2;
   checkFactor(fn, 'downsample', down);
   checkFactor(fn, 'topDownsample', topDown);
   const conditioned = options.conditioned ?? false;
-  const res = { resBlocks: n, resChannels: r };
+  const res = { resBlocks: n, resChannels: resolveResChannels(fn, resChannels, cs) };
 
   const sEnc = planParamCount(
     encoderPlan({ name: 'e', inChannels: img, channels: cs, downsample: down, ...res }),
@@ -113,12 +128,13 @@ export function vqvaeParamCounts(options: VqvaeParamCountOptions = {}): {
   );
   const single = { encoder: sEnc, projection: sProj, decoder: sDec, total: sEnc + sProj + sDec };
 
+  const hRes = { resBlocks: n, resChannels: resolveResChannels(fn, resChannels, ch) };
   const h = {
     bottomEncoder: planParamCount(
-      encoderPlan({ name: 'b', inChannels: img, channels: ch, downsample: down, ...res }),
+      encoderPlan({ name: 'b', inChannels: img, channels: ch, downsample: down, ...hRes }),
     ),
     topEncoder: planParamCount(
-      encoderPlan({ name: 't', inChannels: ch, channels: ch, downsample: topDown, ...res }),
+      encoderPlan({ name: 't', inChannels: ch, channels: ch, downsample: topDown, ...hRes }),
     ),
     bottomProjection: planParamCount(projectionPlan('pb', conditioned ? ch + d : ch, d)),
     topProjection: planParamCount(projectionPlan('pt', ch, d)),
@@ -131,7 +147,7 @@ export function vqvaeParamCounts(options: VqvaeParamCountOptions = {}): {
             channels: ch,
             outChannels: d,
             upsample: topDown,
-            ...res,
+            ...hRes,
           }),
         )
       : 0,
@@ -142,7 +158,7 @@ export function vqvaeParamCounts(options: VqvaeParamCountOptions = {}): {
         channels: ch,
         outChannels: img,
         upsample: down,
-        ...res,
+        ...hRes,
       }),
     ),
   };

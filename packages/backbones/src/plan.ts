@@ -66,6 +66,39 @@ export function checkFactor(fn: string, arg: string, value: unknown): number {
   return Math.log2(value);
 }
 
+/**
+ * Residual blocks n per encoder/decoder: 2. Source: the authors' released code
+ * (`vqvae/utils.py`: `n_res_block=2`), VQ-VAE-2's value; the paper does not state it.
+ */
+export const DEFAULT_RES_BLOCKS = 2;
+
+/**
+ * Hidden width R of each residual block: a number, or `'half'` for half the module's feature
+ * channels C (80 for Cs = 160, 64 for Ch = 128).
+ */
+export type ResChannels = number | 'half';
+
+/**
+ * Residual width default: `'half'`. Source: the authors' released code (`vqvae/utils.py`:
+ * `n_res_channel = latent_channel // 2`); the paper does not state R.
+ */
+export const DEFAULT_RES_CHANNELS: ResChannels = 'half';
+
+/**
+ * The residual width R for a module with `channels` feature channels: `'half'` → C/2 (C is even,
+ * see {@link checkChannels}), a number → that number (an integer ≥ 1).
+ */
+export function resolveResChannels(fn: string, value: unknown, channels: number): number {
+  if (value === 'half') return channels / 2;
+  return checkInt(
+    fn,
+    'resChannels',
+    value,
+    1,
+    `Or pass 'half' for half the feature channels (${channels / 2} here), the authors' released code's width.`,
+  );
+}
+
 export function checkChannels(fn: string, value: unknown): number {
   const c = checkInt(
     fn,

@@ -45,6 +45,7 @@ describe('safetensors format', () => {
         big: { dtype: 'F64', shape: [], data: new Float64Array([Math.PI]) },
       },
       { note: 'hi' },
+      { checksum: false },
     );
     const view = new DataView(bytes.buffer);
     const n = Number(view.getBigUint64(0, true));

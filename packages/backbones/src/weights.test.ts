@@ -32,7 +32,7 @@ describe('saveWeights / loadWeights', () => {
     const bytes = await saveWeights(a, { config: '{"channels":8}' });
     const b = enc(2);
     expect(bits(b)).not.toEqual(bits(a));
-    const meta = loadWeights(b, bytes);
+    const meta = loadWeights(b, bytes, { finite: false }); // NaN payloads load only on request
     expect(meta).toEqual({ config: '{"channels":8}' });
     expect(bits(b)).toEqual(bits(a));
     // identical outputs
@@ -133,6 +133,46 @@ describe('saveWeights / loadWeights', () => {
     const before = tf.memory().numTensors;
     loadWeights(a, bytes);
     expect(tf.memory().numTensors).toBe(before);
+    a.dispose();
+  });
+
+  it('refuses non-finite weights (a diverged run), listing counts with every other mismatch', async () => {
+    const a = enc(1);
+    a.variables['encoder.conv.bias']!.assign(tf.tensor1d([NaN, NaN, Infinity, 0, 1, 2, 3, 4]));
+    const file = decodeSafetensors(await saveWeights(a));
+    delete file.tensors['encoder.down.0.bias'];
+    const bytes = encodeSafetensors(file.tensors);
+    const target = enc(2);
+    const before = bits(target);
+    let err: BackbonesError | undefined;
+    try {
+      loadWeights(target, bytes);
+    } catch (e) {
+      err = e as BackbonesError;
+    }
+    expect(err).toBeInstanceOf(BackbonesError);
+    expect(err!.problems).toEqual([
+      "missing tensor 'encoder.down.0.bias' (expected F32 [4])",
+      "tensor 'encoder.conv.bias' (F32 [8]) has 2 NaN values and 1 infinite value",
+    ]);
+    expect(err!.message).toMatch(
+      /To fix it, build the module with the configuration the file was saved from; or non-finite weights come from a diverged run: load an earlier file, or pass \{ finite: false \} to inspect them\.$/,
+    );
+    expect(bits(target)).toEqual(before); // nothing assigned
+    a.dispose();
+    target.dispose();
+  });
+
+  it('saves a checksum and refuses a damaged file as damaged', async () => {
+    const a = enc(1);
+    const bytes = await saveWeights(a);
+    expect(decodeSafetensors(bytes).checksummed).toBe(true);
+    const flipped = bytes.slice();
+    const at = flipped.length - 3; // an exponent byte of the last float
+    flipped[at] = flipped[at]! ^ 0x40;
+    expect(() => loadWeights(a, flipped)).toThrow(
+      /decodeSafetensors: the file is damaged: the CRC-32 of its data section/,
+    );
     a.dispose();
   });
 });

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { VariableContainer } from './backbone';
 import { BackbonesError } from './errors';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from './safetensors';
+import { tensorProblems } from './tensor-checks';
 
 /**
  * Reads every variable of a module (or of {@link mergeVariables}' result) and serialises them as
@@ -37,17 +38,24 @@ export interface LoadWeightsOptions {
    * a whole-model file (the other tensors are ignored). @default true
    */
   strict?: boolean;
+  /**
+   * Refuse tensors holding NaN or ±Inf values (a diverged run's weights). Set to false to load
+   * them anyway, e.g. to inspect a diverged run.
+   * @default true
+   */
+  finite?: boolean;
 }
 
 /**
  * Validates a safetensors file against a module's variables and assigns every tensor to the
  * variable of the same name. Nothing is assigned unless everything matches: every variable must be
- * present as F32 with exactly the variable's shape (and, with `strict`, no extra tensors). The file
- * is only parsed, never executed.
+ * present as F32 with exactly the variable's shape and (with `finite`) only finite values (and,
+ * with `strict`, no extra tensors). The file is only parsed, never executed; its checksums, when
+ * it has them, are verified (see `decodeSafetensors`).
  *
  * @returns the file's `__metadata__`.
- * @throws {BackbonesError} whose message and `problems` list every missing, extra, wrong-dtype and
- *   wrong-shape tensor.
+ * @throws {BackbonesError} whose message and `problems` list every missing, extra, wrong-dtype,
+ *   wrong-shape and non-finite tensor, or saying the file is malformed or damaged.
  */
 export function loadWeights(
   module: VariableContainer,
@@ -55,39 +63,38 @@ export function loadWeights(
   options: LoadWeightsOptions = {},
 ): Record<string, string> {
   const strict = options.strict ?? true;
+  const finite = options.finite ?? true;
   const file = decodeSafetensors(bytes);
-  const problems: string[] = [];
+  const mismatch: string[] = [];
+  const nonFinite: string[] = [];
   for (const [name, v] of Object.entries(module.variables)) {
     const t = Object.hasOwn(file.tensors, name) ? file.tensors[name] : undefined;
-    const want = `F32 [${v.shape.join(',')}]`;
-    if (t === undefined) {
-      problems.push(`missing tensor '${name}' (expected ${want})`);
-      continue;
-    }
-    const got = `${t.dtype} [${t.shape.join(',')}]`;
-    const shapeOk = t.shape.length === v.shape.length && t.shape.every((d, i) => d === v.shape[i]);
-    if (t.dtype !== 'F32' || !shapeOk) {
-      const what = [t.dtype !== 'F32' ? 'dtype' : '', shapeOk ? '' : 'shape']
-        .filter(Boolean)
-        .join(' and ');
-      problems.push(`tensor '${name}': wrong ${what}, expected ${want}, file has ${got}`);
+    for (const p of tensorProblems(name, t, { dtype: 'F32', shape: v.shape, finite })) {
+      (/ has \d+ (NaN|infinite)/.test(p) ? nonFinite : mismatch).push(p);
     }
   }
-  if (strict) {
-    for (const name of Object.keys(file.tensors)) {
-      if (!Object.hasOwn(module.variables, name)) {
-        const t = file.tensors[name]!;
-        problems.push(
-          `unexpected tensor '${name}' (${t.dtype} [${t.shape.join(',')}]) not in the module`,
-        );
-      }
-    }
-  }
+  const extra = strict
+    ? Object.keys(file.tensors)
+        .filter((name) => !Object.hasOwn(module.variables, name))
+        .map((name) => {
+          const t = file.tensors[name]!;
+          return `unexpected tensor '${name}' (${t.dtype} [${t.shape.join(',')}]) not in the module`;
+        })
+    : [];
+  const problems = [...mismatch, ...nonFinite, ...extra];
   if (problems.length > 0) {
+    const fixes: string[] = [];
+    if (mismatch.length > 0)
+      fixes.push('build the module with the configuration the file was saved from');
+    if (extra.length > 0) fixes.push('pass { strict: false } to ignore extra tensors');
+    if (nonFinite.length > 0) {
+      fixes.push(
+        'non-finite weights come from a diverged run: load an earlier file, or pass { finite: false } to inspect them',
+      );
+    }
     throw new BackbonesError(
       `loadWeights: the file does not match the module (${problems.length} problem${problems.length === 1 ? '' : 's'}): ` +
-        `${problems.join('; ')}. Build the module with the configuration the file was saved from` +
-        `${strict ? ', or pass { strict: false } to ignore extra tensors' : ''}.`,
+        `${problems.join('; ')}. To fix it, ${fixes.join('; or ')}.`,
       problems,
     );
   }

@@ -48,6 +48,7 @@ describe('shard cache', () => {
     const opts: LoaderOptions = {
       files,
       split: 'eval',
+      transform: 'center-crop',
       size: 16,
       resizeTo: 20,
       batchSize: 4,
@@ -85,22 +86,20 @@ describe('shard cache', () => {
     expect((await shardFiles(dir)).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
 
-  it('train: a cached run equals an uncached run with the same cacheSize', async () => {
-    const dir = join(cacheRoot, 'train');
-    const opts: LoaderOptions = {
-      files,
-      size: 16,
-      cacheSize: 24,
-      batchSize: 4,
-      seed: 3,
-      minSide: 8,
-    };
-    const direct = [...(await all(createLoader(opts), 0)), ...(await all(createLoader(opts), 1))];
-    const cachedLoader = createLoader({ ...opts, cacheDir: dir });
-    const cached = [...(await all(cachedLoader, 0)), ...(await all(cachedLoader, 1))];
-    expectSame(direct, cached);
-    expect(cachedLoader.stats().decoded).toBe(11); // each file decoded once, not once per epoch
-  });
+  it.each(['resize', 'center-crop', 'random-resized-crop'] as const)(
+    'caching never changes what a %s run sees (default options)',
+    async (transform) => {
+      const dir = join(cacheRoot, `train-${transform}`);
+      // size 8: random-resized-crop shrinks the sources on load to a shorter side of 33 px.
+      const opts: LoaderOptions = { files, transform, size: 8, batchSize: 4, seed: 3, minSide: 8 };
+      const direct = [...(await all(createLoader(opts), 0)), ...(await all(createLoader(opts), 1))];
+      const cachedLoader = createLoader({ ...opts, cacheDir: dir });
+      expect(cachedLoader.settings).toEqual(createLoader(opts).settings);
+      const cached = [...(await all(cachedLoader, 0)), ...(await all(cachedLoader, 1))];
+      expectSame(direct, cached);
+      expect(cachedLoader.stats().decoded).toBe(11); // each file decoded once, not once per epoch
+    },
+  );
 
   it('rebuilds the shard of a changed source file, and only that shard', async () => {
     const dir = join(cacheRoot, 'changed');
@@ -153,7 +152,8 @@ describe('shard cache', () => {
 
     // Flip one pixel byte in shard 1: the header and length still match, the CRC does not.
     const bytes = await readFile(bins[1]!);
-    bytes[bytes.length - 5] ^= 0xff;
+    const at = bytes.length - 5;
+    bytes[at] = bytes[at]! ^ 0xff;
     await writeFile(bins[1]!, bytes);
     const reader = createLoader({ ...opts, cacheDir: dir });
     expectSame(direct, await all(reader));
@@ -196,20 +196,26 @@ describe('shard cache', () => {
 
   it('keeps different settings apart and reports an unwritable cacheDir', async () => {
     const dir = join(cacheRoot, 'settings');
-    await all(
-      createLoader({ files, split: 'eval', size: 16, batchSize: 4, minSide: 8, cacheDir: dir }),
-    );
-    const other = createLoader({
-      files,
-      split: 'eval',
-      size: 12,
-      batchSize: 4,
-      minSide: 8,
-      cacheDir: dir,
-    });
-    await all(other);
-    expect(other.stats().cacheShardsBuilt).toBe(1);
-    expect(await readdir(dir)).toHaveLength(2);
+    const opts: LoaderOptions = { files, split: 'eval', batchSize: 4, minSide: 8, cacheDir: dir };
+    await all(createLoader({ ...opts, size: 16 }));
+    const variants: Partial<LoaderOptions>[] = [
+      { size: 12 },
+      { size: 16, transform: 'center-crop' },
+      { size: 16, transform: 'center-crop', resizeTo: 20 },
+      { size: 16, transform: 'random-resized-crop' },
+      { size: 16, transform: 'random-resized-crop', maxShorterSide: 24 },
+      { size: 16, maxPixels: 10_000 },
+    ];
+    for (const variant of variants) {
+      const other = createLoader({ ...opts, ...variant });
+      await all(other);
+      expect(other.stats().cacheShardsBuilt).toBe(1);
+    }
+    expect(await readdir(dir)).toHaveLength(1 + variants.length);
+    // The same transform on the other split shares the shards: the pixels are the same.
+    const train = createLoader({ ...opts, split: 'train', size: 16 });
+    await all(train);
+    expect(train.stats()).toMatchObject({ cacheShardsBuilt: 0, cacheShardsReused: 1 });
 
     const blocker = join(cacheRoot, 'a-file');
     await writeFile(blocker, 'x');
@@ -221,7 +227,7 @@ describe('shard cache', () => {
       cacheDir: join(blocker, 'cache'),
     });
     await expect(bad.prepare()).rejects.toThrow(
-      /cannot write the image cache under cacheDir ".*a-file\/cache"/,
+      /cannot write the image cache under cacheDir ".*a-file\/cache" \(.*\)\. Set cacheDir to a writable folder, or leave it unset/,
     );
   });
 });

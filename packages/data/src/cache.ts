@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { dirname, join, sep } from 'node:path';
+import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { commonFolder } from './common-folder';
 import type { RgbImage } from './decode';
 import { DataError, type SkippedImage } from './errors';
 import type { Limiter } from './limit';
@@ -47,6 +48,8 @@ export interface CacheProgress {
 
 export interface ShardCacheOptions {
   dir: string;
+  /** How messages name the setting that chose `dir` (e.g. `cacheDir`). */
+  dirName: string;
   files: readonly string[];
   shardSize: number;
   /** Everything that determines the stored pixels (sizes, kernel, background, libvips version…). */
@@ -77,18 +80,6 @@ async function writeAtomic(path: string, data: Uint8Array | string): Promise<voi
 
 function sha1(text: string): string {
   return createHash('sha1').update(text).digest('hex');
-}
-
-/** Longest common folder of the files: names the dataset so two datasets never share shards. */
-function commonFolder(files: readonly string[]): string {
-  let prefix = dirname(files[0]!).split(sep);
-  for (const f of files) {
-    const parts = dirname(f).split(sep);
-    let i = 0;
-    while (i < prefix.length && i < parts.length && prefix[i] === parts[i]) i++;
-    prefix = prefix.slice(0, i);
-  }
-  return prefix.join(sep) || sep;
 }
 
 /**
@@ -129,7 +120,7 @@ export class ShardCache {
   }
 
   private async prepareAll(): Promise<void> {
-    const { files, shardSize, dir, key, onProgress } = this.options;
+    const { files, shardSize, dir, dirName, key, onProgress } = this.options;
     try {
       await mkdir(this.folder, { recursive: true });
       await writeAtomic(
@@ -138,7 +129,7 @@ export class ShardCache {
       );
     } catch (err) {
       throw new DataError(
-        `createLoader: cannot write the image cache under cacheDir "${dir}" (${(err as Error).message}). Pass a writable folder as cacheDir, or omit cacheDir to decode on the fly.`,
+        `createLoader: cannot write the image cache under ${dirName} "${dir}" (${(err as Error).message}). Set ${dirName} to a writable folder, or leave it unset to decode on the fly.`,
       );
     }
     this.entries = new Array(files.length);

@@ -44,6 +44,7 @@ export function checkRange(
   name: string,
   range: readonly [number, number] | undefined,
   upper: number,
+  example: string = name === 'ratio' ? '[0.75, 1.3333]' : '[0.08, 1]',
 ): void {
   if (range === undefined) return;
   const ok =
@@ -56,7 +57,7 @@ export function checkRange(
     range[1] <= upper;
   if (!ok) {
     throw new DataError(
-      `${fn}: ${name} must be [min, max] with 0 < min ≤ max${Number.isFinite(upper) ? ` ≤ ${upper}` : ''}, got ${JSON.stringify(range)}. For example ${name === 'ratio' ? '[0.75, 1.3333]' : '[0.08, 1]'}.`,
+      `${fn}: ${name} must be [min, max] with 0 < min ≤ max${Number.isFinite(upper) ? ` ≤ ${upper}` : ''}, got ${JSON.stringify(range)}. For example ${example}.`,
     );
   }
 }

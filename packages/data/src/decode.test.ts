@@ -95,10 +95,54 @@ describe('decodeImage', () => {
   });
 
   it('resizes the shorter side when asked', async () => {
-    const img = await decodeImage(join(root, 'cat/a.jpg'), { shorterSide: 24 });
+    const img = await decodeImage(join(root, 'cat/a.jpg'), { resize: { shorterSide: 24 } });
     expect([img.width, img.height]).toEqual([30, 24]);
-    const tall = await decodeImage(join(root, 'cat/B.JPEG'), { shorterSide: 64 });
+    const tall = await decodeImage(join(root, 'cat/B.JPEG'), { resize: { shorterSide: 64 } });
     expect([tall.width, tall.height]).toEqual([64, 96]);
+  });
+
+  it('resizes to an exact size (aspect not kept), as sharp does in one pass', async () => {
+    const path = join(root, 'dog/sub/d.png'); // 48×40
+    const img = await decodeImage(path, { resize: { width: 16, height: 16 } });
+    expect([img.width, img.height]).toEqual([16, 16]);
+    const ref = await sharp(path)
+      .resize(16, 16, { fit: 'fill', kernel: 'linear' })
+      .raw()
+      .toBuffer();
+    expect(Array.from(img.data)).toEqual(Array.from(ref));
+  });
+
+  it('maxShorterSide only shrinks', async () => {
+    const a = join(root, 'cat/a.jpg'); // 40×32
+    const shrunk = await decodeImage(a, { resize: { maxShorterSide: 16 } });
+    expect([shrunk.width, shrunk.height]).toEqual([20, 16]);
+    const kept = await decodeImage(a, { resize: { maxShorterSide: 64 } });
+    expect([kept.width, kept.height]).toEqual([40, 32]);
+    expect(Array.from(kept.data)).toEqual(Array.from((await decodeImage(a)).data));
+  });
+
+  it('refuses images above maxPixels from the header, naming the file and the limit', async () => {
+    const path = join(root, 'dog/sub/d.png'); // 48×40 = 1920 px
+    expect((await decodeImage(path, { maxPixels: 1920 })).width).toBe(48);
+    const err = await decodeImage(path, { maxPixels: 1919 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DataError);
+    expect((err as DataError).skipped).toMatchObject({ path, kind: 'too-large' });
+    expect((err as DataError).message).toMatch(
+      /d\.png": too large: 48×40 px = 0\.0 Mpx, above the pixel limit maxPixels = 1919 .*; raise maxPixels to use it/,
+    );
+    // A caller can name the setting its users know, or offer no fix at all.
+    const named = await decodeImage(path, {
+      maxPixels: 100,
+      settingNames: { maxPixels: 'data.maxPixels' },
+    }).catch((e: DataError) => e.message);
+    expect(named).toMatch(/pixel limit data\.maxPixels = 100 .*raise data\.maxPixels/);
+    const silent = await decodeImage(path, {
+      maxPixels: 100,
+      settingNames: { maxPixels: null },
+    }).catch((e: DataError) => e.message);
+    expect(silent).not.toMatch(/raise/);
+    expect((await decodeImage(path, { maxPixels: Infinity })).height).toBe(40);
+    expect((await decodeImage(path, { maxPixels: null })).height).toBe(40);
   });
 
   it('rejects truncated, non-image and too-small files with a skip kind', async () => {
@@ -113,8 +157,18 @@ describe('decodeImage', () => {
   });
 
   it('validates options', async () => {
-    await expect(decodeImage(join(root, 'cat/a.jpg'), { shorterSide: 0 })).rejects.toThrow(
-      /decodeImage: shorterSide must be a positive integer/,
+    const a = join(root, 'cat/a.jpg');
+    await expect(decodeImage(a, { resize: { shorterSide: 0 } })).rejects.toThrow(
+      /decodeImage: resize must be one of \{ shorterSide \}, \{ maxShorterSide \} or \{ width, height \}/,
+    );
+    await expect(
+      decodeImage(a, { resize: { width: 4 } as unknown as { width: number; height: number } }),
+    ).rejects.toThrow(/resize must be one of/);
+    await expect(decodeImage(a, { maxPixels: 0 })).rejects.toThrow(
+      /maxPixels must be a positive integer \(pixels per image\), or null for no limit, got 0/,
+    );
+    await expect(decodeImage(a, { settingNames: [] as never })).rejects.toThrow(
+      /settingNames must map option names/,
     );
     await expect(
       decodeImage(join(root, 'cat/a.jpg'), {

@@ -1,6 +1,7 @@
 import sharp from 'sharp';
-import { shorterSideSize } from './crop';
 import { DataError, type SkipKind } from './errors';
+import { checkResize, type DecodeResize, decodedSize } from './resize-geometry';
+import { type Namer, namer, type SettingNames } from './setting-names';
 
 /** An 8-bit sRGB image, pixels interleaved row-major (HWC): `data.length === width * height * 3`. */
 export interface RgbImage {
@@ -26,18 +27,25 @@ export type FailOn = 'none' | 'truncated' | 'error' | 'warning';
 /** Options shared by everything that decodes image files. */
 export interface DecodeOptions {
   /**
-   * Resize so the shorter side is this many pixels (aspect kept, longer side truncated like
-   * torchvision's `Resize(int)`); libvips then shrinks JPEGs on load. `undefined` keeps the
-   * full resolution.
-   * @default undefined
+   * Resize while decoding (see {@link DecodeResize}). libvips streams the file through the
+   * resize, so memory follows the output size, not the file's, and JPEGs shrink on load.
+   * @default undefined (full resolution)
    */
-  shorterSide?: number;
+  resize?: DecodeResize;
   /**
    * Images whose shorter side (after EXIF orientation) is below this many pixels are rejected
    * as too small.
-   * @default 32
+   * @default 32 (vqkit choice: below 32 px a VQ-VAE's ×4 latent is under 8×8)
    */
   minSide?: number;
+  /**
+   * Images with more pixels than this (width × height, read from the header before anything
+   * is decoded) are rejected as too large: a few hundred kilobytes of PNG can expand to
+   * gigabytes. `null` (or `Infinity`) lifts the limit.
+   * @default 178956970 (2 × PIL's `Image.MAX_IMAGE_PIXELS`: the size above which PIL, and so
+   *   torchvision's ImageFolder, refuses a file as a decompression bomb)
+   */
+  maxPixels?: number | null;
   /**
    * sRGB colour that transparent pixels are composited onto (alpha is then dropped).
    * @default [255, 255, 255] (white)
@@ -56,10 +64,16 @@ export interface DecodeOptions {
    * @default 'linear' (triangle filter, antialiased when shrinking: torchvision's bilinear)
    */
   kernel?: ResizeKernel;
+  /**
+   * How skip reasons name `minSide` and `maxPixels` (see {@link SettingNames}).
+   * @default undefined (the option names)
+   */
+  settingNames?: SettingNames<'minSide' | 'maxPixels'>;
 }
 
 /** Defaults of {@link DecodeOptions}. */
 export const DEFAULT_MIN_SIDE = 32;
+export const DEFAULT_MAX_PIXELS = 178_956_970;
 export const DEFAULT_BACKGROUND: readonly [number, number, number] = [255, 255, 255];
 export const DEFAULT_FAIL_ON: FailOn = 'error';
 export const DEFAULT_KERNEL: ResizeKernel = 'linear';
@@ -85,15 +99,21 @@ export function isPositiveInt(v: unknown): v is number {
 }
 
 /** Validates decode options once, up front; throws {@link DataError} naming the option. */
-export function checkDecodeOptions(fn: string, options: DecodeOptions): void {
-  if (options.shorterSide !== undefined && !isPositiveInt(options.shorterSide)) {
-    throw new DataError(
-      `${fn}: shorterSide must be a positive integer (pixels), got ${options.shorterSide}. Omit it to keep full resolution.`,
-    );
-  }
+export function checkDecodeOptions(
+  fn: string,
+  options: DecodeOptions,
+  name: Namer = namer(fn, options.settingNames),
+): void {
+  checkResize(fn, 'resize', options.resize);
   if (options.minSide !== undefined && !isPositiveInt(options.minSide)) {
     throw new DataError(
-      `${fn}: minSide must be a positive integer (pixels), got ${options.minSide}. Use 1 to accept every size.`,
+      `${fn}: ${name('minSide')} must be a positive integer (pixels), got ${options.minSide}. Use 1 to accept every size.`,
+    );
+  }
+  const maxPixels = options.maxPixels;
+  if (maxPixels != null && !(isPositiveInt(maxPixels) || maxPixels === Infinity)) {
+    throw new DataError(
+      `${fn}: ${name('maxPixels')} must be a positive integer (pixels per image), or null for no limit, got ${maxPixels}. For example ${DEFAULT_MAX_PIXELS}.`,
     );
   }
   const bg = options.background;
@@ -125,40 +145,44 @@ export function checkDecodeOptions(fn: string, options: DecodeOptions): void {
  * Decodes a JPEG/PNG/WebP file with sharp into an 8-bit sRGB RGB image: the EXIF orientation is
  * applied, grayscale becomes RGB, CMYK is converted to sRGB, 16-bit samples are reduced to 8
  * bits, and alpha is composited onto `background` (white by default) and dropped. With
- * `shorterSide`, the image is also resized so its shorter side has that length.
+ * `resize`, the image is resized while it is decoded, so memory follows the output size.
  *
- * @throws {DataError} with `skipped` set when the file is unreadable — missing, not an image,
- *   corrupt or truncated — or smaller than `minSide`; `skipped.kind` says which.
+ * @throws {DataError} with `skipped` set when the file is unusable — missing, not an image,
+ *   corrupt or truncated (`'unreadable'`), smaller than `minSide` (`'too-small'`) or larger
+ *   than `maxPixels` (`'too-large'`); `skipped.kind` says which.
  */
 export async function decodeImage(path: string, options: DecodeOptions = {}): Promise<RgbImage> {
-  checkDecodeOptions('decodeImage', options);
+  const name = namer('decodeImage', options.settingNames);
+  checkDecodeOptions('decodeImage', options, name);
+  const maxPixels = resolveMaxPixels(options.maxPixels);
+  const input = {
+    failOn: options.failOn ?? DEFAULT_FAIL_ON,
+    limitInputPixels: maxPixels === Infinity ? false : maxPixels,
+  } as const;
+  const { width, height } = await readSize(path, input.failOn);
   const minSide = options.minSide ?? DEFAULT_MIN_SIDE;
-  const [r, g, b] = options.background ?? DEFAULT_BACKGROUND;
-  const failOn = options.failOn ?? DEFAULT_FAIL_ON;
-  const kernel = options.kernel ?? DEFAULT_KERNEL;
-  let width: number;
-  let height: number;
-  try {
-    const meta = await sharp(path, { failOn }).metadata();
-    if (!meta.width || !meta.height) throw new Error('image has no dimensions');
-    const swap = (meta.orientation ?? 1) >= 5;
-    width = swap ? meta.height : meta.width;
-    height = swap ? meta.width : meta.height;
-  } catch (err) {
-    throw unusable(path, 'unreadable', `unreadable: ${messageOf(err)}`);
-  }
   if (Math.min(width, height) < minSide) {
     throw unusable(
       path,
       'too-small',
-      `too small: ${width}×${height} px, shorter side below minSide = ${minSide}`,
+      `too small: ${width}×${height} px, shorter side below ${name('minSide')} = ${minSide}`,
     );
   }
-  let pipeline = sharp(path, { failOn }).autoOrient();
-  if (options.shorterSide !== undefined && Math.min(width, height) !== options.shorterSide) {
-    const target = shorterSideSize(width, height, options.shorterSide);
+  if (width * height > maxPixels) {
+    const fix = name.offers('maxPixels') ? `; raise ${name('maxPixels')} to use it` : '';
+    throw unusable(
+      path,
+      'too-large',
+      `too large: ${width}×${height} px = ${megapixels(width * height)}, above the pixel limit ${name('maxPixels')} = ${maxPixels} (${megapixels(maxPixels)})${fix}`,
+    );
+  }
+  let pipeline = sharp(path, input).autoOrient();
+  const target = decodedSize(width, height, options.resize);
+  if (target.width !== width || target.height !== height) {
+    const kernel = options.kernel ?? DEFAULT_KERNEL;
     pipeline = pipeline.resize(target.width, target.height, { fit: 'fill', kernel });
   }
+  const [r, g, b] = options.background ?? DEFAULT_BACKGROUND;
   try {
     const { data, info } = await pipeline
       .flatten({ background: { r, g, b } })
@@ -177,6 +201,30 @@ export async function decodeImage(path: string, options: DecodeOptions = {}): Pr
   } catch (err) {
     throw unusable(path, 'unreadable', `unreadable: ${messageOf(err)}`);
   }
+}
+
+/** The pixel limit of a `maxPixels` option: the default when undefined, Infinity when null. */
+export function resolveMaxPixels(maxPixels: number | null | undefined): number {
+  if (maxPixels === undefined) return DEFAULT_MAX_PIXELS;
+  return maxPixels ?? Infinity;
+}
+
+/** Width and height after EXIF orientation, from the header alone (nothing is decoded). */
+async function readSize(path: string, failOn: FailOn): Promise<{ width: number; height: number }> {
+  try {
+    const meta = await sharp(path, { failOn, limitInputPixels: false }).metadata();
+    if (!meta.width || !meta.height) throw new Error('image has no dimensions');
+    const swap = (meta.orientation ?? 1) >= 5;
+    return swap
+      ? { width: meta.height, height: meta.width }
+      : { width: meta.width, height: meta.height };
+  } catch (err) {
+    throw unusable(path, 'unreadable', `unreadable: ${messageOf(err)}`);
+  }
+}
+
+function megapixels(pixels: number): string {
+  return `${(pixels / 1e6).toFixed(1)} Mpx`;
 }
 
 function messageOf(err: unknown): string {

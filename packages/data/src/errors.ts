@@ -1,5 +1,8 @@
-/** Why an image could not be used: `'unreadable'` (corrupt, truncated, not an image, I/O error) or `'too-small'`. */
-export type SkipKind = 'unreadable' | 'too-small';
+/**
+ * Why an image could not be used: `'unreadable'` (corrupt, truncated, not an image, I/O error),
+ * `'too-small'` (below `minSide`) or `'too-large'` (above the `maxPixels` limit).
+ */
+export type SkipKind = 'unreadable' | 'too-small' | 'too-large';
 
 /**
  * A file that was left out, as reported in a loader's stats (and meant for the run log).

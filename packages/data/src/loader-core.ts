@@ -1,5 +1,7 @@
-import { DataError } from './errors';
+import type { DataSettings } from './data-settings';
+import { DataError, type SkippedImage } from './errors';
 import { createLimiter, type Limiter } from './limit';
+import type { Namer } from './setting-names';
 import { type LoaderStats, StatsCollector } from './stats';
 import { type PixelRange, writeSample } from './transform';
 
@@ -53,6 +55,22 @@ export interface ImageLoader {
   /** Batches per epoch. */
   readonly batchesPerEpoch: number;
   /**
+   * Everything that decides the pixels a run sees (transform, sizes, flips, crops per image,
+   * decode settings), defaults filled in, JSON-serialisable: record it with a run, and never
+   * pool the results of runs whose settings differ.
+   */
+  readonly settings: DataSettings;
+  /**
+   * Proves, before the first training step, that the loader yields at least one full batch:
+   * decodes files (in file order; with a cache, by building it) until enough are
+   * usable, and resolves with what it found. Files found unusable are also listed in
+   * {@link stats}. Call it for every split right after creating the loaders, so a broken
+   * validation folder fails before training, not after an epoch.
+   * @throws {DataError} naming the folder, how many files were found and unusable, the first
+   *   reasons, and the fix.
+   */
+  check(): Promise<LoaderCheck>;
+  /**
    * Does the one-time work (cache build or validation, decoding of in-memory photos) so it can
    * be shown with progress before training; {@link epoch} awaits it too. Idempotent.
    */
@@ -72,6 +90,20 @@ export interface ImageLoader {
   stats(): LoaderStats;
 }
 
+/** What {@link ImageLoader.check} found. */
+export interface LoaderCheck {
+  /** Image files (or photos) the loader reads. */
+  files: number;
+  /** Files decoded or read from the cache by the check. */
+  probed: number;
+  /** Usable files among those probed. */
+  usable: number;
+  /** Usable files one full batch needs. */
+  needed: number;
+  /** Unusable files found so far, sorted by path. */
+  skipped: SkippedImage[];
+}
+
 /** One prepared sample: `size` × `size` × 3 uint8 pixels, its file, and whether to mirror it. */
 export interface Sample {
   pixels: Uint8Array;
@@ -82,9 +114,14 @@ export interface Sample {
 /** What a concrete dataset supplies to the shared batching machinery. */
 export interface SampleSource {
   length: number;
+  settings: DataSettings;
   prepare(): Promise<void>;
   /** The sample at `position` of epoch `epoch`, or null when it is dropped. */
   produce(epoch: number, position: number): Promise<Sample | null>;
+  /** See {@link ImageLoader.check}; `batchSize` and `dropLast` are the loader's. */
+  check(batchSize: number, dropLast: boolean): Promise<LoaderCheck>;
+  /** The error message for an epoch too short for one full batch (names the fixes). */
+  noFullBatch(batchSize: number): string;
 }
 
 export interface CoreOptions {
@@ -144,32 +181,35 @@ export function checkInt(
   }
 }
 
-/** Resolves and validates {@link CommonLoaderOptions}. */
+/** Resolves and validates {@link CommonLoaderOptions}; `name` names them in messages. */
 export function resolveCommon(
   fn: string,
   options: CommonLoaderOptions,
+  name: Namer,
 ): { batchSize: number; seed: number; prefetch: number; concurrency: number; range: PixelRange } {
   const batchSize = options.batchSize ?? 32;
   const seed = options.seed ?? 0;
   const prefetch = options.prefetch ?? 2;
   const concurrency = options.concurrency ?? 4;
   const range = options.range ?? '0,1';
-  checkInt(fn, 'batchSize', batchSize, 1, 'For example 32.');
+  checkInt(fn, name('batchSize'), batchSize, 1, 'For example 32.');
   if (typeof seed !== 'number' || !Number.isFinite(seed)) {
     throw new DataError(
-      `${fn}: seed must be a finite number, got ${JSON.stringify(seed)}. For example 42.`,
+      `${fn}: ${name('seed')} must be a finite number, got ${JSON.stringify(seed)}. For example 42.`,
     );
   }
   checkInt(
     fn,
-    'prefetch',
+    name('prefetch'),
     prefetch,
     0,
     'Use 0 to disable prefetching, 2 to overlap decoding with compute.',
   );
-  checkInt(fn, 'concurrency', concurrency, 1, 'For example 4 (libuv thread pool size).');
+  checkInt(fn, name('concurrency'), concurrency, 1, 'For example 4 (libuv thread pool size).');
   if (range !== '0,1' && range !== '-1,1') {
-    throw new DataError(`${fn}: range must be '0,1' or '-1,1', got ${JSON.stringify(range)}.`);
+    throw new DataError(
+      `${fn}: ${name('range')} must be '0,1' or '-1,1', got ${JSON.stringify(range)}.`,
+    );
   }
   return { batchSize, seed: Math.floor(seed), prefetch, concurrency, range };
 }
@@ -203,6 +243,7 @@ export class BatchLoader implements ImageLoader {
   readonly batchSize: number;
   readonly length: number;
   readonly batchesPerEpoch: number;
+  readonly settings: DataSettings;
   private position = { epoch: 0, batch: 0 };
   private iterating = false;
 
@@ -213,14 +254,15 @@ export class BatchLoader implements ImageLoader {
     this.size = core.size;
     this.batchSize = core.batchSize;
     this.length = source.length;
+    this.settings = source.settings;
     this.batchesPerEpoch = core.dropLast
       ? Math.floor(source.length / core.batchSize)
       : Math.ceil(source.length / core.batchSize);
-    if (this.batchesPerEpoch === 0) {
-      throw new DataError(
-        `${core.fn}: ${source.length} item(s) make no full batch of batchSize = ${core.batchSize} with dropLast = true. Lower batchSize, add images, or pass dropLast: false.`,
-      );
-    }
+    if (this.batchesPerEpoch === 0) throw new DataError(source.noFullBatch(core.batchSize));
+  }
+
+  check(): Promise<LoaderCheck> {
+    return this.source.check(this.batchSize, this.core.dropLast);
   }
 
   /** Shared counters; datasets record decodes and skips here. */
@@ -266,7 +308,7 @@ export class BatchLoader implements ImageLoader {
     for (const key of ['seed', 'length', 'batchSize'] as const) {
       if (state[key] !== mine[key]) {
         throw new DataError(
-          `${fn}: the saved state has ${key} = ${state[key]} but this loader has ${key} = ${mine[key]}, so its data order differs. Create the loader with the same files, seed and batchSize as the run that saved the state.`,
+          `${fn}: the saved state has ${key} = ${state[key]} but this loader has ${key} = ${mine[key]}, so its data order differs. Create the loader with the same files, samples per epoch (cropsPerImage or cropsPerEpoch), seed and batchSize as the run that saved the state.`,
         );
       }
     }

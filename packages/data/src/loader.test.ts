@@ -54,8 +54,18 @@ function sameBatches(a: ImageBatch[], b: ImageBatch[]): boolean {
   });
 }
 
+/** Random resized crops + flips: every draw is random, so determinism tests mean something. */
 const train = (extra: Partial<LoaderOptions> = {}): ImageLoader =>
-  createLoader({ files, batchSize: 3, size: 16, seed: 5, minSide: 8, ...extra });
+  createLoader({
+    files,
+    batchSize: 3,
+    size: 16,
+    seed: 5,
+    minSide: 8,
+    transform: 'random-resized-crop',
+    flip: true,
+    ...extra,
+  });
 
 describe('createLoader (train)', () => {
   it('yields NHWC float batches of the requested size in [0, 1] or [−1, 1]', async () => {
@@ -135,7 +145,7 @@ describe('createLoader (train)', () => {
     expect(resumed.getState()).toMatchObject({ epoch: 2, batch: 0 });
   });
 
-  it('crops exactly and mirrors with flipProbability', async () => {
+  it('crops exactly and mirrors with flip and flipProbability', async () => {
     const dir = await makeTempDir();
     try {
       const path = join(dir, 'square.png');
@@ -146,9 +156,11 @@ describe('createLoader (train)', () => {
         files: [path],
         batchSize: 1,
         size: 16,
+        transform: 'random-resized-crop',
         scale: [1, 1],
         ratio: [1, 1],
         minSide: 1,
+        flip: true,
       } as const;
       const [plain] = await collect(createLoader({ ...opts, flipProbability: 0 }), 0);
       expect(Array.from(plain!.images)).toEqual(Array.from(src, (v) => Math.fround(v / 255)));
@@ -202,7 +214,7 @@ describe('createLoader (train)', () => {
       size: 8,
     });
     await expect(collect(loader, 0)).rejects.toThrow(
-      /33 unusable images in a row .* 2 of 2 files are unusable/,
+      /33 unusable images in a row .* 2 of 2 files in ".*broken" are unusable so far \(".*not-an-image\.jpg": unreadable/,
     );
   });
 
@@ -215,13 +227,15 @@ describe('createLoader (train)', () => {
     await expect(loader.epoch(0).next()).resolves.toMatchObject({ done: false });
     expect(() => createLoader({ files: [] })).toThrow(/files must be a non-empty array/);
     expect(() => train({ batchSize: 0 })).toThrow(/batchSize must be an integer ≥ 1, got 0/);
-    expect(() => train({ cacheSize: 8 })).toThrow(/cacheSize must be an integer ≥ 16/);
-    expect(() => train({ batchSize: 12 })).toThrow(/make no full batch of batchSize = 12/);
+    expect(() => train({ maxShorterSide: 8 })).toThrow(/maxShorterSide must be an integer ≥ 16/);
+    expect(() => train({ batchSize: 12 })).toThrow(
+      /11 image\(s\) × cropsPerImage = 1 give 11 sample\(s\) per epoch, no full batch of batchSize = 12\. To fix it, lower batchSize, add images, set cropsPerImage to 2 or more or set dropLast to false\./,
+    );
   });
 });
 
 describe('createLoader (eval)', () => {
-  it('resizes the shorter side and takes the exact centre crop', async () => {
+  it("'center-crop' resizes the shorter side and takes the exact centre crop", async () => {
     const dir = await makeTempDir();
     try {
       const path = join(dir, 'tall.png');
@@ -230,6 +244,7 @@ describe('createLoader (eval)', () => {
       const loader = createLoader({
         files: [path],
         split: 'eval',
+        transform: 'center-crop',
         size: 12,
         batchSize: 1,
         minSide: 1,
@@ -245,6 +260,7 @@ describe('createLoader (eval)', () => {
       const ev = createLoader({
         files: [big],
         split: 'eval',
+        transform: 'center-crop',
         size: 8,
         resizeTo: 12,
         batchSize: 1,

@@ -163,4 +163,44 @@ describe('randomCropDataset', () => {
       DataError,
     );
   });
+
+  it("reports its settings, checks out, and names settings the caller's way", async () => {
+    const loader = await make({ flip: false });
+    expect(loader.settings).toEqual({
+      source: 'random-crops',
+      cropSize: 16,
+      cropsPerEpoch: 20,
+      scaleRange: [1, 1],
+      flip: false,
+      decodeShorterSide: null,
+      region: { left: 0, top: 0, width: 1, height: 1 },
+      range: '0,1',
+      minSide: 16,
+      maxPixels: 178_956_970,
+      background: [255, 255, 255],
+      failOn: 'error',
+      kernel: 'linear',
+    });
+    await expect(loader.check()).resolves.toEqual({
+      files: 2,
+      probed: 2,
+      usable: 2,
+      needed: 1,
+      skipped: [],
+    });
+    const names = {
+      batchSize: 'train.batchSize',
+      cropsPerEpoch: 'data.cropsPerEpoch',
+      cropSize: 'data.size',
+      dropLast: null,
+    } as const;
+    await expect(make({ batchSize: 32, settingNames: names })).rejects.toThrow(
+      /randomCropDataset: data\.cropsPerEpoch = 20 crop\(s\) make no full batch of train\.batchSize = 32\. To fix it, lower train\.batchSize or set data\.cropsPerEpoch to 32 or more\.$/,
+    );
+    await expect(
+      randomCropDataset({ files: [join(dir, 'small.png')], cropSize: 16, settingNames: names }),
+    ).rejects.toThrow(
+      /too small: 10×10 px, shorter side below data\.size = 16.*at least data\.size = 16/,
+    );
+  });
 });

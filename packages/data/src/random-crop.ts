@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { Rng } from '@vqkit/random';
 import { checkRange } from './crop';
+import type { RandomCropDataSettings } from './data-settings';
 import {
   checkDecodeOptions,
   DEFAULT_BACKGROUND,
@@ -8,8 +9,8 @@ import {
   DEFAULT_KERNEL,
   type DecodeOptions,
   decodeImage,
-  type ResizeKernel,
   type RgbImage,
+  resolveMaxPixels,
 } from './decode';
 import { DataError } from './errors';
 import {
@@ -17,18 +18,20 @@ import {
   type CommonLoaderOptions,
   checkInt,
   type ImageLoader,
+  type LoaderCheck,
   makeCore,
   resolveCommon,
   type Sample,
   type SampleSource,
 } from './loader-core';
 import { deriveSeed, STREAM } from './seed';
-import { cropResize } from './transform';
+import { either, type Namer, namer, type SettingNames } from './setting-names';
+import { cropResize, type PixelRange } from './transform';
 
 /** Options of {@link randomCropDataset}. */
 export interface RandomCropOptions
   extends CommonLoaderOptions,
-    Pick<DecodeOptions, 'background' | 'failOn' | 'kernel'> {
+    Pick<DecodeOptions, 'background' | 'failOn' | 'kernel' | 'maxPixels'> {
   /** A few (large) photos; each is decoded once and kept in memory. */
   files: readonly string[];
   /**
@@ -72,6 +75,11 @@ export interface RandomCropOptions
    * @default { left: 0, top: 0, width: 1, height: 1 } (the whole photo)
    */
   region?: CropRegion;
+  /**
+   * How messages name these options, e.g. a CLI's config keys (see {@link SettingNames}).
+   * @default undefined (the option names)
+   */
+  settingNames?: SettingNames<Exclude<keyof RandomCropOptions, 'settingNames'>>;
 }
 
 /** A region of a photo as fractions of its width and height (see {@link RandomCropOptions.region}). */
@@ -82,7 +90,7 @@ export interface CropRegion {
   height: number;
 }
 
-function checkRegion(fn: string, region: CropRegion | undefined): CropRegion {
+function checkRegion(fn: string, name: Namer, region: CropRegion | undefined): CropRegion {
   if (region === undefined) return { left: 0, top: 0, width: 1, height: 1 };
   const { left, top, width, height } = region ?? ({} as CropRegion);
   const ok =
@@ -95,7 +103,7 @@ function checkRegion(fn: string, region: CropRegion | undefined): CropRegion {
     top + height <= 1 + 1e-9;
   if (!ok) {
     throw new DataError(
-      `${fn}: region must be { left, top, width, height } fractions with left, top ≥ 0, width, height > 0, left + width ≤ 1 and top + height ≤ 1, got ${JSON.stringify(region)}. For example { left: 0.75, top: 0, width: 0.25, height: 1 } for the right quarter.`,
+      `${fn}: ${name('region')} must be { left, top, width, height } fractions with left, top ≥ 0, width, height > 0, left + width ≤ 1 and top + height ≤ 1, got ${JSON.stringify(region)}. For example { left: 0.75, top: 0, width: 0.25, height: 1 } for the right quarter.`,
     );
   }
   return { left, top, width, height };
@@ -115,8 +123,8 @@ function regionBox(region: CropRegion, width: number, height: number) {
  * once (8-bit sRGB, like `decodeImage`); every epoch then draws `cropsPerEpoch` crops — photo
  * chosen uniformly, region side from `scaleRange`, position uniform, optional flip — from a
  * generator seeded by (seed, epoch, position), so it has the same batch type, determinism and
- * resumable state as {@link createLoader}. Photos smaller than `cropSize` are skipped and
- * listed in `stats().skipped`. Resolves after the photos are decoded.
+ * resumable state as `createLoader`. Photos smaller than `cropSize` are skipped and listed in
+ * `stats().skipped`. Resolves after the photos are decoded.
  *
  * @example
  * const loader = await randomCropDataset({ files: photos, cropSize: 64, cropsPerEpoch: 512, seed: 3 });
@@ -131,6 +139,7 @@ export async function randomCropDataset(options: RandomCropOptions): Promise<Ima
       `${fn}: expected an options object with at least { files }, got ${JSON.stringify(options)}.`,
     );
   }
+  const name = namer(fn, options.settingNames);
   const { files } = options;
   if (
     !Array.isArray(files) ||
@@ -138,74 +147,84 @@ export async function randomCropDataset(options: RandomCropOptions): Promise<Ima
     files.some((f) => typeof f !== 'string' || f === '')
   ) {
     throw new DataError(
-      `${fn}: files must be a non-empty array of photo paths, got ${Array.isArray(files) ? 'an empty array' : JSON.stringify(files)}. Pass a few large photos.`,
+      `${fn}: ${name('files')} must be a non-empty array of photo paths, got ${Array.isArray(files) ? 'an empty array' : JSON.stringify(files)}. Pass a few large photos.`,
     );
   }
-  const cropSize = options.cropSize ?? 256;
-  checkInt(fn, 'cropSize', cropSize, 1, 'For example 64.');
-  const cropsPerEpoch = options.cropsPerEpoch ?? 1024;
-  checkInt(fn, 'cropsPerEpoch', cropsPerEpoch, 1, 'For example 1024.');
-  checkRange(fn, 'scaleRange', options.scaleRange, Number.POSITIVE_INFINITY);
-  const scaleRange = options.scaleRange ?? [1, 1];
-  if (options.decodeShorterSide !== undefined) {
-    checkInt(
-      fn,
-      'decodeShorterSide',
-      options.decodeShorterSide,
-      cropSize,
-      `Crops of ${cropSize} px need photos at least that large.`,
-    );
-  }
-  checkDecodeOptions(fn, options);
-  const common = resolveCommon(fn, options);
-  const kernel = options.kernel ?? DEFAULT_KERNEL;
-  const source = new CropSource(
-    [...files],
-    {
-      minSide: cropSize,
-      shorterSide: options.decodeShorterSide,
-      background: options.background ?? DEFAULT_BACKGROUND,
-      failOn: options.failOn ?? DEFAULT_FAIL_ON,
-      kernel,
-    },
-    {
-      cropSize,
-      cropsPerEpoch,
-      scaleRange,
-      flip: options.flip ?? true,
-      seed: common.seed,
-      kernel,
-      region: checkRegion(fn, options.region),
-    },
-  );
-  const loader = makeCore(fn, cropSize, common, options.dropLast ?? true, source) as BatchLoader;
-  await source.load(loader);
+  const common = resolveCommon(fn, options, name);
+  const s = resolveCropSettings(fn, name, options, common.range);
+  const source = new CropSource([...files], name, s, {
+    minSide: s.cropSize,
+    resize: s.decodeShorterSide === null ? undefined : { shorterSide: s.decodeShorterSide },
+    maxPixels: s.maxPixels ?? Infinity,
+    background: s.background,
+    failOn: s.failOn,
+    kernel: s.kernel,
+    settingNames: { minSide: name('cropSize'), maxPixels: name('maxPixels') },
+  });
+  const loader = makeCore(fn, s.cropSize, common, options.dropLast ?? true, source) as BatchLoader;
+  await source.load(loader, common.seed);
   return loader;
 }
 
-interface CropSettings {
-  cropSize: number;
-  cropsPerEpoch: number;
-  scaleRange: readonly [number, number];
-  flip: boolean;
-  seed: number;
-  kernel: ResizeKernel;
-  region: CropRegion;
+/** Validates the crop options of {@link randomCropDataset} and fills in the defaults. */
+function resolveCropSettings(
+  fn: string,
+  name: Namer,
+  options: RandomCropOptions,
+  range: PixelRange,
+): RandomCropDataSettings {
+  const cropSize = options.cropSize ?? 256;
+  checkInt(fn, name('cropSize'), cropSize, 1, 'For example 64.');
+  const cropsPerEpoch = options.cropsPerEpoch ?? 1024;
+  checkInt(fn, name('cropsPerEpoch'), cropsPerEpoch, 1, 'For example 1024.');
+  checkRange(fn, name('scaleRange'), options.scaleRange, Number.POSITIVE_INFINITY, '[1, 2]');
+  if (options.decodeShorterSide !== undefined) {
+    const hint = `Crops of ${cropSize} px need photos at least that large.`;
+    checkInt(fn, name('decodeShorterSide'), options.decodeShorterSide, cropSize, hint);
+  }
+  const flip = options.flip ?? true;
+  if (typeof flip !== 'boolean') {
+    throw new DataError(
+      `${fn}: ${name('flip')} must be true or false, got ${JSON.stringify(flip)}.`,
+    );
+  }
+  checkDecodeOptions(fn, options, name);
+  const maxPixels = resolveMaxPixels(options.maxPixels);
+  return {
+    source: 'random-crops',
+    cropSize,
+    cropsPerEpoch,
+    scaleRange: options.scaleRange ?? [1, 1],
+    flip,
+    decodeShorterSide: options.decodeShorterSide ?? null,
+    region: checkRegion(fn, name, options.region),
+    range,
+    minSide: cropSize,
+    maxPixels: maxPixels === Infinity ? null : maxPixels,
+    background: options.background ?? DEFAULT_BACKGROUND,
+    failOn: options.failOn ?? DEFAULT_FAIL_ON,
+    kernel: options.kernel ?? DEFAULT_KERNEL,
+  };
 }
 
 class CropSource implements SampleSource {
   readonly length: number;
   private photos: { path: string; image: RgbImage }[] = [];
+  private seed = 0;
+  private loader!: BatchLoader;
 
   constructor(
     private readonly files: string[],
+    private readonly name: Namer,
+    readonly settings: RandomCropDataSettings,
     private readonly decodeOptions: DecodeOptions,
-    private readonly s: CropSettings,
   ) {
-    this.length = s.cropsPerEpoch;
+    this.length = settings.cropsPerEpoch;
   }
 
-  async load(loader: BatchLoader): Promise<void> {
+  async load(loader: BatchLoader, seed: number): Promise<void> {
+    this.loader = loader;
+    this.seed = seed;
     const stats = loader.statsCollector;
     const decoded = await Promise.all(
       this.files.map((path) =>
@@ -224,21 +243,22 @@ class CropSource implements SampleSource {
         }),
       ),
     );
+    const { cropSize } = this.settings;
     this.photos = decoded.filter((p): p is { path: string; image: RgbImage } => {
       if (p === undefined) return false;
-      const box = regionBox(this.s.region, p.image.width, p.image.height);
-      if (Math.min(box.width, box.height) >= this.s.cropSize) return true;
+      const box = regionBox(this.settings.region, p.image.width, p.image.height);
+      if (Math.min(box.width, box.height) >= cropSize) return true;
       stats.skip({
         path: p.path,
         kind: 'too-small',
-        reason: `its crop region is ${box.width}×${box.height} px, smaller than cropSize ${this.s.cropSize}`,
+        reason: `its crop region is ${box.width}×${box.height} px, smaller than ${this.name('cropSize')} ${cropSize}`,
       });
       return false;
     });
     if (this.photos.length === 0) {
       const first = stats.snapshot().skipped[0];
       throw new DataError(
-        `randomCropDataset: none of the ${this.files.length} photo(s) is usable (e.g. ${first?.path}: ${first?.reason}). Pass readable JPEG/PNG/WebP photos whose shorter side is at least cropSize = ${this.s.cropSize}.`,
+        `randomCropDataset: none of the ${this.files.length} photo(s) is usable (e.g. ${first?.path}: ${first?.reason}). Pass readable JPEG/PNG/WebP photos whose shorter side is at least ${this.name('cropSize')} = ${cropSize}.`,
       );
     }
   }
@@ -247,22 +267,42 @@ class CropSource implements SampleSource {
     return Promise.resolve();
   }
 
+  /** Every photo was decoded when the dataset was made (which throws when none is usable). */
+  async check(): Promise<LoaderCheck> {
+    return {
+      files: this.files.length,
+      probed: this.files.length,
+      usable: this.photos.length,
+      needed: 1,
+      skipped: this.loader.statsCollector.snapshot().skipped,
+    };
+  }
+
+  noFullBatch(batchSize: number): string {
+    const fixes = [`lower ${this.name('batchSize')}`];
+    if (this.name.offers('cropsPerEpoch')) {
+      fixes.push(`set ${this.name('cropsPerEpoch')} to ${batchSize} or more`);
+    }
+    if (this.name.offers('dropLast')) fixes.push(`set ${this.name('dropLast')} to false`);
+    return `randomCropDataset: ${this.name('cropsPerEpoch')} = ${this.length} crop(s) make no full batch of ${this.name('batchSize')} = ${batchSize}. To fix it, ${either(fixes)}.`;
+  }
+
   async produce(epoch: number, position: number): Promise<Sample> {
-    const { cropSize, scaleRange, seed, kernel } = this.s;
-    const rng = new Rng(deriveSeed(seed, STREAM.crop, epoch, position));
+    const { cropSize, scaleRange, kernel, region, flip } = this.settings;
+    const rng = new Rng(deriveSeed(this.seed, STREAM.crop, epoch, position));
     const photo = this.photos[rng.int(this.photos.length)]!;
-    const box = regionBox(this.s.region, photo.image.width, photo.image.height);
+    const box = regionBox(region, photo.image.width, photo.image.height);
     const scale = scaleRange[0] + (scaleRange[1] - scaleRange[0]) * rng.uniform();
     const side = Math.min(box.width, box.height, Math.max(1, Math.round(cropSize * scale)));
     const left = box.left + rng.int(box.width - side + 1);
     const top = box.top + rng.int(box.height - side + 1);
-    const flip = rng.uniform() < 0.5 && this.s.flip;
+    const mirrored = rng.uniform() < 0.5 && flip;
     const pixels = await cropResize(
       photo.image,
       { left, top, width: side, height: side },
       cropSize,
       kernel,
     );
-    return { pixels, path: photo.path, flip };
+    return { pixels, path: photo.path, flip: mirrored };
   }
 }

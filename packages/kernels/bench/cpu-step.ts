@@ -35,7 +35,9 @@ const stockReps = arg('stock-reps', 1);
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
+  const m = s[Math.floor(s.length / 2)];
+  if (m === undefined) throw new Error('median: no timings (pass --reps ≥ 1)');
+  return m;
 }
 
 /** Median wall-clock ms and median process CPU ms (user + system, all threads) of `n` runs. */

@@ -10,10 +10,9 @@ import {
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from '@vqkit/backbones';
+import { decodeModelState, encodeModelState, modelStateProblems, type VQVAE } from '@vqkit/models';
 import { runtimeError } from '../config/errors';
-import type { VQVAE } from '../models/types';
 import { TEMP_MARKER, writeFileAtomic } from '../run-dir';
-import { decodeState, encodeState } from './state-codec';
 
 /** Format id stored in every checkpoint's metadata. */
 export const CHECKPOINT_FORMAT = 'vqkit.checkpoint/1';
@@ -73,10 +72,10 @@ export function checkpointPath(dir: string, step: number): string {
 }
 
 /**
- * Serialises model weights (`model/<variable>`), the optimizer's weights (`optimizer/<i>`, from
- * `await optimizer.getWeights()`), every quantizer's state (`quantizer/<level>/…`) and the metadata
- * (position, RNG and data-order state, validation MSE) into one safetensors file and writes it
- * atomically (temp file + fsync + rename). Returns the file's path.
+ * Serialises the model with @vqkit/models' state codec (weights `model/<variable>`, every
+ * quantizer's state `quantizer/<level>/…`), adds the optimizer's weights (`optimizer/<i>`, from
+ * `await optimizer.getWeights()`) and the metadata (position, RNG and data-order state, validation
+ * MSE), and writes one safetensors file atomically (temp file + fsync + rename). Returns its path.
  */
 export async function saveCheckpoint(
   dir: string,
@@ -84,14 +83,7 @@ export async function saveCheckpoint(
   optimizer: tf.Optimizer,
   meta: Omit<CheckpointMeta, 'format' | 'savedAt'>,
 ): Promise<string> {
-  const tensors: Record<string, SafetensorsTensor> = {};
-  for (const [name, v] of Object.entries(model.variables)) {
-    tensors[`model/${name}`] = {
-      dtype: 'F32',
-      shape: [...v.shape],
-      data: new Float32Array(await v.data()),
-    };
-  }
+  const { tensors, quantizers } = await encodeModelState(model);
   const weights = await optimizer.getWeights();
   const optimizerNames: string[] = [];
   for (let i = 0; i < weights.length; i++) {
@@ -114,7 +106,6 @@ export async function saveCheckpoint(
     adam.accBeta1 ? (await adam.accBeta1.data())[0]! : null,
     adam.accBeta2 ? (await adam.accBeta2.data())[0]! : null,
   ];
-  const quantizers = await encodeState(await model.getQuantizerStates(), 'quantizer', tensors);
   const full = {
     ...meta,
     format: CHECKPOINT_FORMAT,
@@ -173,31 +164,19 @@ export function readCheckpoint(path: string): LoadedCheckpoint {
 }
 
 /**
- * Assigns a checkpoint's model weights and quantizer states. Every model tensor is checked (name,
- * shape) before anything is assigned.
+ * Assigns a checkpoint's model weights and quantizer states (@vqkit/models' state codec). Every
+ * weight (name, dtype, shape) and quantizer level is checked before anything is assigned.
  * @throws ExperimentsError (exit 1) listing every mismatch when the checkpoint belongs to another config.
  */
 export async function restoreModel(checkpoint: LoadedCheckpoint, model: VQVAE): Promise<void> {
-  const problems: string[] = [];
-  for (const [name, v] of Object.entries(model.variables)) {
-    const t = checkpoint.tensors[`model/${name}`];
-    if (t === undefined) problems.push(`missing '${name}'`);
-    else if (t.shape.join(',') !== v.shape.join(',')) {
-      problems.push(`'${name}' has shape [${t.shape}] in the file, [${v.shape}] in the model`);
-    }
-  }
+  const state = { tensors: checkpoint.tensors, quantizers: checkpoint.quantizers };
+  const problems = modelStateProblems(model, state);
   if (problems.length > 0) {
     throw runtimeError(
       `checkpoint ${checkpoint.path} does not fit the model: ${problems.join('; ')}. It was written by a run with another config; use the run's own config.json.`,
     );
   }
-  for (const [name, v] of Object.entries(model.variables)) {
-    const t = checkpoint.tensors[`model/${name}`]!;
-    tf.tidy(() => v.assign(tf.tensor(t.data as Float32Array, t.shape, 'float32')));
-  }
-  await model.setQuantizerStates(
-    decodeState(checkpoint.quantizers, checkpoint.tensors) as Record<string, unknown>,
-  );
+  await decodeModelState(model, state, `checkpoint ${checkpoint.path}`);
 }
 
 /**

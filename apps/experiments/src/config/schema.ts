@@ -1,3 +1,4 @@
+import { HIERARCHICAL_DEFAULTS, MODEL_DEFAULTS, SINGLE_LEVEL_DEFAULTS } from '@vqkit/models';
 import { z } from 'zod';
 
 const positiveInt = z.number().int().positive();
@@ -22,33 +23,44 @@ export const dataSchema = z.strictObject({
   cacheDir: z.string().min(1).optional(),
 });
 
-/** `model`: both sides of the matched pair; `architecture` picks the one that is trained. */
+/**
+ * `model`: both sides of the matched pair; `architecture` picks the one that is trained. Every
+ * default is @vqkit/models' (where each one's source — paper § or the authors' code — is stated).
+ */
 export const modelSchema = z.strictObject({
   /** Single-level model: Cs, Ks, Ds (paper 160, 8192, 8). */
   single: z
     .strictObject({
-      channels: positiveInt.default(160),
-      codebookSize: positiveInt.default(8192),
-      codeDim: positiveInt.default(8),
+      channels: positiveInt.default(SINGLE_LEVEL_DEFAULTS.channels),
+      codebookSize: positiveInt.default(SINGLE_LEVEL_DEFAULTS.codebookSize),
+      codeDim: positiveInt.default(SINGLE_LEVEL_DEFAULTS.codeDim),
     })
     .prefault({}),
   /** Hierarchical model: Ch, Kh, Dh (paper 128, 4096, 8); `conditioned` = VQ-VAE-2's conditioned bottom encoder. */
   hierarchical: z
     .strictObject({
-      channels: positiveInt.default(128),
-      codebookSize: positiveInt.default(4096),
-      codeDim: positiveInt.default(8),
-      conditioned: z.boolean().default(false),
+      channels: positiveInt.default(HIERARCHICAL_DEFAULTS.channels),
+      codebookSize: positiveInt.default(HIERARCHICAL_DEFAULTS.codebookSize),
+      codeDim: positiveInt.default(HIERARCHICAL_DEFAULTS.codeDim),
+      conditioned: z.boolean().default(HIERARCHICAL_DEFAULTS.conditioned),
     })
     .prefault({}),
   /** Bottom/single encoder downsampling factor (paper 4: 256 → 64). @default 4 */
-  downsample: positiveInt.default(4),
+  downsample: positiveInt.default(MODEL_DEFAULTS.downsample),
   /** Top encoder downsampling factor on the bottom features (paper 2: 64 → 32). @default 2 */
-  topDownsample: positiveInt.default(2),
-  /** Residual blocks per encoder/decoder. @default 2 */
-  resBlocks: nonNegativeInt.default(2),
-  /** Hidden width R of each residual block. @default 32 */
-  resChannels: positiveInt.default(32),
+  topDownsample: positiveInt.default(HIERARCHICAL_DEFAULTS.topDownsample),
+  /** Residual blocks per encoder/decoder (authors' released code: 2). @default 2 */
+  resBlocks: nonNegativeInt.default(MODEL_DEFAULTS.resBlocks),
+  /**
+   * Hidden width R of each residual block: `'half'` = half the latent channels of each side (80 for
+   * Cs 160, 64 for Ch 128, the authors' released code: `n_res_channel = latent_channel // 2`; the
+   * paper does not state R), or a number for both sides. @default 'half'
+   */
+  resChannels: z
+    .union([z.literal('half'), positiveInt], {
+      error: "must be 'half' (half the latent channels of each side) or an integer ≥ 1",
+    })
+    .default(MODEL_DEFAULTS.resChannels),
 });
 
 /** `quantizer`: the EMA vector quantizer shared by every level. */

@@ -11,17 +11,17 @@ import {
   summarize,
   usageSummary,
 } from '@vqkit/metrics';
+import type { LevelName } from '@vqkit/models';
 import sharp from 'sharp';
 import { bestCheckpoint, listCheckpoints, readCheckpoint, restoreModel } from '../checkpoint/store';
 import { inputError } from '../config/errors';
 import { type MatchReport, matchReport } from '../config/matching';
 import { resolveConfig } from '../config/resolve';
 import type { RunConfig } from '../config/schema';
-import { createModel } from '../models';
-import type { LevelName } from '../models/types';
 import { ProgressDisplay, type ProgressStream } from '../progress';
 import { RunLog, readJson, runPaths, writeFileAtomic, writeJsonAtomic } from '../run-dir';
 import { type BackendRecord, ensureBackend } from '../train/backend';
+import { createModel } from '../train/create-model';
 import { createEvalLoader } from '../train/data';
 import { dataRangeOf, runEvalPass } from './pass';
 

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ImageLoader } from '@vqkit/data';
 import { msePerImage } from '@vqkit/metrics';
-import type { VQVAE } from '../models/types';
+import type { VQVAE } from '@vqkit/models';
+import { levelCounts } from '../train/level-counts';
 
 /** Per-image results and per-level code counts of one pass over an evaluation loader. */
 export interface EvalPassResult {
@@ -54,8 +55,8 @@ export async function runEvalPass(
     const perImage = msePerImage(x, out.reconstruction);
     const ssim = options.ssim ? options.ssim(x, out.reconstruction) : null;
     const previous: tf.Tensor1D[] | null = countSums;
-    countSums = out.levels.map((l, i) =>
-      previous === null ? tf.clone(l.counts) : tf.add(previous[i]!, l.counts),
+    countSums = levelCounts(model, out.counts).map((c, i) =>
+      previous === null ? tf.clone(c) : tf.add(previous[i]!, c),
     );
     if (previous !== null) tf.dispose(previous);
     const [mse, ssimValues] = await Promise.all([perImage.data(), ssim?.data()]);
@@ -72,13 +73,7 @@ export async function runEvalPass(
       }
     }
     result.images += batch.shape[0];
-    tf.dispose([
-      x,
-      out.reconstruction,
-      out.commitmentLoss,
-      perImage,
-      ...out.levels.flatMap((l) => [l.indices, l.counts, l.commitmentLoss]),
-    ]);
+    tf.dispose([x, out, perImage]);
     if (ssim) ssim.dispose();
     options.onBatch?.(result.images);
   }

@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { fusedNearestCode } from '@vqkit/kernels';
+import type { NearestCodeSearch } from '@vqkit/quantizer';
 import { describeBackend, initBackend } from '@vqkit/runtime';
 import { inputError } from '../config/errors';
 
@@ -42,4 +44,13 @@ export async function ensureBackend(requested?: string): Promise<BackendRecord> 
   const info = await initBackend({ backend: choice, kernels: true });
   initialised = { ...info, name: info.name, description: describeBackend(info) };
   return initialised;
+}
+
+/**
+ * The nearest-code search of every quantizer the app builds: @vqkit/kernels' fused search. It picks
+ * the active backend's kernel itself (cpu, webgpu) and falls back to the quantizer's chunked search
+ * elsewhere, so no backend name is checked here; this is the one place the app chooses it.
+ */
+export function nearestCodeSearch(): NearestCodeSearch {
+  return fusedNearestCode;
 }

@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import * as tf from '@tensorflow/tfjs-core';
 import type { ImageLoader, SkippedImage } from '@vqkit/data';
 import { perplexity, psnrFromMse } from '@vqkit/metrics';
+import { type VQVAE, vqvaeTrainStep } from '@vqkit/models';
 import type { QuantizerEvent } from '@vqkit/quantizer';
 import {
   bestCheckpoint,
@@ -19,12 +20,12 @@ import { inputError, runtimeError } from '../config/errors';
 import { assertPairAllowed } from '../config/matching';
 import type { RunConfig } from '../config/schema';
 import { dataRangeOf, runEvalPass } from '../eval/pass';
-import { createModel } from '../models';
-import type { VQVAE } from '../models/types';
 import { ProgressDisplay, type ProgressStream } from '../progress';
 import { RunLog, runPaths, softwareVersions, writeJsonAtomic } from '../run-dir';
 import { type BackendRecord, ensureBackend } from './backend';
+import { createModel } from './create-model';
 import { createEvalLoader, createTrainLoader } from './data';
+import { levelCounts } from './level-counts';
 import { resumeConfig } from './resume-config';
 
 /** Options of {@link trainRun}. */
@@ -114,7 +115,6 @@ export async function trainRun(
   );
   const model = createModel(config);
   const optimizer = tf.train.adam(config.train.learningRate);
-  const varList = Object.values(model.variables);
   const dataRange = dataRangeOf(config.data.range);
   const stepsPerEpoch = Math.min(
     config.train.stepsPerEpoch ?? trainLoader.batchesPerEpoch,
@@ -372,7 +372,7 @@ export async function trainRun(
       if (position.stepInEpoch < stepsPerEpoch) {
         for await (const batch of trainLoader.epoch(epoch)) {
           const x = tf.tensor4d(batch.images, batch.shape, 'float32');
-          trainStep(model, optimizer, varList, x, position.step + 1, interval);
+          trainStep(model, optimizer, x, position.step + 1, interval);
           x.dispose();
           position = { step: position.step + 1, epoch, stepInEpoch: position.stepInEpoch + 1 };
           interval.images += batch.shape[0];
@@ -482,29 +482,22 @@ function disposeInterval(i: Interval): void {
 }
 
 /**
- * One optimisation step (eq. 3): loss = mean‖x − x̂‖² + Σ_levels β·mean‖z_e − sg(z_q)‖², gradients of
- * every backbone variable, Adam update; the loss, MSE and per-level counts are added to the interval's
- * device accumulators (no host read).
+ * One optimisation step (eq. 3, @vqkit/models' `vqvaeTrainStep`): loss = mean‖x − x̂‖² +
+ * Σ_levels β·mean‖z_e − sg(z_q)‖², gradients of every trainable variable, Adam update; the loss,
+ * MSE and per-level counts are added to the interval's device accumulators (no host read).
  */
 function trainStep(
   model: VQVAE,
   optimizer: tf.Optimizer,
-  varList: tf.Variable[],
   x: tf.Tensor4D,
   stepNumber: number,
   interval: Interval,
 ): void {
-  const kept: { mse?: tf.Scalar; counts?: tf.Tensor1D[] } = {};
-  const { value, grads } = tf.variableGrads(() => {
-    const out = model.forward(x, { training: true });
-    const mse = tf.mean(tf.squaredDifference(out.reconstruction, x)) as tf.Scalar;
-    kept.mse = tf.keep(mse);
-    kept.counts = out.levels.map((l) => tf.keep(l.counts));
-    return tf.add(mse, out.commitmentLoss) as tf.Scalar;
-  }, varList);
-  optimizer.applyGradients(grads);
-  tf.dispose(Object.values(grads));
+  const result = vqvaeTrainStep(model, optimizer, x);
+  const value = result.loss.total;
+  const mse = result.loss.reconstruction;
   const next = tf.tidy(() => {
+    const counts = levelCounts(model, result.counts);
     const bad = tf.logicalNot(tf.isFinite(value));
     const prevBad = interval.firstBad ?? tf.scalar(-1);
     const firstBad = tf.where(
@@ -514,17 +507,15 @@ function trainStep(
     ) as tf.Scalar;
     return {
       lossSum: (interval.lossSum ? tf.add(interval.lossSum, value) : tf.clone(value)) as tf.Scalar,
-      mseSum: (interval.mseSum
-        ? tf.add(interval.mseSum, kept.mse!)
-        : tf.clone(kept.mse!)) as tf.Scalar,
+      mseSum: (interval.mseSum ? tf.add(interval.mseSum, mse) : tf.clone(mse)) as tf.Scalar,
       firstBad,
-      counts: kept.counts!.map(
+      counts: counts.map(
         (c, i) => (interval.counts ? tf.add(interval.counts[i]!, c) : tf.clone(c)) as tf.Tensor1D,
       ),
     };
   });
   disposeInterval(interval);
-  tf.dispose([value, kept.mse!, ...kept.counts!]);
+  tf.dispose(result);
   interval.lossSum = next.lossSum;
   interval.mseSum = next.mseSum;
   interval.firstBad = next.firstBad;
