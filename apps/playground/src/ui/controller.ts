@@ -93,12 +93,12 @@ export class PlaygroundPage {
       this.form.classList.remove('dragging');
       const file = e.dataTransfer?.files?.[0];
       if (file === undefined) {
-        this.showError(
-          new Error('Nothing to use was dropped: drop one image file (PNG, JPEG, WebP or GIF).'),
-        );
-        return;
-      }
-      if (!this.busy) void this.usePhoto(() => decodeImageFile(file));
+        const what = 'Nothing usable was dropped: drop one image file (PNG, JPEG, WebP or GIF).';
+        this.showError(new PlaygroundError(what, 'not-an-image'));
+      } else if (this.busy) {
+        const what = `'${file.name}' was not loaded: a run is in progress. Stop it first, then drop the image again.`;
+        this.showError(new PlaygroundError(what, 'bad-option'));
+      } else void this.usePhoto(() => decodeImageFile(file));
     });
   }
 

@@ -138,24 +138,26 @@ export class LiveView {
   }
 
   private drawPlots(counts: Readonly<Record<string, Float32Array>>): void {
+    this.drawCurves();
+    this.drawUsage(counts);
+  }
+
+  /** PSNR and perplexity over the steps so far, with the reset events as ticks. */
+  private drawCurves(): void {
     const events = this.resets.map((r) => ({
       x: r.step,
       label: `step ${r.step}: ${r.codesReset} ${r.level} code(s) reset (${r.policy})`,
     }));
     const levels = this.evals.length > 0 ? Object.keys(this.evals.at(-1)!.usage) : [];
+    const batchPsnr = (s: StepRecord) =>
+      psnrFromMse(Math.max(s.reconstruction, 1e-12), DATA_RANGE.span);
     this.el.psnrPlot.innerHTML = linePlotSvg({
       title: 'PSNR (dB) over training steps',
       xLabel: 'step',
       yLabel: 'PSNR (dB)',
       series: [
         { name: 'whole photo', points: this.evals.map((e) => [e.step, e.psnr] as const) },
-        {
-          name: 'training batch',
-          points: this.steps.map(
-            (s) =>
-              [s.step, psnrFromMse(Math.max(s.reconstruction, 1e-12), DATA_RANGE.span)] as const,
-          ),
-        },
+        { name: 'training batch', points: this.steps.map((s) => [s.step, batchPsnr(s)] as const) },
       ],
       events,
     });
@@ -169,6 +171,10 @@ export class LiveView {
       })),
       events,
     });
+  }
+
+  /** Per-level usage histograms and Lorenz curves of the counts since the previous evaluation. */
+  private drawUsage(counts: Readonly<Record<string, Float32Array>>): void {
     const entries = Object.entries(counts);
     // Two levels share the figure: each histogram gets half the height.
     const frame = entries.length > 1 ? { ...DEFAULT_FRAME, height: 130, top: 22 } : DEFAULT_FRAME;
@@ -183,7 +189,7 @@ export class LiveView {
       )
       .join('');
     this.el.lorenzPlot.innerHTML = lorenzPlotSvg(
-      Object.entries(counts).map(([name, c]) => ({ name, counts: c })),
+      entries.map(([name, c]) => ({ name, counts: c })),
       { title: 'Lorenz curve of code usage (closer to the diagonal = more even)' },
     );
   }
