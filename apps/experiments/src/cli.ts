@@ -8,6 +8,7 @@ import { register as registerAblate } from './commands/ablate';
 import { register as registerCapacity } from './commands/capacity';
 import { register as registerDemo } from './commands/demo';
 import { register as registerEval } from './commands/eval';
+import { register as registerPlayground } from './commands/playground';
 import { register as registerReport } from './commands/report';
 import { register as registerSweep } from './commands/sweep';
 import { register as registerTrain } from './commands/train';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerAblate(program);
   registerReport(program);
   registerCapacity(program);
+  registerPlayground(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }
