@@ -32,7 +32,7 @@ export {
   windowedDeadCodeReset,
 } from './reset-policies';
 export type { PolicyState, TensorData } from './state';
-export { type CodeUsage, deadFraction, perplexity, readUsage } from './stats';
+export { type CodeUsage, readUsage } from './stats';
 export {
   type ForwardOptions,
   type QuantizerOutput,
