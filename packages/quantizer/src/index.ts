@@ -1,4 +1,15 @@
+export {
+  EMA_RESET_DEFAULTS,
+  FINITE_SCALAR_QUANTIZER_DEFAULTS,
+  KMEANS_INIT_DEFAULTS,
+  LOOKUP_FREE_QUANTIZER_DEFAULTS,
+  RANDOM_INIT_DEFAULTS,
+  RESIDUAL_QUANTIZER_DEFAULTS,
+  VECTOR_QUANTIZER_DEFAULTS,
+  WINDOWED_RESET_DEFAULTS,
+} from './defaults';
 export { QuantizerError } from './errors';
+export type { IndexInput, NestedIndices } from './indices';
 export {
   type InitContext,
   type InitPolicy,
@@ -31,6 +42,7 @@ export {
   type WindowedResetOptions,
   windowedDeadCodeReset,
 } from './reset-policies';
+export { l2Normalize, rotateTo, rotationTrickGradient, straightThrough } from './rotation-trick';
 export type { PolicyState, TensorData } from './state';
 export { type CodeUsage, readUsage } from './stats';
 export {
