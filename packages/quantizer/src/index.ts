@@ -1,4 +1,19 @@
 export {
+  createQuantizer,
+  type FiniteScalarQuantizerSpec,
+  type InitSpec,
+  initPolicyFromSpec,
+  type LookupFreeQuantizerSpec,
+  QUANTIZER_FAMILIES,
+  type QuantizerFamily,
+  type QuantizerRuntime,
+  type QuantizerSpec,
+  type ResetSpec,
+  type ResidualQuantizerSpec,
+  resetPolicyFromSpec,
+  type VectorQuantizerSpec,
+} from './create-quantizer';
+export {
   EMA_RESET_DEFAULTS,
   FINITE_SCALAR_QUANTIZER_DEFAULTS,
   KMEANS_INIT_DEFAULTS,
@@ -9,6 +24,12 @@ export {
   WINDOWED_RESET_DEFAULTS,
 } from './defaults';
 export { QuantizerError } from './errors';
+export {
+  FiniteScalarQuantizer,
+  type FiniteScalarQuantizerOptions,
+  type FiniteScalarQuantizerOutput,
+  type FiniteScalarQuantizerState,
+} from './finite-scalar-quantizer';
 export type { IndexInput, NestedIndices } from './indices';
 export {
   type InitContext,
@@ -20,6 +41,12 @@ export {
   type KMeansInitOptions,
   type RandomInitOptions,
 } from './init-policies';
+export {
+  LookupFreeQuantizer,
+  type LookupFreeQuantizerOptions,
+  type LookupFreeQuantizerOutput,
+  type LookupFreeQuantizerState,
+} from './lookup-free-quantizer';
 export {
   chunkedNearestCode,
   type NearestCodeSearch,
@@ -42,9 +69,16 @@ export {
   type WindowedResetOptions,
   windowedDeadCodeReset,
 } from './reset-policies';
+export {
+  type ResidualQuantizerOutput,
+  ResidualVectorQuantizer,
+  type ResidualVectorQuantizerOptions,
+  type ResidualVectorQuantizerState,
+} from './residual-vector-quantizer';
 export { l2Normalize, rotateTo, rotationTrickGradient, straightThrough } from './rotation-trick';
 export type { PolicyState, TensorData } from './state';
 export { type CodeUsage, readUsage } from './stats';
+export type { UsageTrackerState } from './usage-tracker';
 export {
   type ForwardOptions,
   type QuantizerOutput,

@@ -24,9 +24,10 @@ export function createLinearProjection(rng: Rng, inDim: number, outDim: number):
   const bound = 1 / Math.sqrt(inDim);
   const kernel = rng.fillUniform(new Float32Array(inDim * outDim), -bound, bound);
   const bias = rng.fillUniform(new Float32Array(outDim), -bound, bound);
+  // tidy: the initial-value tensors are released; the variables keep their data.
   return {
-    kernel: tf.variable(tf.tensor2d(kernel, [inDim, outDim]), true),
-    bias: tf.variable(tf.tensor1d(bias), true),
+    kernel: tf.tidy(() => tf.variable(tf.tensor2d(kernel, [inDim, outDim]), true)),
+    bias: tf.tidy(() => tf.variable(tf.tensor1d(bias), true)),
   };
 }
 

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng, type RngState } from '@vqkit/random';
+import { checkInput, finiteRows } from './check-input';
 import { VECTOR_QUANTIZER_DEFAULTS as DEFAULTS } from './defaults';
 import { QuantizerError } from './errors';
 import { EventLog } from './event-log';
@@ -907,36 +908,8 @@ export class VectorQuantizer implements Quantizer<VectorQuantizerState> {
 
   /** @internal Validates z `[..., D]` (float32, non-empty). */
   checkZ(fn: string, z: tf.Tensor): void {
-    if (!(z instanceof tf.Tensor)) {
-      throw new QuantizerError(
-        `${fn}: z must be a tf.Tensor [..., ${this.codeDim}], got ${typeof z}.`,
-      );
-    }
-    if (z.rank < 1 || z.shape[z.rank - 1] !== this.codeDim) {
-      throw new QuantizerError(
-        `${fn}: z must have last dimension codeDim = ${this.codeDim}, got shape [${z.shape}]. Project z to ${this.codeDim} channels first (1×1 conv).`,
-      );
-    }
-    if (z.dtype !== 'float32') {
-      throw new QuantizerError(
-        `${fn}: z must be float32, got ${z.dtype}. Use tf.cast(z, 'float32').`,
-      );
-    }
-    if (z.size === 0) {
-      throw new QuantizerError(
-        `${fn}: z must contain at least one vector, got shape [${z.shape}].`,
-      );
-    }
+    checkInput(fn, z, this.codeDim);
   }
-}
-
-/** `x` with non-finite entries replaced by 0, and whether the batch was entirely finite. */
-function finiteRows(x: tf.Tensor2D): { clean: tf.Tensor2D; valid: tf.Scalar } {
-  const finiteMask = tf.isFinite(x);
-  return {
-    clean: tf.where(finiteMask, x, tf.zerosLike(x)) as tf.Tensor2D,
-    valid: tf.all(finiteMask) as tf.Scalar,
-  };
 }
 
 /** `x` as a constant: its value, no gradient (tfjs has no stopGradient). */
