@@ -107,24 +107,26 @@ export function describeFamilyContract(backend: string, exact: boolean): void {
 
       it('getState → JSON → setState on a fresh instance continues like the uninterrupted run', async () => {
         const xs = batches(6);
-        const run = (q: Quantizer, bs: tf.Tensor[]) =>
-          bs.map((b) => {
+        const run = async (q: Quantizer, bs: tf.Tensor[]) => {
+          const results: { indices: number[]; quantized: number[] }[] = [];
+          for (const b of bs) {
             const out = q.forward(b, { training: true });
-            const result = {
-              indices: Array.from(out.indices.dataSync()),
-              quantized: Array.from(out.quantized.dataSync()),
-            };
+            results.push({
+              indices: Array.from(await out.indices.data()),
+              quantized: Array.from(await out.quantized.data()),
+            });
             tf.dispose(Object.values(out).filter((v): v is tf.Tensor => v instanceof tf.Tensor));
-            return result;
-          });
+          }
+          return results;
+        };
         const a = createQuantizer(spec);
-        const whole = run(a, xs);
+        const whole = await run(a, xs);
         const b = createQuantizer(spec);
-        const first = run(b, xs.slice(0, 3));
+        const first = await run(b, xs.slice(0, 3));
         const json = JSON.stringify(await b.getState(), floats);
         const c = createQuantizer(spec);
         await c.setState(JSON.parse(json));
-        const resumed = [...first, ...run(c, xs.slice(3))];
+        const resumed = [...first, ...(await run(c, xs.slice(3)))];
         expect(resumed.map((r) => r.indices)).toEqual(whole.map((r) => r.indices));
         if (exact) {
           expect(resumed.map((r) => r.quantized)).toEqual(whole.map((r) => r.quantized));
@@ -139,7 +141,7 @@ export function describeFamilyContract(backend: string, exact: boolean): void {
         for (const q of [a, b, c]) q.dispose();
       });
 
-      it('decode(indices) reproduces quantized, and dispose frees every tensor', () => {
+      it('decode(indices) reproduces quantized, and dispose frees every tensor', async () => {
         const before = tf.memory().numTensors;
         const q = createQuantizer(spec);
         const [x] = batches(1);
@@ -150,7 +152,7 @@ export function describeFamilyContract(backend: string, exact: boolean): void {
         const out = q.forward(x!);
         const decoded = q.decode(out.indices);
         expect(decoded.shape).toEqual(x!.shape);
-        const [got, want] = [decoded.dataSync(), out.quantized.dataSync()];
+        const [got, want] = [await decoded.data(), await out.quantized.data()];
         got.forEach((v, k) => {
           expect(v).toBeCloseTo(want[k]!, 5);
         });
