@@ -53,6 +53,7 @@ export {
   type NearestCodeSearchOptions,
 } from './nearest-code';
 export type {
+  LiveState,
   QuantizeResult,
   Quantizer,
   QuantizerEvent,

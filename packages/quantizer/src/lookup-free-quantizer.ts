@@ -6,6 +6,7 @@ import { EventLog } from './event-log';
 import { type IndexInput, indexTensor, inRange } from './indices';
 import { batchEntropy, codeBits, perSampleEntropy } from './lfq-entropy';
 import type {
+  LiveState,
   QuantizeResult,
   Quantizer,
   QuantizerEvent,
@@ -298,6 +299,23 @@ export class LookupFreeQuantizer implements Quantizer<LookupFreeQuantizerState> 
     }
     this.usageTracker.setState(fn, state);
     this.stepCount = state.step;
+  }
+
+  /** The state without reads (for the tf.layers wrapper): the usage counts and `{ step }`. */
+  liveState(): LiveState {
+    this.checkAlive('liveState');
+    return { variables: this.usageTracker.variables(), host: { step: this.stepCount } };
+  }
+
+  /** Restores the `host` part of {@link liveState}. */
+  setHostState(host: unknown): void {
+    const step = (host as { step?: unknown } | null)?.step;
+    if (!Number.isInteger(step) || (step as number) < 0) {
+      throw new QuantizerError(
+        `LookupFreeQuantizer.setHostState: expected { step } from liveState().host, got ${JSON.stringify(host)}.`,
+      );
+    }
+    this.stepCount = step as number;
   }
 
   dispose(): void {

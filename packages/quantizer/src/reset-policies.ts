@@ -54,6 +54,13 @@ export interface ResetPolicyInstance {
   setState(state: PolicyState): void;
   /** Releases device buffers. */
   dispose(): void;
+  /**
+   * Optional (the built-in policies have it; needed by the tf.layers wrapper): the device buffers
+   * as live variables and the host numbers, without reads.
+   */
+  liveState?(): { variables: Record<string, tf.Variable>; host: Record<string, number> };
+  /** Restores the host numbers of {@link liveState}. */
+  setHostState?(host: Record<string, number>): void;
 }
 
 /**
@@ -246,6 +253,21 @@ export function windowedDeadCodeReset(options: WindowedResetOptions = {}): Reset
         dispose() {
           tf.dispose([counts, history, recent, filled]);
         },
+        liveState() {
+          return {
+            variables: { window: counts, history, recent, filledRows: filled },
+            host: { bufferFill },
+          };
+        },
+        setHostState(host) {
+          const fill = host?.bufferFill;
+          if (!Number.isInteger(fill) || fill! < 0 || fill! > bufferSize) {
+            throw new QuantizerError(
+              `${fn}.setHostState: bufferFill must be an integer in [0, ${bufferSize}], got ${fill}.`,
+            );
+          }
+          bufferFill = fill!;
+        },
       };
     },
   };
@@ -290,6 +312,10 @@ export function emaDeadCodeReset(options: EmaResetOptions = {}): ResetPolicy {
           checkPolicyName(name, state);
         },
         dispose() {},
+        liveState() {
+          return { variables: {}, host: {} };
+        },
+        setHostState() {},
       };
     },
   };
@@ -311,6 +337,10 @@ export function noReset(): ResetPolicy {
           checkPolicyName(name, state);
         },
         dispose() {},
+        liveState() {
+          return { variables: {}, host: {} };
+        },
+        setHostState() {},
       };
     },
   };

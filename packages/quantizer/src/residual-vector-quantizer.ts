@@ -13,6 +13,7 @@ import {
   setLinearProjectionState,
 } from './linear-projection';
 import type {
+  LiveState,
   QuantizeResult,
   Quantizer,
   QuantizerEvent,
@@ -411,6 +412,44 @@ export class ResidualVectorQuantizer implements Quantizer<ResidualVectorQuantize
     }
     this.rng.setState(state.rng);
     this.stepCount = state.step;
+  }
+
+  /**
+   * The state without reads (for the tf.layers wrapper): every stage's live variables as
+   * `stages.<s>.<name>`, the projections, and `host` `{ step, rng, stages }`.
+   */
+  liveState(): LiveState {
+    this.checkAlive('liveState');
+    const variables: Record<string, tf.Variable> = {};
+    const stages = this.stages.map((q, s) => {
+      const live = q.liveState();
+      for (const [name, v] of Object.entries(live.variables)) variables[`stages.${s}.${name}`] = v;
+      return live.host;
+    });
+    for (const [name, v] of Object.entries(this.variables)) {
+      if (name.startsWith('project')) variables[name] = v;
+    }
+    return { variables, host: { step: this.stepCount, rng: this.rng.getState(), stages } };
+  }
+
+  /** Restores the `host` part of {@link liveState}. */
+  setHostState(host: unknown): void {
+    const h = host as { step?: unknown; rng?: RngState; stages?: unknown[] } | null;
+    if (
+      !Number.isInteger(h?.step) ||
+      (h?.step as number) < 0 ||
+      !Array.isArray(h?.stages) ||
+      h.stages.length !== this.stages.length
+    ) {
+      throw new QuantizerError(
+        `ResidualVectorQuantizer.setHostState: expected { step, rng, stages: [${this.stages.length} stage states] } from liveState().host, got ${JSON.stringify(host)}.`,
+      );
+    }
+    this.stages.forEach((q, s) => {
+      q.setHostState(h.stages![s]);
+    });
+    this.rng.setState(h.rng as RngState);
+    this.stepCount = h.step as number;
   }
 
   dispose(): void {

@@ -100,6 +100,11 @@ export class UsageTracker {
     assignData(fn, 'statsWindow', this.ring, state.statsWindow);
   }
 
+  /** The live count variables: `lastCounts`, `evalCounts`, `statsWindow`. */
+  variables(): Record<string, tf.Variable> {
+    return { lastCounts: this.last, evalCounts: this.evalAcc, statsWindow: this.ring };
+  }
+
   dispose(): void {
     tf.dispose([this.last, this.evalAcc, this.ring]);
   }

@@ -16,6 +16,7 @@ import {
 } from './linear-projection';
 import { chunkedNearestCode, type NearestCodeSearch } from './nearest-code';
 import type {
+  LiveState,
   QuantizeResult,
   Quantizer,
   QuantizerEvent,
@@ -754,6 +755,68 @@ export class VectorQuantizer implements Quantizer<VectorQuantizerState> {
     tf.tidy(() => this.emaT.assign(tf.scalar(state.emaSteps)));
     this.stepCount = state.step;
     this.isInitialized = Boolean(state.initialized);
+  }
+
+  /**
+   * The state without reads (for the tf.layers wrapper): device buffers as the live variables —
+   * `codebook`, `emaCount`, `emaSum`, `lastCounts`, `evalCounts`, `statsWindow`, `emaSteps`,
+   * projections, and the reset policy's as `reset.<name>` — and `host`
+   * `{ step, initialized, rng, reset }`.
+   * @throws {@link QuantizerError} when the reset policy does not implement `liveState`.
+   */
+  liveState(): LiveState {
+    this.checkAlive('liveState');
+    const reset = this.resetState.liveState?.();
+    if (reset === undefined) {
+      throw new QuantizerError(
+        `VectorQuantizer.liveState: reset policy '${this.resetPolicy.name}' does not implement liveState()/setHostState(), which the tf.layers wrapper needs. Add them to the policy (see windowedDeadCodeReset).`,
+      );
+    }
+    const variables: Record<string, tf.Variable> = {
+      codebook: this.cb,
+      emaCount: this.emaCount,
+      emaSum: this.emaSum,
+      lastCounts: this.last,
+      evalCounts: this.evalAcc,
+      statsWindow: this.statsRing,
+      emaSteps: this.emaT,
+    };
+    for (const [name, v] of Object.entries(this.variables)) variables[name] = v;
+    for (const [name, v] of Object.entries(reset.variables)) variables[`reset.${name}`] = v;
+    return {
+      variables,
+      host: {
+        step: this.stepCount,
+        initialized: this.isInitialized,
+        rng: this.rng.getState(),
+        reset: reset.host,
+      },
+    };
+  }
+
+  /** Restores the `host` part of {@link liveState}. */
+  setHostState(host: unknown): void {
+    const fn = 'VectorQuantizer.setHostState';
+    this.checkAlive('setHostState');
+    const h = host as {
+      step?: unknown;
+      initialized?: unknown;
+      rng?: RngState;
+      reset?: Record<string, number>;
+    } | null;
+    if (
+      !Number.isInteger(h?.step) ||
+      (h?.step as number) < 0 ||
+      typeof h?.initialized !== 'boolean'
+    ) {
+      throw new QuantizerError(
+        `${fn}: expected { step, initialized, rng, reset } from liveState().host, got ${JSON.stringify(host)}.`,
+      );
+    }
+    this.rng.setState(h.rng as RngState);
+    this.resetState.setHostState?.(h.reset ?? {});
+    this.stepCount = h.step as number;
+    this.isInitialized = h.initialized;
   }
 
   /** Releases every device buffer (codebook, EMA state, windows, projections, pending events). */
