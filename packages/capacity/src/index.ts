@@ -5,7 +5,6 @@ export {
   type LevelBudget,
   singleLevelBudget,
 } from './budget';
-export { CAPACITY_HELP, type CliIo, formatMatchedPair, runCapacityCli } from './cli';
 export {
   type CodebookPair,
   enumerateMatchedPairs,
