@@ -13,6 +13,21 @@ export {
 } from './enumerate';
 export { type CapacityAlternative, CapacityError, type CapacityErrorCode } from './errors';
 export {
+  type CapacityTerm,
+  FAMILY_MATCH_DEFAULTS,
+  type FamilyBudget,
+  type FamilyMatch,
+  type FamilyMatches,
+  type FamilyMatchOptions,
+  familyBitsPerPosition,
+  familyBudget,
+  familyCodeFactors,
+  matchFamiliesToBits,
+  matchFamiliesToHierarchical,
+  matchFamiliesToSingle,
+  type QuantizerFamilyConfig,
+} from './families';
+export {
   assertMatched,
   type BudgetGap,
   checkMatched,
