@@ -29,10 +29,13 @@ export function perSampleEntropy(a: tf.Tensor2D): tf.Scalar {
   });
 }
 
-/** `log p(c | z_n)` `[rows, C]` = `[log σ(a) | log σ(−a)] · [bitsᵀ ; (1 − bits)ᵀ]`. */
-function logProbabilities(a: tf.Tensor2D, selector: tf.Tensor2D): tf.Tensor2D {
-  const logSig = (v: tf.Tensor) => tf.neg(tf.softplus(tf.neg(v)));
-  return tf.matMul(tf.concat([logSig(a), logSig(tf.neg(a))], 1), selector) as tf.Tensor2D;
+/**
+ * `log p(c | z_n)` `[rows, C]`: `Σ_i log σ(±a_i)` simplifies, with `log σ(a) − log σ(−a) = a`, to
+ * `Σ_i log σ(−a_i) + a · bit(c)` — one `[rows, D] × [D, C]` product.
+ */
+function logProbabilities(a: tf.Tensor2D, bits: tf.Tensor2D): tf.Tensor2D {
+  const base = tf.sum(tf.neg(tf.softplus(a)), 1, true); // Σ_i log σ(−a_i)
+  return tf.add(tf.matMul(a, bits, false, true), base) as tf.Tensor2D;
 }
 
 function forChunks(
@@ -65,12 +68,8 @@ export function batchEntropy(a: tf.Tensor2D, bits: tf.Tensor2D, chunkRows: numbe
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const logits = args[0] as tf.Tensor2D;
     const save = args[1] as tf.GradSaveFunc;
-    const selector = tf.concat(
-      [tf.transpose(bits), tf.transpose(tf.sub(1, bits))],
-      0,
-    ) as tf.Tensor2D;
     const parts = forChunks(n, chunkRows, (start, size) =>
-      tf.sum(tf.exp(logProbabilities(tf.slice(logits, [start, 0], [size, -1]), selector)), 0),
+      tf.sum(tf.exp(logProbabilities(tf.slice(logits, [start, 0], [size, -1]), bits)), 0),
     );
     const avg = tf.div(tf.addN(parts), n) as tf.Tensor1D;
     tf.dispose(parts);
@@ -80,20 +79,16 @@ export function batchEntropy(a: tf.Tensor2D, bits: tf.Tensor2D, chunkRows: numbe
       value: h,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [aS, avgS] = saved as [tf.Tensor2D, tf.Tensor1D];
-        const sel = tf.concat(
-          [tf.transpose(bits), tf.transpose(tf.sub(1, bits))],
-          0,
-        ) as tf.Tensor2D;
         const g = tf.reshape(tf.neg(tf.add(tf.log(tf.maximum(avgS, 1e-30)), 1)), [1, -1]);
         const grads = forChunks(n, chunkRows, (start, size) => {
           const ac = tf.slice(aS, [start, 0], [size, -1]);
-          const weighted = tf.mul(tf.exp(logProbabilities(ac as tf.Tensor2D, sel)), g);
+          const weighted = tf.mul(tf.exp(logProbabilities(ac as tf.Tensor2D, bits)), g);
           const towardOnes = tf.matMul(weighted, bits);
           const total = tf.sum(weighted, 1, true);
           return tf.sub(towardOnes, tf.mul(tf.sigmoid(ac), total));
         });
         const grad = tf.mul(tf.div(tf.concat(grads, 0), n), dy);
-        tf.dispose([sel, ...grads]);
+        tf.dispose(grads);
         return grad;
       },
     };

@@ -986,7 +986,7 @@ export function stopGradient<T extends tf.Tensor>(x: T): T {
 
 /**
  * The rows `codebook[idx]` `[N, Dc]` on the gradient tape with value `codes` (the rows read before
- * this step's update) and gradient `unsortedSegmentSum(dy, idx, K)` to the codebook variable.
+ * this step's update) and gradient `Σ_{i: idx_i = k} dy_i` (a scatter-add) to row k of the codebook.
  */
 function codebookRows(
   codebook: tf.Variable<tf.Rank.R2>,
@@ -998,8 +998,9 @@ function codebookRows(
     (args[1] as tf.GradSaveFunc)([idx]);
     return {
       value: tf.clone(codes),
+      // scatterND sums duplicate indices in one kernel (unsortedSegmentSum is O(K) kernels on cpu).
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-        tf.unsortedSegmentSum(dy, saved[0] as tf.Tensor1D, k),
+        tf.scatterND(tf.reshape(saved[0] as tf.Tensor1D, [-1, 1]), dy, [k, dy.shape[1]!]),
     };
   });
   return f(codebook) as tf.Tensor2D;
