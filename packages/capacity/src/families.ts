@@ -37,10 +37,11 @@ export interface FamilyBudget {
  * times). Validates the config.
  * @throws CapacityError for an unknown kind or non-integer / out-of-range sizes.
  */
-export function familyCodeFactors(
-  config: QuantizerFamilyConfig,
-  fn = 'familyCodeFactors',
-): number[] {
+export function familyCodeFactors(config: QuantizerFamilyConfig): number[] {
+  return codeFactors('familyCodeFactors', config);
+}
+
+function codeFactors(fn: string, config: QuantizerFamilyConfig): number[] {
   const kind = (config as { kind?: unknown } | null)?.kind;
   switch (kind) {
     case 'vq':
@@ -90,7 +91,7 @@ export function familyCodeFactors(
 
 /** Bits per latent position of a family config: Σ log₂ of its {@link familyCodeFactors}. */
 export function familyBitsPerPosition(config: QuantizerFamilyConfig): number {
-  return familyCodeFactors(config, 'familyBitsPerPosition').reduce((s, f) => s + Math.log2(f), 0);
+  return codeFactors('familyBitsPerPosition', config).reduce((s, f) => s + Math.log2(f), 0);
 }
 
 /**
@@ -105,7 +106,7 @@ export function familyBudget(
   options: BudgetOptions = {},
 ): FamilyBudget {
   const fn = 'familyBudget';
-  const factors = familyCodeFactors(config, fn);
+  const factors = codeFactors(fn, config);
   const s = spatialSize(fn, 'size', size);
   const positions = s.height * s.width;
   const bitsPerPosition = factors.reduce((a, f) => a + Math.log2(f), 0);
@@ -291,7 +292,7 @@ export function matchFamiliesToBits(
   const bitsPerImage = clean.reduce((s, t) => s + t.positions * Math.log2(t.codebookSize), 0);
   const b = bitsPerImage / p;
   const at = <C extends QuantizerFamilyConfig>(config: C) =>
-    evaluate(config, familyCodeFactors(config, fn), p, clean, bitsPerImage);
+    evaluate(config, codeFactors(fn, config), p, clean, bitsPerImage);
 
   const vq = best(
     aroundPowerOfTwo(fn, 'codebookSize', b).map((k) =>
