@@ -1,7 +1,8 @@
 /**
  * Shared vitest settings for every workspace package.
  *
- * - `@vqkit/*` imports resolve to the sibling package's `src/index.ts`, so tests never need a build.
+ * - `@vqkit/*` imports resolve to the sibling package's `src/index.ts` (subpaths `@vqkit/x/y` to
+ *   `src/y/index.ts`), so tests never need a build.
  * - `tfjs: true` runs `scripts/vitest-tfjs-setup.ts` first: cpu backend selected, gradients registered.
  * - Each package writes `.vitest/results.json`; `npm test` (scripts/run-tests.mjs) sums them.
  */
@@ -20,7 +21,14 @@ export interface SharedOptions {
 export function vqkitVitestConfig(options: SharedOptions = {}) {
   return defineConfig({
     resolve: {
-      alias: [{ find: /^@vqkit\/([a-z0-9-]+)$/, replacement: `${root}packages/$1/src/index.ts` }],
+      alias: [
+        { find: /^@vqkit\/([a-z0-9-]+)$/, replacement: `${root}packages/$1/src/index.ts` },
+        // Subpath entries (`@vqkit/capacity/cli`) live in `src/<subpath>/index.ts`.
+        {
+          find: /^@vqkit\/([a-z0-9-]+)\/([a-z0-9-]+)$/,
+          replacement: `${root}packages/$1/src/$2/index.ts`,
+        },
+      ],
     },
     test: {
       include: ['src/**/*.test.ts', 'test/**/*.test.ts'],

@@ -5,7 +5,6 @@ export {
   type LevelBudget,
   singleLevelBudget,
 } from './budget';
-export { CAPACITY_HELP, type CliIo, formatMatchedPair, runCapacityCli } from './cli';
 export {
   type CodebookPair,
   enumerateMatchedPairs,
@@ -13,6 +12,21 @@ export {
   type MatchRanges,
 } from './enumerate';
 export { type CapacityAlternative, CapacityError, type CapacityErrorCode } from './errors';
+export {
+  type CapacityTerm,
+  FAMILY_MATCH_DEFAULTS,
+  type FamilyBudget,
+  type FamilyMatch,
+  type FamilyMatches,
+  type FamilyMatchOptions,
+  familyBitsPerPosition,
+  familyBudget,
+  familyCodeFactors,
+  matchFamiliesToBits,
+  matchFamiliesToHierarchical,
+  matchFamiliesToSingle,
+  type QuantizerFamilyConfig,
+} from './families';
 export {
   assertMatched,
   type BudgetGap,

@@ -34,6 +34,8 @@ export {
   type ActivityOptions,
   activeCodes,
   codeCounts,
+  DEAD_CODE_THRESHOLD,
+  deadCodeThreshold,
   deadFraction,
   type EntropyOptions,
   entropy,
@@ -47,4 +49,5 @@ export {
   type UsageSummaryOptions,
   usageSummary,
 } from './usage';
+export { deadFractionTensor, perplexityTensor } from './usage-tensor';
 export type { Counts } from './validate';

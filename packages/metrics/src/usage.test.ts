@@ -60,8 +60,9 @@ describe('codebook usage metrics', () => {
     expect(lz.x).toEqual([0, 0.25, 0.5, 0.75, 1]);
     expect(lz.y.map((v) => Number(v.toFixed(12)))).toEqual([0, 0.1, 0.3, 0.6, 1]);
     expect(topKShare(counts, 2)).toBeCloseTo(0.7, 14);
-    expect(activeCodes(counts, { threshold: 2 })).toBe(2);
-    expect(deadFraction(counts, { threshold: 2 })).toBe(0.5);
+    // Dead means count < threshold: only the code with count 1 is below 2.
+    expect(activeCodes(counts, { threshold: 2 })).toBe(3);
+    expect(deadFraction(counts, { threshold: 2 })).toBe(0.25);
     const s = usageSummary(counts, { topK: 2 });
     expect(s).toMatchObject({
       codebookSize: 4,
@@ -104,7 +105,7 @@ describe('codebook usage metrics', () => {
     expect(() => gini([1, -1])).toThrow(/counts\[1\] must be a finite count ≥ 0, got -1/);
     expect(() => lorenzCurve([1, Number.NaN])).toThrow(/counts\[1\].*NaN/);
     expect(() => entropy([1, Number.POSITIVE_INFINITY])).toThrow(MetricsError);
-    expect(() => normalizedPerplexity([0, 0, 0])).toThrow(/sum to 0/);
+    expect(() => gini([0, 0, 0])).toThrow(/sum to 0/);
     expect(() => topKShare([1, 2], 3)).toThrow(/k = 3 exceeds the codebook size K = 2/);
     expect(() => topKShare([1, 2], 0)).toThrow(/k must be a positive integer/);
     expect(() => activeCodes([1], { threshold: -1 })).toThrow(/threshold/);

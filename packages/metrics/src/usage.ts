@@ -10,11 +10,19 @@ export interface EntropyOptions {
   base?: number;
 }
 
+/**
+ * The default dead-code threshold of every usage function in vqkit (host and device): a code is
+ * dead when its count is below 1, i.e. it was never assigned. Source: the paper's wording
+ * ("assignment count stays below a threshold"), with the threshold of a plain usage report.
+ */
+export const DEAD_CODE_THRESHOLD = 1;
+
 /** Options of the active/dead code counts. */
 export interface ActivityOptions {
   /**
-   * A code is active when its count is strictly greater than this.
-   * @default 0 (any assignment makes a code active)
+   * A code is dead when its count is below `threshold` (`count < threshold`, the paper's "stays
+   * below a threshold") and active otherwise. Any finite number ≥ 0; 0 makes every code active.
+   * @default 1 ({@link DEAD_CODE_THRESHOLD}: a code never assigned is dead)
    */
   threshold?: number;
 }
@@ -39,7 +47,7 @@ export interface UsageSummary {
   perplexity: number;
   /** perplexity / K, in [1/K, 1]. */
   normalizedPerplexity: number;
-  /** Codes with count > threshold. */
+  /** Codes with count ≥ threshold. */
   activeCodes: number;
   /** 1 − activeCodes / K. */
   deadFraction: number;
@@ -103,39 +111,56 @@ export function entropy(counts: Counts, options: EntropyOptions = {}): number {
 }
 
 /**
- * Perplexity exp(H) of the assignment distribution: the effective number of codes in use (K for uniform
- * usage, 1 when a single code takes every assignment).
+ * Perplexity exp(H) of the assignment distribution (paper §4: "the exponential of the Shannon
+ * entropy of the empirical code-assignment distribution"): the effective number of codes in use —
+ * K for uniform usage, 1 when a single code takes every assignment (so 1 whenever K = 1), and 0
+ * when the counts are all zero (no code in use; the one edge case where it is not exp(H), since H
+ * of an empty distribution is undefined). {@link perplexityTensor} is the same definition on device.
  *
  * @param counts per-code assignment counts, length K.
+ * @throws MetricsError for empty, negative or non-finite counts.
  */
 export function perplexity(counts: Counts): number {
-  return Math.exp(entropy(counts));
+  const total = checkCounts('perplexity', counts);
+  return total > 0 ? Math.exp(entropy(counts)) : 0;
 }
 
-/** Perplexity divided by the codebook size K = counts.length: 1 for uniform usage, 1/K for one code. */
+/**
+ * Perplexity divided by the codebook size K = counts.length: 1 for uniform usage, 1/K for one code,
+ * 0 for all-zero counts.
+ */
 export function normalizedPerplexity(counts: Counts): number {
   return perplexity(counts) / counts.length;
 }
 
-function threshold(fn: string, options: ActivityOptions): number {
-  const t = options.threshold ?? 0;
-  if (!Number.isFinite(t) || t < 0) {
-    throw new MetricsError(`${fn}: options.threshold must be a finite number ≥ 0, got ${t}.`);
+/**
+ * Validates a dead-code threshold (finite, ≥ 0) and returns it, or {@link DEAD_CODE_THRESHOLD}
+ * when undefined. Shared by the host and device usage functions.
+ */
+export function deadCodeThreshold(fn: string, value: number | undefined): number {
+  const t = value ?? DEAD_CODE_THRESHOLD;
+  if (typeof t !== 'number' || !Number.isFinite(t) || t < 0) {
+    throw new MetricsError(
+      `${fn}: threshold must be a finite number ≥ 0, got ${String(t)}. A code with count < threshold is dead; use e.g. ${DEAD_CODE_THRESHOLD}.`,
+    );
   }
   return t;
 }
 
-/** Number of codes whose count exceeds `threshold` (default 0). */
+/** Number of codes whose count is at least `threshold` (default 1: codes assigned at least once). */
 export function activeCodes(counts: Counts, options: ActivityOptions = {}): number {
   const fn = 'activeCodes';
-  const t = threshold(fn, options);
+  const t = deadCodeThreshold(fn, options.threshold);
   checkCounts(fn, counts);
   let n = 0;
-  for (let i = 0; i < counts.length; i++) if (counts[i]! > t) n++;
+  for (let i = 0; i < counts.length; i++) if (!(counts[i]! < t)) n++;
   return n;
 }
 
-/** Fraction of dead codes, 1 − activeCodes / K. */
+/**
+ * Fraction of dead codes (count < threshold), 1 − activeCodes / K: 1 for all-zero counts, 0 or 1
+ * when K = 1. {@link deadFractionTensor} is the same definition on device.
+ */
 export function deadFraction(counts: Counts, options: ActivityOptions = {}): number {
   return 1 - activeCodes(counts, options) / counts.length;
 }

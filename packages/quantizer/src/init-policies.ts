@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '@vqkit/random';
+import { KMEANS_INIT_DEFAULTS, RANDOM_INIT_DEFAULTS } from './defaults';
 import { QuantizerError } from './errors';
 import type { NearestCodeSearch } from './nearest-code';
 
@@ -78,8 +79,8 @@ export interface KMeansInitOptions {
  * `u · ΣD²`, so no value is read back.
  */
 export function initKMeans(options: KMeansInitOptions = {}): InitPolicy {
-  const iterations = options.iterations ?? 10;
-  const maxSamples = options.maxSamples ?? 16384;
+  const iterations = options.iterations ?? KMEANS_INIT_DEFAULTS.iterations;
+  const maxSamples = options.maxSamples ?? KMEANS_INIT_DEFAULTS.maxSamples;
   if (!Number.isInteger(iterations) || iterations < 0) {
     throw new QuantizerError(
       `initKMeans: iterations must be a non-negative integer, got ${iterations}. Use e.g. 10.`,
@@ -162,8 +163,8 @@ export interface RandomInitOptions {
 
 /** Codes drawn i.i.d. from 𝒩(mean, std²) with the quantizer's seeded generator (no data needed). */
 export function initRandom(options: RandomInitOptions = {}): InitPolicy {
-  const mean = options.mean ?? 0;
-  const std = options.std ?? 1;
+  const mean = options.mean ?? RANDOM_INIT_DEFAULTS.mean;
+  const std = options.std ?? RANDOM_INIT_DEFAULTS.std;
   if (!Number.isFinite(mean) || !Number.isFinite(std) || std < 0) {
     throw new QuantizerError(
       `initRandom: mean must be finite and std a finite number ≥ 0, got mean ${mean}, std ${std}.`,

@@ -148,7 +148,9 @@ describe('windowedDeadCodeReset', () => {
         reset,
         decay: 0.9,
       });
-    const vq = make(windowedDeadCodeReset({ threshold: 2, window: 3, bufferSize: 12 }));
+    const vq = make(
+      windowedDeadCodeReset({ threshold: 2, window: 3, bufferSize: 12, source: 'random-recent' }),
+    );
     const plain = make(noReset());
     const batches = [1, 2, 3].map((s) => clusters(centres, 4, 0.3, s));
     for (const [i, b] of batches.entries()) {

@@ -28,6 +28,17 @@ export interface QuantizeResult {
   counts?: tf.Tensor1D;
 }
 
+/**
+ * A quantizer's state without reading back (see {@link Quantizer.liveState}): the device buffers
+ * as live variables keyed by stable names, and everything else as plain JSON data.
+ */
+export interface LiveState {
+  /** Device buffers (the quantizer's own variables, not copies); assigning them restores them. */
+  variables: Record<string, tf.Variable>;
+  /** Host values (steps, generator state, flags) as JSON-serialisable data. */
+  host: unknown;
+}
+
 /** Something a quantizer did during training, reported by {@link Quantizer.flushEvents}. */
 export type QuantizerEvent =
   | { kind: 'init'; step: number; policy: string }
@@ -73,4 +84,12 @@ export interface Quantizer<State = unknown> {
   setState(state: State): void | Promise<void>;
   /** Frees every tensor and variable. */
   dispose(): void;
+  /**
+   * Optional (every built-in family has it): the state synchronously and without reads, for
+   * wrappers that keep it in their own containers — the tf.layers wrapper saves `variables` as
+   * layer weights and `host` in the layer config.
+   */
+  liveState?(): LiveState;
+  /** Restores the `host` part of {@link liveState} (the variables are restored by assigning them). */
+  setHostState?(host: unknown): void;
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '@vqkit/random';
+import { EMA_RESET_DEFAULTS, WINDOWED_RESET_DEFAULTS } from './defaults';
 import { QuantizerError } from './errors';
 import type { PolicyState, TensorData } from './state';
 
@@ -53,6 +54,13 @@ export interface ResetPolicyInstance {
   setState(state: PolicyState): void;
   /** Releases device buffers. */
   dispose(): void;
+  /**
+   * Optional (the built-in policies have it; needed by the tf.layers wrapper): the device buffers
+   * as live variables and the host numbers, without reads.
+   */
+  liveState?(): { variables: Record<string, tf.Variable>; host: Record<string, number> };
+  /** Restores the host numbers of {@link liveState}. */
+  setHostState?(host: Record<string, number>): void;
 }
 
 /**
@@ -76,9 +84,11 @@ export interface WindowedResetOptions {
   window?: number;
   /**
    * Where a dead code's new vector comes from:
-   * `'random-recent'`: one random vector from the buffer of recent encoder outputs;
-   * `'recent-mean'`: the mean of `groupSize` random vectors from that buffer (the paper's wording).
-   * @default 'random-recent'
+   * `'recent-mean'`: the mean of `groupSize` random vectors from the buffer of recent encoder
+   * outputs — vqkit's reading of the paper's "reset using an average from recently observed
+   * encoder outputs";
+   * `'random-recent'`: one random vector from that buffer.
+   * @default 'recent-mean'
    */
   source?: 'random-recent' | 'recent-mean';
   /**
@@ -103,11 +113,12 @@ export interface WindowedResetOptions {
  * number of its rows written so far (a batch rejected for non-finite values writes none).
  */
 export function windowedDeadCodeReset(options: WindowedResetOptions = {}): ResetPolicy {
-  const threshold = options.threshold ?? 2;
-  const window = options.window ?? 10;
-  const source = options.source ?? 'random-recent';
-  const bufferSize = options.bufferSize ?? 4096;
-  const groupSize = options.groupSize ?? 4;
+  const d = WINDOWED_RESET_DEFAULTS;
+  const threshold = options.threshold ?? d.threshold;
+  const window = options.window ?? d.window;
+  const source = options.source ?? d.source;
+  const bufferSize = options.bufferSize ?? d.bufferSize;
+  const groupSize = options.groupSize ?? d.groupSize;
   const fn = 'windowedDeadCodeReset';
   if (!(Number.isFinite(threshold) && threshold > 0)) {
     throw new QuantizerError(
@@ -242,6 +253,21 @@ export function windowedDeadCodeReset(options: WindowedResetOptions = {}): Reset
         dispose() {
           tf.dispose([counts, history, recent, filled]);
         },
+        liveState() {
+          return {
+            variables: { window: counts, history, recent, filledRows: filled },
+            host: { bufferFill },
+          };
+        },
+        setHostState(host) {
+          const fill = host?.bufferFill;
+          if (!Number.isInteger(fill) || fill! < 0 || fill! > bufferSize) {
+            throw new QuantizerError(
+              `${fn}.setHostState: bufferFill must be an integer in [0, ${bufferSize}], got ${fill}.`,
+            );
+          }
+          bufferFill = fill!;
+        },
       };
     },
   };
@@ -260,7 +286,7 @@ export interface EmaResetOptions {
  * then `N_k ← threshold`, `M_k ← threshold · e_k`. Stateless.
  */
 export function emaDeadCodeReset(options: EmaResetOptions = {}): ResetPolicy {
-  const threshold = options.threshold ?? 2;
+  const threshold = options.threshold ?? EMA_RESET_DEFAULTS.threshold;
   if (!(Number.isFinite(threshold) && threshold > 0)) {
     throw new QuantizerError(
       `emaDeadCodeReset: threshold must be a number > 0, got ${threshold}. vector-quantize-pytorch uses 2.`,
@@ -286,6 +312,10 @@ export function emaDeadCodeReset(options: EmaResetOptions = {}): ResetPolicy {
           checkPolicyName(name, state);
         },
         dispose() {},
+        liveState() {
+          return { variables: {}, host: {} };
+        },
+        setHostState() {},
       };
     },
   };
@@ -307,6 +337,10 @@ export function noReset(): ResetPolicy {
           checkPolicyName(name, state);
         },
         dispose() {},
+        liveState() {
+          return { variables: {}, host: {} };
+        },
+        setHostState() {},
       };
     },
   };

@@ -366,7 +366,7 @@ describe('VectorQuantizer state', () => {
     );
     const noResetVq = new VectorQuantizer({ codebookSize: 8, codeDim: 3, reset: noReset() });
     expect(() => noResetVq.setState(state)).toThrow(
-      /saved by reset policy 'windowed\(random-recent\)'/,
+      /saved by reset policy 'windowed\(recent-mean\)'/,
     );
     const broken = { ...state, emaSum: { shape: [8, 2], data: new Float32Array(16) } };
     expect(() => vq.setState(broken)).toThrow(QuantizerError);

@@ -1,4 +1,4 @@
-import { runCapacityCli } from '@vqkit/capacity';
+import { runCapacityCli } from '@vqkit/capacity/cli';
 import type { Command } from 'commander';
 
 /**

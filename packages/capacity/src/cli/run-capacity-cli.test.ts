@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CAPACITY_HELP, runCapacityCli } from './cli';
+import { CAPACITY_HELP, runCapacityCli } from './index';
 
 function run(argv: string[]) {
   let stdout = '';

@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-import { runCapacityCli } from './cli';
+import { runCapacityCli } from './index';
 
 process.exitCode = runCapacityCli(process.argv.slice(2));

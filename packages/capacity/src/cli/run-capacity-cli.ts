@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
-import { CapacityError } from './errors';
-import { group } from './integers';
-import { type MatchedPair, matchSingleToHierarchical } from './match';
-import { PAPER_HIERARCHICAL } from './paper';
-import type { SpatialSize } from './types';
+import { CapacityError } from '../errors';
+import { group } from '../integers';
+import { type MatchedPair, matchSingleToHierarchical } from '../match';
+import { PAPER_HIERARCHICAL } from '../paper';
+import type { SpatialSize } from '../types';
 
 /** Where {@link runCapacityCli} writes; each call receives one complete chunk ending in a newline. */
 export interface CliIo {

@@ -1,0 +1,1 @@
+export { CAPACITY_HELP, type CliIo, formatMatchedPair, runCapacityCli } from './run-capacity-cli';

@@ -1,0 +1,3 @@
+import { describeFamilyContract } from '../test/family-contract';
+
+describeFamilyContract('cpu', true);

@@ -1,0 +1,1 @@
+export { QuantizerLayer, type QuantizerLayerArgs } from './quantizer-layer';
