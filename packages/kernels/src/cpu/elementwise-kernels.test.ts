@@ -9,7 +9,11 @@ afterAll(() => {
   unregisterCpuKernels();
 });
 
-function both(name: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap = {}): tf.Tensor[] {
+function both(
+  name: string,
+  inputs: tf.NamedTensorMap,
+  attrs: tf.NamedAttrMap = {},
+): [tf.Tensor, tf.Tensor] {
   const fast = tf.engine().runKernel(name, inputs, attrs) as tf.Tensor;
   const info = stockCpuKernel(name)({ inputs, backend: tf.backend(), attrs }) as tf.TensorInfo;
   return [fast, tf.engine().makeTensorFromTensorInfo(info)];

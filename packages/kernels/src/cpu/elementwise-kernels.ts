@@ -22,9 +22,9 @@ function f32(backend: MathBackendCPU, t: TensorInfo): Float32Array | null {
 /** `out[i] = a[i] op b[i]`. */
 function sameShape(op: BinaryOp, a: Float32Array, b: Float32Array, out: Float32Array): void {
   const n = out.length;
-  if (op === 'add') for (let i = 0; i < n; i++) out[i] = a[i] + b[i];
-  else if (op === 'sub') for (let i = 0; i < n; i++) out[i] = a[i] - b[i];
-  else for (let i = 0; i < n; i++) out[i] = a[i] * b[i];
+  if (op === 'add') for (let i = 0; i < n; i++) out[i] = a[i]! + b[i]!;
+  else if (op === 'sub') for (let i = 0; i < n; i++) out[i] = a[i]! - b[i]!;
+  else for (let i = 0; i < n; i++) out[i] = a[i]! * b[i]!;
 }
 
 /** `out[o + j] = a[o + j] op b[j]` with `b` repeating (period `b.length`). */
@@ -32,16 +32,16 @@ function repeatB(op: BinaryOp, a: Float32Array, b: Float32Array, out: Float32Arr
   const n = out.length;
   const m = b.length;
   if (m === 1) {
-    const s = b[0];
-    if (op === 'add') for (let i = 0; i < n; i++) out[i] = a[i] + s;
-    else if (op === 'sub') for (let i = 0; i < n; i++) out[i] = a[i] - s;
-    else for (let i = 0; i < n; i++) out[i] = a[i] * s;
+    const s = b[0]!;
+    if (op === 'add') for (let i = 0; i < n; i++) out[i] = a[i]! + s;
+    else if (op === 'sub') for (let i = 0; i < n; i++) out[i] = a[i]! - s;
+    else for (let i = 0; i < n; i++) out[i] = a[i]! * s;
     return;
   }
   for (let o = 0; o < n; o += m) {
-    if (op === 'add') for (let j = 0; j < m; j++) out[o + j] = a[o + j] + b[j];
-    else if (op === 'sub') for (let j = 0; j < m; j++) out[o + j] = a[o + j] - b[j];
-    else for (let j = 0; j < m; j++) out[o + j] = a[o + j] * b[j];
+    if (op === 'add') for (let j = 0; j < m; j++) out[o + j] = a[o + j]! + b[j]!;
+    else if (op === 'sub') for (let j = 0; j < m; j++) out[o + j] = a[o + j]! - b[j]!;
+    else for (let j = 0; j < m; j++) out[o + j] = a[o + j]! * b[j]!;
   }
 }
 
@@ -50,16 +50,16 @@ function repeatA(op: BinaryOp, a: Float32Array, b: Float32Array, out: Float32Arr
   const n = out.length;
   const m = a.length;
   if (m === 1) {
-    const s = a[0];
-    if (op === 'add') for (let i = 0; i < n; i++) out[i] = s + b[i];
-    else if (op === 'sub') for (let i = 0; i < n; i++) out[i] = s - b[i];
-    else for (let i = 0; i < n; i++) out[i] = s * b[i];
+    const s = a[0]!;
+    if (op === 'add') for (let i = 0; i < n; i++) out[i] = s + b[i]!;
+    else if (op === 'sub') for (let i = 0; i < n; i++) out[i] = s - b[i]!;
+    else for (let i = 0; i < n; i++) out[i] = s * b[i]!;
     return;
   }
   for (let o = 0; o < n; o += m) {
-    if (op === 'add') for (let j = 0; j < m; j++) out[o + j] = a[j] + b[o + j];
-    else if (op === 'sub') for (let j = 0; j < m; j++) out[o + j] = a[j] - b[o + j];
-    else for (let j = 0; j < m; j++) out[o + j] = a[j] * b[o + j];
+    if (op === 'add') for (let j = 0; j < m; j++) out[o + j] = a[j]! + b[o + j]!;
+    else if (op === 'sub') for (let j = 0; j < m; j++) out[o + j] = a[j]! - b[o + j]!;
+    else for (let j = 0; j < m; j++) out[o + j] = a[j]! * b[o + j]!;
   }
 }
 
@@ -96,7 +96,7 @@ export function makeRelu(stock: KernelFunc): KernelFunc {
     const xv = f32(backend, x);
     if (xv === null) return stock(args);
     const out = new Float32Array(xv.length);
-    for (let i = 0; i < xv.length; i++) out[i] = Math.max(0, xv[i]);
+    for (let i = 0; i < xv.length; i++) out[i] = Math.max(0, xv[i]!);
     return backend.makeTensorInfo(x.shape, 'float32', out);
   };
 }
@@ -111,7 +111,7 @@ export function makeStep(stock: KernelFunc): KernelFunc {
     const alpha = (args.attrs as { alpha: number }).alpha;
     const out = new Float32Array(xv.length);
     for (let i = 0; i < xv.length; i++) {
-      const v = xv[i];
+      const v = xv[i]!;
       out[i] = v > 0 ? 1 : Number.isNaN(v) ? Number.NaN : alpha;
     }
     return backend.makeTensorInfo(x.shape, 'float32', out);

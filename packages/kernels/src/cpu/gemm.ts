@@ -6,70 +6,69 @@
  * convolution kernels gather im2col patches straight from the NHWC input while packing (implicit
  * GEMM, no im2col buffer) and lets transposed operands cost nothing extra.
  *
- * Panel layouts (MR = 4, NR = 8):
+ * Panel layouts (MR = 4, NR = 8, see {@link gemmBlocking}):
  * - A block rows `[i0, i0 + mc)`, depth `[p0, p0 + kc)`: panel `r` (rows `i0 + 4r …`) starts at
  *   `r · 4 · kc`; inside it element `(i, p)` sits at `p · 4 + i`; rows past `mc` are zero.
  * - B block depth `[p0, p0 + kc)`, columns `[0, n)`: panel `s` (columns `8s …`) starts at
  *   `s · 8 · kc`; inside it element `(p, j)` sits at `p · 8 + j`; columns past `n` are zero.
  *
  * The 4×8 micro-kernel is WebAssembly SIMD (`wasm-microkernel.ts`, float32 accumulation over one
- * `kc` block); the packed panels live in its memory. Where WebAssembly SIMD is unavailable a
- * scalar JS micro-kernel (float64 accumulation) is used instead.
+ * `kc` block); the packed panels live in its memory ({@link GemmScratch}). Where WebAssembly SIMD
+ * is unavailable a scalar JS micro-kernel (float64 accumulation) is used instead.
+ *
+ * Every element `C(i, j)` is reduced the same way whatever rows or columns a call covers:
+ * `((C + T₀) + T₁) + …` over the depth blocks in order, each `T_b` summed in `p` order. So
+ * splitting rows or columns across threads gives bit-identical results.
+ *
+ * The functions here also run inside the worker threads (their source is shipped there, see
+ * `worker-source.ts`): they reference nothing at module level except other shipped functions.
  */
-import { instantiateMicroKernel } from './wasm-microkernel';
 
-/** Rows of A (and of C) handled by one micro-kernel call. */
-export const MR = 4;
-/** Columns of B (and of C) handled by one micro-kernel call. */
-export const NR = 8;
-/** Depth of one packed block (shared dimension K). */
-export const KC = 256;
-/** Rows of A packed at once (L2-sized A block: MC · KC · 4 B = 64 KiB). */
-export const MC = 64;
+/** The blocking constants of {@link gemm} (a function so worker threads get them too). */
+export function gemmBlocking() {
+  return {
+    /** Rows of A (and of C) handled by one micro-kernel call. */
+    MR: 4,
+    /** Columns of B (and of C) handled by one micro-kernel call. */
+    NR: 8,
+    /** Depth of one packed block (shared dimension K). */
+    KC: 256,
+    /** Rows of A packed at once (L2-sized A block: MC · KC · 4 B = 64 KiB). */
+    MC: 64,
+  } as const;
+}
+
+/** `k(kc, aByteOffset, bByteOffset, outByteOffset)`: the 4×8 micro-kernel (`wasm-microkernel.ts`). */
+export type MicroKernel = (kc: number, a: number, b: number, out: number) => void;
+
+/**
+ * One thread's GEMM workspace: the micro-kernel and, in `heap` (a view of the kernel's memory,
+ * or a plain array for the JS kernel), the float offsets of the 4×8 output tile, the A block
+ * (`MC · KC` floats) and the B block (`⌈n / NR⌉ · NR · KC` floats for the widest `n` used).
+ */
+export interface GemmScratch {
+  kernel: MicroKernel | undefined;
+  heap: Float32Array;
+  tile: number;
+  a: number;
+  b: number;
+}
+
+/** Floats of scratch a {@link GemmScratch} needs for products with `n` columns. */
+export function gemmScratchFloats(n: number): number {
+  const { MR, NR, KC, MC } = gemmBlocking();
+  return MR * NR + MC * KC + Math.ceil(n / NR) * NR * KC;
+}
 
 /** Fills `Ap` with the rows `[i0, i0 + mc)` × depth `[p0, p0 + kc)` of A in panel layout. */
 export type PackA = (Ap: Float32Array, i0: number, mc: number, p0: number, kc: number) => void;
 /** Fills `Bp` with depth `[p0, p0 + kc)` × all `n` columns of B in panel layout. */
 export type PackB = (Bp: Float32Array, p0: number, kc: number) => void;
 
-const wasm = instantiateMicroKernel();
-
-/** Byte offsets in the wasm memory: the 4×8 output tile, then the A block, then the B block. */
-const TILE_BYTES = MR * NR * 4;
-const A_BYTES = MC * KC * 4;
-const A_OFFSET = TILE_BYTES;
-const B_OFFSET = A_OFFSET + A_BYTES;
-
-/** Scratch views (on the wasm memory when available), reused across calls. */
-let tile = new Float32Array(MR * NR);
-let scratchA = new Float32Array(MC * KC);
-let scratchB = new Float32Array(0);
-
-function ensureScratch(n: number): void {
-  const floatsB = Math.ceil(n / NR) * NR * KC;
-  if (scratchB.length >= floatsB) return;
-  if (wasm == null) {
-    scratchB = new Float32Array(floatsB);
-    return;
-  }
-  const needBytes = B_OFFSET + floatsB * 4;
-  const page = 65536;
-  const have = wasm.memory.buffer.byteLength;
-  if (needBytes > have) wasm.memory.grow(Math.ceil((needBytes - have) / page));
-  const buf = wasm.memory.buffer;
-  tile = new Float32Array(buf, 0, MR * NR);
-  scratchA = new Float32Array(buf, A_OFFSET, MC * KC);
-  scratchB = new Float32Array(buf, B_OFFSET, (buf.byteLength - B_OFFSET) >> 2);
-}
-
-/** Whether the WebAssembly SIMD micro-kernel is in use (else the scalar JS one). */
-export function usesWasmSimd(): boolean {
-  return wasm != null;
-}
-
 /**
  * `C[cOff + i · ldc + j] += Σ_p A(i, p) · B(p, j)` for `i < m`, `j < n`, `p < k`.
  *
+ * @param s the thread's workspace (its B block must hold `n` columns).
  * @param m rows of A and C.
  * @param n columns of B and C.
  * @param k shared dimension.
@@ -80,6 +79,7 @@ export function usesWasmSimd(): boolean {
  * @param ldc row stride of C.
  */
 export function gemm(
+  s: GemmScratch,
   m: number,
   n: number,
   k: number,
@@ -90,11 +90,12 @@ export function gemm(
   ldc: number,
 ): void {
   if (m === 0 || n === 0 || k === 0) return;
-  ensureScratch(n);
-  const Ap = scratchA;
-  const Bp = scratchB;
-  const t = tile;
-  const kernel = wasm?.kernel;
+  const { MR, NR, KC, MC } = gemmBlocking();
+  const heap = s.heap;
+  const Ap = heap.subarray(s.a, s.a + MC * KC);
+  const Bp = heap.subarray(s.b, s.b + Math.ceil(n / NR) * NR * KC);
+  const t = s.tile;
+  const kernel = s.kernel;
   for (let p0 = 0; p0 < k; p0 += KC) {
     const kc = Math.min(KC, k - p0);
     packB(Bp, p0, kc);
@@ -104,58 +105,62 @@ export function gemm(
       for (let jr = 0; jr < n; jr += NR) {
         const nr = Math.min(NR, n - jr);
         for (let ir = 0; ir < mc; ir += MR) {
-          const mr = Math.min(MR, mc - ir);
           if (kernel !== undefined) {
-            kernel(kc, A_OFFSET + ir * kc * 4, B_OFFSET + jr * kc * 4, 0);
+            kernel(kc, 4 * (s.a + ir * kc), 4 * (s.b + jr * kc), 4 * t);
           } else {
-            microKernelJs(kc, Ap, ir * kc, Bp, jr * kc, t);
+            microKernelJs(kc, heap, s.a + ir * kc, s.b + jr * kc, t);
           }
-          let o = cOff + (i0 + ir) * ldc + jr;
-          if (nr === NR) {
-            for (let i = 0; i < mr; i++, o += ldc) {
-              const ti = i * NR;
-              C[o] += t[ti];
-              C[o + 1] += t[ti + 1];
-              C[o + 2] += t[ti + 2];
-              C[o + 3] += t[ti + 3];
-              C[o + 4] += t[ti + 4];
-              C[o + 5] += t[ti + 5];
-              C[o + 6] += t[ti + 6];
-              C[o + 7] += t[ti + 7];
-            }
-          } else {
-            for (let i = 0; i < mr; i++, o += ldc) {
-              for (let j = 0; j < nr; j++) C[o + j] += t[i * NR + j];
-            }
-          }
+          addTile(heap, t, C, cOff + (i0 + ir) * ldc + jr, ldc, Math.min(MR, mc - ir), nr);
         }
       }
     }
   }
 }
 
-/** Scalar fallback of the 4×8 micro-kernel: writes the tile (row-major, 4 × 8) to `out`. */
-function microKernelJs(
-  kc: number,
-  Ap: Float32Array,
-  aOff: number,
-  Bp: Float32Array,
-  bOff: number,
-  out: Float32Array,
+/** `C[o + i · ldc + j] += tile[i · 8 + j]` for the `mr × nr` valid part of a 4×8 tile. */
+function addTile(
+  heap: Float32Array,
+  t: number,
+  C: Float32Array,
+  o: number,
+  ldc: number,
+  mr: number,
+  nr: number,
 ): void {
-  const acc = new Float64Array(MR * NR);
+  if (nr === 8) {
+    for (let i = 0; i < mr; i++, o += ldc) {
+      const ti = t + i * 8;
+      C[o]! += heap[ti]!;
+      C[o + 1]! += heap[ti + 1]!;
+      C[o + 2]! += heap[ti + 2]!;
+      C[o + 3]! += heap[ti + 3]!;
+      C[o + 4]! += heap[ti + 4]!;
+      C[o + 5]! += heap[ti + 5]!;
+      C[o + 6]! += heap[ti + 6]!;
+      C[o + 7]! += heap[ti + 7]!;
+    }
+    return;
+  }
+  for (let i = 0; i < mr; i++, o += ldc) {
+    for (let j = 0; j < nr; j++) C[o + j]! += heap[t + i * 8 + j]!;
+  }
+}
+
+/** Scalar fallback of the 4×8 micro-kernel: writes the tile (row-major, 4 × 8) to `heap[t…]`. */
+function microKernelJs(kc: number, heap: Float32Array, aOff: number, bOff: number, t: number) {
+  const acc = new Float64Array(32);
   let ai = aOff;
   let bi = bOff;
   for (let p = 0; p < kc; p++) {
-    for (let i = 0; i < MR; i++) {
-      const a = Ap[ai + i];
-      const row = i * NR;
-      for (let j = 0; j < NR; j++) acc[row + j] += a * Bp[bi + j];
+    for (let i = 0; i < 4; i++) {
+      const a = heap[ai + i]!;
+      const row = i * 8;
+      for (let j = 0; j < 8; j++) acc[row + j]! += a * heap[bi + j]!;
     }
-    ai += MR;
-    bi += NR;
+    ai += 4;
+    bi += 8;
   }
-  for (let i = 0; i < MR * NR; i++) out[i] = acc[i];
+  for (let i = 0; i < 32; i++) heap[t + i] = acc[i]!;
 }
 
 /**
@@ -163,6 +168,7 @@ function microKernelJs(
  * @returns a {@link PackA} for rows `i` (of C) and depth `j`.
  */
 export function stridedPackA(src: Float32Array, off: number, rs: number, cs: number): PackA {
+  const MR = gemmBlocking().MR;
   return (Ap, i0, mc, p0, kc) => {
     let o = 0;
     for (let ir = 0; ir < mc; ir += MR) {
@@ -171,7 +177,7 @@ export function stridedPackA(src: Float32Array, off: number, rs: number, cs: num
       for (let p = 0; p < kc; p++) {
         const base = rowBase + p * cs;
         let i = 0;
-        for (; i < mr; i++) Ap[o + i] = src[base + i * rs];
+        for (; i < mr; i++) Ap[o + i] = src[base + i * rs]!;
         for (; i < MR; i++) Ap[o + i] = 0;
         o += MR;
       }
@@ -190,6 +196,7 @@ export function stridedPackB(
   cs: number,
   n: number,
 ): PackB {
+  const NR = gemmBlocking().NR;
   return (Bp, p0, kc) => {
     let o = 0;
     for (let jr = 0; jr < n; jr += NR) {
@@ -198,10 +205,20 @@ export function stridedPackB(
       for (let p = 0; p < kc; p++) {
         const base = colBase + p * rs;
         let j = 0;
-        for (; j < nr; j++) Bp[o + j] = src[base + j * cs];
+        for (; j < nr; j++) Bp[o + j] = src[base + j * cs]!;
         for (; j < NR; j++) Bp[o + j] = 0;
         o += NR;
       }
     }
   };
 }
+
+/** The functions of this file that run in the worker threads (see `worker-source.ts`). */
+export const GEMM_WORKER_FUNCTIONS = [
+  gemmBlocking,
+  gemm,
+  addTile,
+  microKernelJs,
+  stridedPackA,
+  stridedPackB,
+];
