@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { registerVqkitKernels } from '@vqkit/kernels';
 import { describeBackend, initBackend } from '@vqkit/runtime';
 import { inputError } from '../config/errors';
 
@@ -39,7 +40,9 @@ export async function ensureBackend(requested?: string): Promise<BackendRecord> 
       ? initialised
       : { name: active, description: describeBackend() };
   }
-  const info = await initBackend({ backend: choice, kernels: true });
-  initialised = { ...info, name: info.name, description: describeBackend(info) };
+  const info = await initBackend({ backend: choice });
+  const { kernels, cpu } = registerVqkitKernels({ backend: info.name });
+  const description = `${describeBackend(info)} | vqkit kernels: ${kernels.join(', ') || 'none'}${cpu ? ` (${cpu.threads} threads, ${cpu.simd} SIMD)` : ''}`;
+  initialised = { ...info, name: info.name, kernels, description };
   return initialised;
 }
