@@ -14,6 +14,7 @@ windowed dead-code statistics (window 10), straight-through estimator. Prints on
 
 usage: python3 vqvae_step.py [--arch single|hierarchical|both] [--batch 16] [--size 256]
                              [--steps 30] [--warmup 5] [--precision fp32|tf32|both] [--device cuda]
+                             [--threads N]   (CPU: torch.set_num_threads(N); default: torch's own)
 """
 import argparse
 import json
@@ -172,6 +173,7 @@ def bench(arch, precision, args):
         "framework": "pytorch", "torch": torch.__version__, "arch": arch, "precision": precision,
         "device": torch.cuda.get_device_name(0) if dev.type == "cuda" else "cpu",
         "batch": args.batch, "size": args.size, "steps": args.steps,
+        "threads": torch.get_num_threads(),
         "params": sum(p.numel() for p in model.parameters()),
         "ms_per_step": round(ms, 3), "img_per_s": round(args.batch / (ms / 1000), 2),
         "peak_bytes": torch.cuda.max_memory_allocated() if dev.type == "cuda" else None,
@@ -188,7 +190,11 @@ def main():
     p.add_argument("--steps", type=int, default=30)
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--threads", type=int, default=None,
+                   help="CPU threads (torch.set_num_threads); default: torch's own choice")
     args = p.parse_args()
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
     archs = ["single", "hierarchical"] if args.arch == "both" else [args.arch]
     precisions = ["fp32", "tf32"] if args.precision == "both" else [args.precision]
     for arch in archs:
