@@ -123,7 +123,7 @@ function im2colTransposedPack(
 }
 
 /**
- * Forward convolution, output pixels `[m0, m1)`: `y[m, :] = X[m, :] · W` (rows zeroed first).
+ * Forward convolution, output pixels `[m0, m1)`: `y[m, :] += X[m, :] · W` (y freshly zeroed).
  * Shapes: x `[batch, inH, inW, inC]`, w `[fh, fw, inC, outC]`, y `[batch, outH, outW, outC]`
  * (flat NHWC); `s` must hold a B block of `outC` columns.
  */
@@ -137,14 +137,13 @@ export function convForwardRows(
   m1: number,
 ): void {
   const Q = g.fh * g.fw * g.inC;
-  y.fill(0, m0 * g.outC, m1 * g.outC);
   const packA = im2colRowsPack(x, g, patchTable(g), m0);
   gemm(s, m1 - m0, g.outC, Q, packA, stridedPackB(w, 0, g.outC, 1, g.outC), y, m0 * g.outC, g.outC);
 }
 
 /**
- * Filter gradient, block rows `[q0, q1)` × columns `[n0, n1)` of `dW[Q, outC]` (zeroed first):
- * `dW[q, n] = Σ_m X[m, q] · dy[m, n]`. Shapes: x `[batch, inH, inW, inC]`, dy
+ * Filter gradient, block rows `[q0, q1)` × columns `[n0, n1)` of `dW[Q, outC]` (freshly zeroed):
+ * `dW[q, n] += Σ_m X[m, q] · dy[m, n]`. Shapes: x `[batch, inH, inW, inC]`, dy
  * `[batch, outH, outW, outC]`, dW `[fh, fw, inC, outC]`; `s` must hold `n1 − n0` columns.
  */
 export function convFilterBlock(
@@ -159,7 +158,6 @@ export function convFilterBlock(
   n1: number,
 ): void {
   const P = g.batch * g.outH * g.outW;
-  for (let q = q0; q < q1; q++) dw.fill(0, q * g.outC + n0, q * g.outC + n1);
   const packA = im2colTransposedPack(x, g, patchTable(g), q0);
   const packB = stridedPackB(dy, n0, g.outC, 1, n1 - n0);
   gemm(s, q1 - q0, n1 - n0, P, packA, packB, dw, q0 * g.outC + n0, g.outC);
@@ -174,7 +172,7 @@ export function outputRowsReaching(g: ConvGeometry, y0: number, y1: number): [nu
 
 /**
  * Input gradient (also the forward pass of a transposed convolution) for input rows `[y0, y1)`
- * of image `b` (zeroed first). Every output pixel whose patch reaches those rows is recomputed
+ * of image `b` (dx freshly zeroed). Every output pixel whose patch reaches those rows is recomputed
  * here (`col = dy · Wᵀ`, {@link colChunkPixels} pixels at a time into `col`) and scattered into
  * the band only, in increasing pixel order — the order the whole-image computation adds them in.
  * Shapes: dy `[batch, outH, outW, outC]`, w `[fh, fw, inC, outC]`, dx `[batch, inH, inW, inC]`;
@@ -192,8 +190,6 @@ export function convInputBand(
   y1: number,
 ): void {
   const Q = g.fh * g.fw * g.inC;
-  const rowFloats = g.inW * g.inC;
-  dx.fill(0, (b * g.inH + y0) * rowFloats, (b * g.inH + y1) * rowFloats);
   const [oyStart, oyEnd] = outputRowsReaching(g, y0, y1);
   const m1 = (b * g.outH + oyEnd) * g.outW;
   const chunk = colChunkPixels();

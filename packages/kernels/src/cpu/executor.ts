@@ -6,6 +6,7 @@
  */
 import type { ConvGeometry } from './conv-geometry';
 import { colChunkPixels, convFilterBlock, convForwardRows, convInputBand } from './conv2d';
+import { binaryRange, unaryRange } from './elementwise';
 import { type GemmScratch, gemmBlocking, gemmScratchFloats } from './gemm';
 import {
   codeNorms,
@@ -40,6 +41,10 @@ export interface CpuExecutor {
   convInput(dy: Float32Array, w: Float32Array, g: ConvGeometry): Float32Array;
   /** int32 `[n]`: `argmin_k ‖z_i − e_k‖²` of z `[n, d]` against e `[k, d]`. */
   nearest(z: Float32Array, e: Float32Array, n: number, k: number, d: number): Int32Array;
+  /** `out[i] = a[i mod |a|] op b[i mod |b|]`, `n` elements (`op` from `binaryOps()`; see `binaryRange`). */
+  binary(op: number, a: Float32Array, b: Float32Array, n: number): Float32Array;
+  /** `out[i] = op(x[i])` (`op` from `unaryOps()`; `alpha` for step). */
+  unary(op: number, x: Float32Array, alpha: number): Float32Array;
   /** Stops worker threads, if any (they restart on the next parallel job). */
   release(): void;
 }
@@ -117,11 +122,21 @@ export function createCallingThreadExecutor(simd: SimdLevel): CpuExecutor {
       if (simd === 'none' || n === 0) return nearestCodeScalar(z, e, n, k, d, n);
       return nearestOnCallingThread(ctx(), z, e, n, k, d, relaxed);
     },
+    binary(op, a, b, n) {
+      const out = new Float32Array(n);
+      binaryRange(op, a, b, out, 0, n);
+      return out;
+    },
+    unary(op, x, alpha) {
+      const out = new Float32Array(x.length);
+      unaryRange(op, x, out, alpha, 0, x.length);
+      return out;
+    },
     release() {},
   };
 }
 
-/** The SIMD search on the calling thread: scratch, z, e, ‖e‖² and the result in its memory. */
+/** The SIMD search on the calling thread: scratch, the codebook and ‖e‖² in its memory. */
 function nearestOnCallingThread(
   c: ThreadContext,
   z: Float32Array,
@@ -132,18 +147,16 @@ function nearestOnCallingThread(
   relaxed: boolean,
 ): Int32Array {
   const rows = nearestBlocking().rowBlock;
-  const op = { z: nearestScratchFloats(d), e: 0, norms: 0, out: 0, k, d };
-  op.e = op.z + n * d;
+  const op = { e: nearestScratchFloats(d), norms: 0, k, d };
   op.norms = op.e + k * d;
-  op.out = op.norms + k;
-  ensureFloats(c, op.out + n);
+  ensureFloats(c, op.norms + k);
   const kernel = nearestKernelFor(c, d, () =>
     nearestCodeModuleBytes(d, { relaxed, shared: false }),
   );
-  c.f32.set(z.subarray(0, n * d), op.z);
   c.f32.set(e.subarray(0, k * d), op.e);
   codeNorms(e, k, d, c.f32.subarray(op.norms, op.norms + k));
+  const out = new Int32Array(n);
   const scratch = { zt: 0, best: rows * d, idx: rows * (d + 1) };
-  nearestRows(kernel, c.f32, c.i32, op, scratch, 0, n);
-  return c.i32.slice(op.out, op.out + n);
+  nearestRows(kernel, c.f32, c.i32, op, { z, out }, scratch, 0, n);
+  return out;
 }

@@ -1,24 +1,27 @@
 /**
- * Parallel jobs of the cpu kernels: the control block in shared memory, the job descriptor, how a
- * job splits into units, each thread's scratch, and {@link runUnit}. Shipped to the worker
- * threads (`worker-source.ts`): no module-level references except other shipped functions.
+ * Parallel jobs of the cpu kernels: the control block in shared memory, the {@link Job}
+ * description, how a job splits into units, each thread's scratch, and {@link runUnit}. Shipped to
+ * the worker threads (`worker-source.ts`): no module-level references except other shipped
+ * functions.
  *
- * Protocol (all in the first {@link controlSlots}`().BYTES` bytes of the shared memory, int32):
- * the calling thread writes a job's descriptor, resets `DONE`, publishes `CLAIM = gen · 2²⁰`, then
- * bumps `GEN` and wakes the workers. Every thread (the caller included) claims units with a
- * compare-and-swap on `CLAIM` that also checks the generation, so a late worker can never take a
- * unit of a newer job with an older descriptor; each finished unit adds 1 to `DONE`. The caller
- * waits until `DONE` reaches the units claimed. Units are disjoint parts of the output computed
- * exactly as one thread would (see `conv2d.ts`, `nearest-code.ts`), so which thread runs which
- * unit never changes a bit of the result.
+ * Protocol. The calling thread sends each worker the job (a structured clone: operands are
+ * SharedArrayBuffer-backed arrays, so they are shared, not copied), resets `DONE`, publishes
+ * `CLAIM = gen · 2²⁰`, then bumps `GEN` and wakes the workers, which take the job of that
+ * generation from their port (`receiveMessageOnPort`). Every thread (the caller included) claims
+ * units with a compare-and-swap on `CLAIM` that also checks the generation, so a late worker can
+ * never run a unit of a newer job with an older description; each finished unit adds 1 to
+ * `DONE`. The caller waits until `DONE` reaches the number of units. Units are disjoint parts of
+ * the output computed exactly as one thread would (see `conv2d.ts`, `nearest-code.ts`,
+ * `elementwise.ts`), so which thread runs which unit never changes a bit of the result.
  */
 import type { ConvGeometry } from './conv-geometry';
 import { colChunkPixels, convFilterBlock, convForwardRows, convInputBand } from './conv2d';
+import { binaryRange, unaryRange } from './elementwise';
 import { type GemmScratch, gemmBlocking } from './gemm';
 import { nearestBlocking, nearestRows } from './nearest-code';
 import { nearestKernelFor, refreshViews, type ThreadContext } from './thread-context';
 
-/** Int32 slots of the control block (a function so worker threads get them). */
+/** Int32 slots of the control block at the start of the shared memory (a function so worker threads get them). */
 export function controlSlots() {
   return {
     GEN: 0,
@@ -26,30 +29,13 @@ export function controlSlots() {
     DONE: 2,
     STOP: 3,
     ERROR: 4,
-    KIND: 5,
-    UNITS: 6,
-    /** Float offset of thread 0's scratch; thread t's is `SCRATCH + t · STRIDE`. */
-    SCRATCH: 7,
-    STRIDE: 8,
-    /** Byte offset and length of the nearest-code module's bytes (nearest jobs). */
-    MODULE_OFF: 9,
-    MODULE_LEN: 10,
-    /** Float offsets of the operands: up to three inputs and the output. */
-    IN0: 11,
-    IN1: 12,
-    IN2: 13,
-    OUT: 14,
-    /** Partition parameters, 4 ints (meaning per kind, see {@link unitRange}). */
-    PART: 16,
     /** Workers that finished starting, and units run by workers (diagnostics). */
-    READY: 20,
-    WORKER_UNITS: 21,
-    /** The convolution geometry, 13 ints (see {@link writeGeometry}). */
-    GEOM: 24,
-    /** First slot of the error text (char codes of a worker's error message, 0-terminated). */
-    ERROR_TEXT: 64,
-    ERROR_TEXT_LEN: 448,
-    /** Bytes reserved for the control block at the start of the shared memory. */
+    READY: 5,
+    WORKER_UNITS: 6,
+    /** First slot of the error text (char codes of the first error's message, 0-terminated). */
+    ERROR_TEXT: 16,
+    ERROR_TEXT_LEN: 496,
+    /** Bytes reserved for the control block. */
     BYTES: 2048,
     /** Units of one job are counted in the low 20 bits of `CLAIM`. */
     UNIT_BITS: 20,
@@ -58,56 +44,35 @@ export function controlSlots() {
 
 /** Job kinds. */
 export function jobKinds() {
-  return { convForward: 1, convFilter: 2, convInput: 3, nearest: 4 } as const;
+  return { convForward: 1, convFilter: 2, convInput: 3, nearest: 4, binary: 5, unary: 6 } as const;
 }
 
-/** Order of the geometry in the descriptor ({@link readGeometry} reads the same order). */
-const GEOMETRY_KEYS = [
-  'batch',
-  'inH',
-  'inW',
-  'inC',
-  'outH',
-  'outW',
-  'outC',
-  'fh',
-  'fw',
-  'sh',
-  'sw',
-  'padTop',
-  'padLeft',
-] as const;
-
-/** Writes `g` into the descriptor (calling thread only). */
-export function writeGeometry(ctl: Int32Array, g: ConvGeometry): void {
-  const base = controlSlots().GEOM;
-  GEOMETRY_KEYS.forEach((key, i) => {
-    ctl[base + i] = g[key];
-  });
+/** One parallel job, as every thread sees it. */
+export interface Job {
+  gen: number;
+  kind: number;
+  units: number;
+  /**
+   * Partition parameters, per kind (see {@link unitRange}); for element-wise jobs the operation
+   * code and (unary) `alpha` follow.
+   */
+  part: number[];
+  geometry?: ConvGeometry;
+  /**
+   * Operands, per kind: conv forward `[x, w, y]`, filter `[x, dy, dW]`, input `[dy, w, dx]`,
+   * nearest `[z, out]`, binary `[a, b, out]`, unary `[x, out]` (the output last).
+   */
+  ops: Array<Float32Array | Int32Array>;
+  /** Float offset of thread 0's scratch in the shared memory; thread t's is `scratch + t · stride`. */
+  scratch: number;
+  stride: number;
+  /** Nearest code: the kernel's module, and the float offsets of the codebook and `‖e‖²` in the shared memory. */
+  module?: Uint8Array;
+  codebook?: number;
+  norms?: number;
 }
 
-/** Reads the geometry written by {@link writeGeometry}. */
-export function readGeometry(ctl: Int32Array): ConvGeometry {
-  const b = controlSlots().GEOM;
-  const v = (i: number) => ctl[b + i]!;
-  return {
-    batch: v(0),
-    inH: v(1),
-    inW: v(2),
-    inC: v(3),
-    outH: v(4),
-    outW: v(5),
-    outC: v(6),
-    fh: v(7),
-    fw: v(8),
-    sh: v(9),
-    sw: v(10),
-    padTop: v(11),
-    padLeft: v(12),
-  };
-}
-
-/** Offsets (floats, from the thread's scratch start) of a thread's scratch for the current job. */
+/** Offsets (floats, from the thread's scratch start) of a thread's scratch for a job. */
 export interface ScratchLayout {
   gemm: { tile: number; a: number; b: number };
   /** Input gradient: the col buffer (`colChunkPixels() · Q` floats). */
@@ -116,63 +81,62 @@ export interface ScratchLayout {
   zt: number;
   best: number;
   idx: number;
-  /** Total floats, rounded up to a 64-byte multiple. */
+  /** Total floats, a multiple of 16 (64 bytes). */
   floats: number;
 }
 
-/** Columns of the widest product a unit of the current job multiplies. */
-function gemmColumns(ctl: Int32Array): number {
-  const S = controlSlots();
+/** Columns of the widest product a unit of the job multiplies (0: no GEMM). */
+function gemmColumns(job: Pick<Job, 'kind' | 'part' | 'geometry'>): number {
   const K = jobKinds();
-  const kind = ctl[S.KIND];
-  const g = readGeometry(ctl);
-  if (kind === K.convForward) return g.outC;
-  if (kind === K.convFilter) return ctl[S.PART + 1]!;
-  if (kind === K.convInput) return g.fh * g.fw * g.inC;
-  return 0;
+  const g = job.geometry;
+  if (g === undefined) return 0;
+  if (job.kind === K.convForward) return g.outC;
+  if (job.kind === K.convFilter) return job.part[1]!;
+  return job.kind === K.convInput ? g.fh * g.fw * g.inC : 0;
 }
 
-/** Each thread's scratch layout for the job described in `ctl`. */
-export function scratchLayout(ctl: Int32Array): ScratchLayout {
-  const S = controlSlots();
+/** Each thread's scratch layout for a job (kind, partition and geometry set). */
+export function scratchLayout(job: Pick<Job, 'kind' | 'part' | 'geometry'>): ScratchLayout {
   const K = jobKinds();
   const round = (n: number) => Math.ceil(n / 16) * 16;
-  const kind = ctl[S.KIND];
-  if (kind === K.nearest) {
+  const none = { tile: 0, a: 0, b: 0 };
+  if (job.kind === K.nearest) {
     const rows = nearestBlocking().rowBlock;
-    const best = round(rows * ctl[S.PART + 2]!);
+    const best = round(rows * job.part[2]!);
     const idx = best + round(rows);
-    const none = { tile: 0, a: 0, b: 0 };
     return { gemm: none, col: 0, zt: 0, best, idx, floats: idx + round(rows) };
   }
+  const g = job.geometry;
+  if (g === undefined) return { gemm: none, col: 0, zt: 0, best: 0, idx: 0, floats: 0 };
   const { MR, NR, KC, MC } = gemmBlocking();
   const a = round(MR * NR);
   const b = a + round(MC * KC);
-  const col = b + round(Math.ceil(gemmColumns(ctl) / NR) * NR * KC);
-  const g = readGeometry(ctl);
-  const colFloats = kind === K.convInput ? colChunkPixels() * g.fh * g.fw * g.inC : 0;
+  const col = b + round(Math.ceil(gemmColumns(job) / NR) * NR * KC);
+  const colFloats = job.kind === K.convInput ? colChunkPixels() * g.fh * g.fw * g.inC : 0;
   return { gemm: { tile: 0, a, b }, col, zt: 0, best: 0, idx: 0, floats: round(col + colFloats) };
 }
 
 /**
- * The part of the output unit `u` covers, from the partition parameters `PART…`:
- * - conv forward: `[rowsPerUnit]` → output pixels `[u · rows, …)`;
- * - conv filter: `[qPerUnit, nPerUnit, unitsAlongN]` → dW rows × columns;
- * - conv input: `[bandsPerImage, bandRows]` → image `b`, input rows `[y0, y1)`;
- * - nearest: `[n, k, d, rowsPerUnit]` → rows of z.
- * @returns `[start0, end0, start1, end1]` (unused entries 0).
+ * The part of the output unit `u` covers, from the partition parameters `part`:
+ * - conv forward `[rowsPerUnit]` → output pixels;
+ * - conv filter `[qPerUnit, nPerUnit, unitsAlongN]` → dW rows × columns;
+ * - conv input `[bandsPerImage, bandRows]` → image `b`, input rows `[y0, y1)`;
+ * - nearest `[n, k, d, rowsPerUnit]` → rows of z;
+ * - element-wise `[n, perUnit, …]` → elements.
+ * @returns `[start0, end0, start1, end1]` (unused entries 0; conv input: `[b, y0, y1, 0]`).
  */
-export function unitRange(ctl: Int32Array, u: number): [number, number, number, number] {
-  const S = controlSlots();
+export function unitRange(job: Job, u: number): [number, number, number, number] {
   const K = jobKinds();
-  const p = (i: number) => ctl[S.PART + i]!;
-  const kind = ctl[S.KIND];
-  if (kind === K.nearest) return [u * p(3), Math.min(p(0), (u + 1) * p(3)), 0, 0];
-  const g = readGeometry(ctl);
-  if (kind === K.convForward) {
+  const p = (i: number) => job.part[i]!;
+  if (job.kind === K.nearest) return [u * p(3), Math.min(p(0), (u + 1) * p(3)), 0, 0];
+  if (job.kind === K.binary || job.kind === K.unary) {
+    return [u * p(1), Math.min(p(0), (u + 1) * p(1)), 0, 0];
+  }
+  const g = job.geometry as ConvGeometry;
+  if (job.kind === K.convForward) {
     return [u * p(0), Math.min(g.batch * g.outH * g.outW, (u + 1) * p(0)), 0, 0];
   }
-  if (kind === K.convFilter) {
+  if (job.kind === K.convFilter) {
     const qi = Math.floor(u / p(2));
     const ni = u - qi * p(2);
     const Q = g.fh * g.fw * g.inC;
@@ -183,88 +147,72 @@ export function unitRange(ctl: Int32Array, u: number): [number, number, number, 
   return [b, band * p(1), Math.min(g.inH, (band + 1) * p(1)), 0];
 }
 
-/**
- * Runs unit `u` of the job described in `ctl` on thread `ctx`. `moduleBytes` returns the
- * nearest-code module's bytes (from the shared memory) when this thread has not compiled it yet.
- */
-export function runUnit(ctx: ThreadContext, ctl: Int32Array, u: number): void {
-  const S = controlSlots();
+/** Runs unit `u` of `job` on thread `ctx`. */
+export function runUnit(ctx: ThreadContext, job: Job, u: number): void {
   const K = jobKinds();
+  const [s0, s1, s2, s3] = unitRange(job, u);
+  const f = (i: number) => job.ops[i] as Float32Array;
+  if (job.kind === K.binary) return binaryRange(job.part[2]!, f(0), f(1), f(2), s0, s1);
+  if (job.kind === K.unary) return unaryRange(job.part[2]!, f(0), f(1), job.part[3]!, s0, s1);
   refreshViews(ctx);
-  const { f32, i32 } = ctx;
-  const kind = ctl[S.KIND];
-  const base = ctl[S.SCRATCH]! + ctx.index * ctl[S.STRIDE]!;
-  const L = scratchLayout(ctl);
-  const [s0, s1, s2, s3] = unitRange(ctl, u);
-  const at = (slot: number, length: number) => f32.subarray(ctl[slot]!, ctl[slot]! + length);
-  if (kind === K.nearest) {
-    const d = ctl[S.PART + 2]!;
-    const kernel = nearestKernelFor(ctx, d, () => {
-      const off = ctl[S.MODULE_OFF]!;
-      return new Uint8Array(ctx.memory.buffer).slice(off, off + ctl[S.MODULE_LEN]!);
-    });
-    const op = {
-      z: ctl[S.IN0]!,
-      e: ctl[S.IN1]!,
-      norms: ctl[S.IN2]!,
-      out: ctl[S.OUT]!,
-      k: ctl[S.PART + 1]!,
-      d,
-    };
+  const base = job.scratch + ctx.index * job.stride;
+  const L = scratchLayout(job);
+  if (job.kind === K.nearest) {
+    const d = job.part[2]!;
+    const kernel = nearestKernelFor(ctx, d, () => job.module as Uint8Array);
+    // z and out are the job's operands; the kernel reads the codebook and ‖e‖² from its memory.
+    const zt = base + L.zt;
+    const op = { e: job.codebook!, norms: job.norms!, k: job.part[1]!, d };
+    const rows = { z: f(0), out: job.ops[1] as Int32Array };
     nearestRows(
       kernel,
-      f32,
-      i32,
+      ctx.f32,
+      ctx.i32,
       op,
-      { zt: base + L.zt, best: base + L.best, idx: base + L.idx },
+      rows,
+      { zt, best: base + L.best, idx: base + L.idx },
       s0,
       s1,
     );
     return;
   }
-  const g = readGeometry(ctl);
+  const g = job.geometry as ConvGeometry;
   const gs: GemmScratch = {
     kernel: ctx.gemm,
-    heap: f32,
+    heap: ctx.f32,
     tile: base,
     a: base + L.gemm.a,
     b: base + L.gemm.b,
   };
-  const xSize = g.batch * g.inH * g.inW * g.inC;
-  const ySize = g.batch * g.outH * g.outW * g.outC;
-  const wSize = g.fh * g.fw * g.inC * g.outC;
-  if (kind === K.convForward) {
-    convForwardRows(gs, at(S.IN0, xSize), at(S.IN1, wSize), at(S.OUT, ySize), g, s0, s1);
-  } else if (kind === K.convFilter) {
-    convFilterBlock(gs, at(S.IN0, xSize), at(S.IN1, ySize), at(S.OUT, wSize), g, s0, s1, s2, s3);
-  } else {
-    const col = f32.subarray(base + L.col, base + L.floats);
-    convInputBand(gs, at(S.IN0, ySize), at(S.IN1, wSize), at(S.OUT, xSize), col, g, s0, s1, s2);
+  if (job.kind === K.convForward) convForwardRows(gs, f(0), f(1), f(2), g, s0, s1);
+  else if (job.kind === K.convFilter) convFilterBlock(gs, f(0), f(1), f(2), g, s0, s1, s2, s3);
+  else {
+    const col = ctx.f32.subarray(base + L.col, base + L.floats);
+    convInputBand(gs, f(0), f(1), f(2), col, g, s0, s1, s2);
   }
 }
 
 /**
- * Claims and runs units of generation `gen` until none is left. Errors are recorded in the
- * control block (first one's message kept) and never escape, so `DONE` always counts up.
+ * Claims and runs units of `job` until none is left. Errors are recorded in the control block
+ * (the first one's message kept) and never escape, so `DONE` always counts every claimed unit.
  * @returns the number of units this thread ran.
  */
-export function workOnJob(ctx: ThreadContext, ctl: Int32Array, gen: number): number {
+export function workOnJob(ctx: ThreadContext, ctl: Int32Array, job: Job): number {
   const S = controlSlots();
   const bits = S.UNIT_BITS;
-  const units = ctl[S.UNITS]!;
   let ran = 0;
   for (;;) {
     const claim = Atomics.load(ctl, S.CLAIM);
     const u = claim & ((1 << bits) - 1);
-    if (claim >>> bits !== (gen & ((1 << (32 - bits)) - 1)) || u >= units) return ran;
+    if (claim >>> bits !== (job.gen & ((1 << (32 - bits)) - 1)) || u >= job.units) return ran;
     if (Atomics.compareExchange(ctl, S.CLAIM, claim, claim + 1) !== claim) continue;
     try {
-      runUnit(ctx, ctl, u);
+      runUnit(ctx, job, u);
     } catch (error) {
       recordError(ctl, error);
     }
     ran++;
-    if (Atomics.add(ctl, S.DONE, 1) + 1 === units) Atomics.notify(ctl, S.DONE);
+    if (Atomics.add(ctl, S.DONE, 1) + 1 === job.units) Atomics.notify(ctl, S.DONE);
   }
 }
 
@@ -292,7 +240,6 @@ export function readError(ctl: Int32Array): string {
 export const JOB_WORKER_FUNCTIONS = [
   controlSlots,
   jobKinds,
-  readGeometry,
   gemmColumns,
   scratchLayout,
   unitRange,

@@ -61,15 +61,17 @@ export function codeNorms(e: Float32Array, k: number, d: number, out: Float32Arr
 }
 
 /**
- * Rows `[r0, r1)` of the search with the SIMD kernel. All operands live in the kernel's memory,
- * seen as `f32` and `i32` (the same buffer); offsets are in 4-byte elements: `z [n, d]`,
- * `e [k, d]`, `norms [k]` ({@link codeNorms}), `out [n]` int32.
+ * Rows `[r0, r1)` of the search with the SIMD kernel: `rows.out[i]` for `rows.z [n, d]`. The
+ * kernel reads the codebook `e [k, d]` and its norms `‖e‖² [k]` ({@link codeNorms}) and its
+ * scratch from its own memory, seen as `f32` and `i32` (the same buffer; offsets in 4-byte
+ * elements).
  */
 export function nearestRows(
   kernel: NearestKernel,
   f32: Float32Array,
   i32: Int32Array,
-  op: { z: number; e: number; norms: number; out: number; k: number; d: number },
+  op: { e: number; norms: number; k: number; d: number },
+  rows: { z: Float32Array; out: Int32Array },
   s: NearestScratch,
   r0: number,
   r1: number,
@@ -78,29 +80,36 @@ export function nearestRows(
   const { k, d } = op;
   const tile = Math.max(1, Math.floor(tileFloats / d));
   for (let b0 = r0; b0 < r1; b0 += rowBlock) {
-    const rows = Math.min(rowBlock, r1 - b0);
-    const groups = Math.ceil(rows / 4);
-    transposeRows(f32, op.z + b0 * d, rows, d, s.zt);
+    const count = Math.min(rowBlock, r1 - b0);
+    const groups = Math.ceil(count / 4);
+    transposeRows(rows.z, b0 * d, count, d, f32, s.zt);
     f32.fill(Number.POSITIVE_INFINITY, s.best, s.best + groups * 4);
     i32.fill(0, s.idx, s.idx + groups * 4);
     for (let k0 = 0; k0 < k; k0 += tile) {
       const k1 = Math.min(k, k0 + tile);
       kernel(groups, 4 * s.zt, 4 * op.e, 4 * op.norms, k0, k1, 4 * s.best, 4 * s.idx);
     }
-    i32.copyWithin(op.out + b0, s.idx, s.idx + rows);
+    rows.out.set(i32.subarray(s.idx, s.idx + count), b0);
   }
 }
 
-/** `f32[zt + (4g + …)]`: rows `4g … 4g+3` of `z` (at `f32[z…]`, `[rows, d]`) as `[g][d][lane]`, zero-padded. */
-function transposeRows(f32: Float32Array, z: number, rows: number, d: number, zt: number): void {
+/** `zt[(4g + …)]`: rows `4g … 4g+3` of `z` (from `z[z0]`, `[rows, d]`) as `[g][d][lane]`, zero-padded. */
+function transposeRows(
+  z: Float32Array,
+  z0: number,
+  rows: number,
+  d: number,
+  f32: Float32Array,
+  zt: number,
+): void {
   const groups = Math.ceil(rows / 4);
   for (let g = 0; g < groups; g++) {
     const out = zt + g * 4 * d;
     for (let lane = 0; lane < 4; lane++) {
       const r = 4 * g + lane;
       if (r < rows) {
-        const src = z + r * d;
-        for (let t = 0; t < d; t++) f32[out + 4 * t + lane] = f32[src + t]!;
+        const src = z0 + r * d;
+        for (let t = 0; t < d; t++) f32[out + 4 * t + lane] = z[src + t]!;
       } else {
         for (let t = 0; t < d; t++) f32[out + 4 * t + lane] = 0;
       }

@@ -103,6 +103,13 @@ const GEOMETRIES: ConvGeometry[] = [
   },
 ];
 
+/** `a` copied into a SharedArrayBuffer (as the pool's own outputs are). */
+function shared(a: Float32Array): Float32Array {
+  const out = new Float32Array(new SharedArrayBuffer(4 * a.length));
+  out.set(a);
+  return out;
+}
+
 async function readyPool(threads: number): Promise<WorkerPoolExecutor> {
   const pool = createWorkerPoolExecutor({ threads, simd: 'plain', minParallelFlops: 0 });
   const g = GEOMETRIES[0]!;
@@ -125,6 +132,22 @@ describe('worker pool: bit-identical to the calling thread for 2 and 3 threads',
         expect(pool.convFilter(x, dy, g), `filter ${i}`).toEqual(one.convFilter(x, dy, g));
         expect(pool.convInput(dy, w, g), `input ${i}`).toEqual(one.convInput(dy, w, g));
       }
+      const n = 3 * 5 * 7 * 11;
+      const big = shared(values(n, 40));
+      const smalls = [shared(values(n, 41)), values(1, 42), values(77, 43), shared(values(35, 44))];
+      for (const small of smalls) {
+        for (const op of [0, 1, 2]) {
+          const what = `binary ${op} with [${small.length}]`;
+          expect(pool.binary(op, big, small, n), what).toEqual(one.binary(op, big, small, n));
+          expect(pool.binary(op, small, big, n), what).toEqual(one.binary(op, small, big, n));
+        }
+      }
+      for (const [op, alpha] of [
+        [0, 0],
+        [1, 0.3],
+      ] as const) {
+        expect(pool.unary(op, big, alpha), `unary ${op}`).toEqual(one.unary(op, big, alpha));
+      }
       for (const [n, k, d] of [
         [1001, 777, 8],
         [3, 5, 1],
@@ -137,6 +160,8 @@ describe('worker pool: bit-identical to the calling thread for 2 and 3 threads',
         );
       }
       expect(pool.stats().workerUnits).toBeGreaterThan(before);
+      // Outputs live in SharedArrayBuffers, so the next kernel hands them to the workers without a copy.
+      expect(pool.unary(0, big, 0).buffer).toBeInstanceOf(SharedArrayBuffer);
       pool.release();
       expect(pool.stats().readyWorkers).toBe(0);
     });

@@ -1,8 +1,13 @@
 /**
- * The multi-threaded executor: `threads − 1` Node worker threads plus the calling thread share one
- * WebAssembly memory (`shared: true`). A job copies its inputs into that memory, is split into
- * units (see `jobs.ts`), and the calling thread works on units too, then blocks on `Atomics.wait`
- * until the last unit is done (tfjs cpu kernels are synchronous), and copies the result out.
+ * The multi-threaded executor: `threads − 1` Node worker threads plus the calling thread. They
+ * share one WebAssembly memory (`shared: true`) for the control block, each thread's scratch and
+ * the codebook of a nearest-code search; the operands themselves are SharedArrayBuffer-backed
+ * arrays handed to the workers with each job (shared, not copied). The kernels' outputs are
+ * allocated that way too, so the next kernel's inputs usually need no copy (an input in an
+ * ordinary ArrayBuffer is copied once for a convolution; element-wise work on it stays on the
+ * calling thread, where a copy would cost more than it saves). A job is split into units (see
+ * `jobs.ts`); the calling thread works on units too, then blocks on `Atomics.wait` until the last
+ * one is done (tfjs cpu kernels are synchronous).
  *
  * Workers start on the first job big enough to be split (smaller ones run on the calling thread:
  * the same arithmetic, so the same bits), are `unref`'d (Node exits by itself while they idle),
@@ -10,9 +15,10 @@
  */
 import { KernelError } from '../errors';
 import type { ConvGeometry } from './conv-geometry';
+import { binaryRange, unaryRange } from './elementwise';
 import { type CpuExecutor, createCallingThreadExecutor, ensureFloats } from './executor';
 import { gemmBlocking } from './gemm';
-import { controlSlots, jobKinds, readError, scratchLayout, workOnJob, writeGeometry } from './jobs';
+import { controlSlots, type Job, jobKinds, readError, scratchLayout, workOnJob } from './jobs';
 import { codeNorms } from './nearest-code';
 import type { SimdLevel } from './simd-support';
 import { createThreadContext, type ThreadContext, wasmApi } from './thread-context';
@@ -20,7 +26,7 @@ import { nodeBuiltin } from './thread-count';
 import { MAX_MEMORY_PAGES } from './wasm-asm';
 import { microKernelModuleBytes } from './wasm-microkernel';
 import { nearestCodeModuleBytes } from './wasm-nearest-code';
-import type { WorkerData } from './worker-main';
+import type { JobPort, WorkerData } from './worker-main';
 import { workerSource } from './worker-source';
 
 /** Options of {@link createWorkerPoolExecutor}. */
@@ -31,10 +37,16 @@ export interface WorkerPoolOptions {
   simd: Exclude<SimdLevel, 'none'>;
   /**
    * Jobs of fewer floating-point operations run on the calling thread (waking the workers costs
-   * tens of microseconds).
+   * tens of microseconds); an element-wise operation counts 32 per element (it is memory-bound).
    * @default 4_000_000
    */
   minParallelFlops?: number;
+}
+
+/** The pool's executor, with diagnostics. */
+export interface WorkerPoolExecutor extends CpuExecutor {
+  /** Workers started and ready, and units they ran since the pool was created. */
+  stats(): { readyWorkers: number; workerUnits: number };
 }
 
 interface WorkerHandle {
@@ -44,23 +56,17 @@ interface WorkerHandle {
 }
 
 interface WorkerThreads {
-  Worker: new (source: string, options: { eval: true; workerData: WorkerData }) => WorkerHandle;
+  Worker: new (
+    source: string,
+    options: { eval: true; workerData: WorkerData; transferList: unknown[] },
+  ) => WorkerHandle;
+  MessageChannel: new () => { port1: JobPort & { unref?(): void }; port2: JobPort };
 }
 
 /** Units per thread a job is split into (dynamic claiming evens out uneven units). */
 const UNITS_PER_THREAD = 4;
-
-/** The description of one job before it is laid out in shared memory. */
-interface JobSpec {
-  kind: number;
-  units: number;
-  /** Partition parameters (see `unitRange` in `jobs.ts`). */
-  part: number[];
-  geometry?: ConvGeometry;
-  inputs: Float32Array[];
-  outFloats: number;
-  moduleBytes?: Uint8Array;
-}
+/** Flops an element of element-wise work counts as (see {@link WorkerPoolOptions}). */
+const FLOPS_PER_ELEMENT = 32;
 
 /** Splits `total` items into at most `maxUnits` units of a multiple of `align` items. */
 function split(total: number, maxUnits: number, align: number): [per: number, units: number] {
@@ -68,10 +74,22 @@ function split(total: number, maxUnits: number, align: number): [per: number, un
   return [per, Math.ceil(total / per)];
 }
 
-/** The pool's executor, with diagnostics. */
-export interface WorkerPoolExecutor extends CpuExecutor {
-  /** Workers started and ready, and units they ran since the pool was created. */
-  stats(): { readyWorkers: number; workerUnits: number };
+/** Whether `a` lives in a SharedArrayBuffer (so the workers can see it). */
+function isShared(a: Float32Array): boolean {
+  return typeof SharedArrayBuffer !== 'undefined' && a.buffer instanceof SharedArrayBuffer;
+}
+
+/** A new float32 array of `n` elements in a SharedArrayBuffer (zeroed). */
+function sharedFloats(n: number): Float32Array {
+  return new Float32Array(new SharedArrayBuffer(4 * n));
+}
+
+/** `a` itself when shared, else a shared copy. */
+function shared(a: Float32Array): Float32Array {
+  if (isShared(a)) return a;
+  const copy = sharedFloats(a.length);
+  copy.set(a);
+  return copy;
 }
 
 /** A multi-threaded executor (Node.js only; see the module comment). */
@@ -92,7 +110,7 @@ export function createWorkerPoolExecutor(options: WorkerPoolOptions): WorkerPool
   const ctl = new Int32Array(memory.buffer, 0, S.BYTES / 4);
   const gemmBytes = microKernelModuleBytes({ relaxed, shared: true });
   const main: ThreadContext = createThreadContext(0, memory, gemmBytes);
-  let workers: WorkerHandle[] = [];
+  let workers: Array<{ worker: WorkerHandle; port: JobPort }> = [];
   let workerFailure: string | undefined;
   let gen = 0;
 
@@ -101,16 +119,32 @@ export function createWorkerPoolExecutor(options: WorkerPoolOptions): WorkerPool
     Atomics.store(ctl, S.STOP, 0);
     const source = workerSource();
     for (let index = 1; index < threads; index++) {
+      const { port1, port2 } = new workerThreads.MessageChannel();
       const worker = new workerThreads.Worker(source, {
         eval: true,
-        workerData: { index, memory, gemmBytes },
+        workerData: { index, memory, gemmBytes, port: port2 },
+        transferList: [port2],
       });
       worker.on('error', (error) => {
         workerFailure = `${error.name}: ${error.message}`;
       });
       worker.unref();
-      workers.push(worker);
+      port1.unref?.();
+      workers.push({ worker, port: port1 });
     }
+  };
+
+  const release = () => {
+    if (workers.length === 0) return;
+    Atomics.store(ctl, S.STOP, 1);
+    Atomics.add(ctl, S.GEN, 1);
+    Atomics.notify(ctl, S.GEN);
+    Atomics.store(ctl, S.READY, 0);
+    for (const { worker, port } of workers) {
+      port.close();
+      void worker.terminate();
+    }
+    workers = [];
   };
 
   const throwIfFailed = () => {
@@ -124,126 +158,128 @@ export function createWorkerPoolExecutor(options: WorkerPoolOptions): WorkerPool
     );
   };
 
-  const release = () => {
-    if (workers.length === 0) return;
-    Atomics.store(ctl, S.STOP, 1);
-    Atomics.add(ctl, S.GEN, 1);
-    Atomics.notify(ctl, S.GEN);
-    Atomics.store(ctl, S.READY, 0);
-    for (const worker of workers) void worker.terminate();
-    workers = [];
-  };
-
-  /** Lays the job out in shared memory, runs it on every thread, returns the output's offset. */
-  const run = (job: JobSpec): number => {
+  /**
+   * Runs `spec` on every thread: lays out the scratch (plus `extraFloats` of shared memory after
+   * it, returned as an offset, filled by `fill` before the job starts), posts the job, works on it,
+   * waits for the last unit.
+   */
+  const run = (
+    spec: Omit<Job, 'gen' | 'scratch' | 'stride'>,
+    extraFloats = 0,
+    fill?: (offset: number, heap: Float32Array) => Partial<Job>,
+  ): void => {
     throwIfFailed();
-    ctl[S.KIND] = job.kind;
-    ctl[S.UNITS] = job.units;
-    job.part.forEach((v, i) => {
-      ctl[S.PART + i] = v;
-    });
-    if (job.geometry) writeGeometry(ctl, job.geometry);
-    const round = (n: number) => Math.ceil(n / 16) * 16;
-    let at = S.BYTES / 4;
-    if (job.moduleBytes) {
-      ctl[S.MODULE_OFF] = at * 4;
-      ctl[S.MODULE_LEN] = job.moduleBytes.length;
-      at += round(Math.ceil(job.moduleBytes.length / 4));
-    }
-    const stride = scratchLayout(ctl).floats;
-    ctl[S.SCRATCH] = at;
-    ctl[S.STRIDE] = stride;
-    at += stride * threads;
-    const slots = [S.IN0, S.IN1, S.IN2];
-    const offsets = job.inputs.map((input) => {
-      const off = at;
-      at += round(input.length);
-      return off;
-    });
-    ctl[S.OUT] = at;
-    ensureFloats(main, at + job.outFloats);
-    if (job.moduleBytes) new Uint8Array(memory.buffer).set(job.moduleBytes, ctl[S.MODULE_OFF]);
-    job.inputs.forEach((input, i) => {
-      main.f32.set(input, offsets[i]);
-      ctl[slots[i]!] = offsets[i]!;
-    });
-    startWorkers();
+    const scratch = S.BYTES / 4;
+    const stride = scratchLayout(spec).floats;
+    const extra = scratch + stride * threads;
+    ensureFloats(main, extra + extraFloats);
     gen = (gen + 1) & ((1 << (32 - S.UNIT_BITS)) - 1);
+    const job: Job = { ...spec, gen, scratch, stride, ...fill?.(extra, main.f32) };
+    startWorkers();
+    for (const { port } of workers) port.postMessage(job);
     Atomics.store(ctl, S.DONE, 0);
     Atomics.store(ctl, S.CLAIM, gen << S.UNIT_BITS);
     Atomics.store(ctl, S.GEN, gen);
     Atomics.notify(ctl, S.GEN);
-    workOnJob(main, ctl, gen);
+    workOnJob(main, ctl, job);
     for (let done = Atomics.load(ctl, S.DONE); done < job.units; done = Atomics.load(ctl, S.DONE)) {
       Atomics.wait(ctl, S.DONE, done);
     }
     throwIfFailed();
-    return ctl[S.OUT]!;
   };
 
-  /** Whether a job of `flops` and `floats` of shared memory goes to the pool. */
-  const parallel = (flops: number, floats: number) =>
-    flops >= minFlops && floats * 4 < (MAX_MEMORY_PAGES - 1) * 65_536;
-
+  const parallel = (flops: number) => flops >= minFlops;
   const { MR, NR } = gemmBlocking();
   const maxUnits = threads * UNITS_PER_THREAD;
+  const K = jobKinds();
   return {
     threads,
     simd,
     convForward(x, w, g) {
       const P = g.batch * g.outH * g.outW;
-      const flops = 2 * P * g.outC * g.fh * g.fw * g.inC;
-      if (!parallel(flops, x.length + w.length + 2 * P * g.outC))
-        return single.convForward(x, w, g);
+      if (!parallel(2 * P * g.outC * g.fh * g.fw * g.inC)) return single.convForward(x, w, g);
       const [rows, units] = split(P, maxUnits, 16);
-      const kind = jobKinds().convForward;
-      const out = run({
-        kind,
+      const y = sharedFloats(P * g.outC);
+      run({
+        kind: K.convForward,
         units,
         part: [rows],
         geometry: g,
-        inputs: [x, w],
-        outFloats: P * g.outC,
+        ops: [shared(x), shared(w), y],
       });
-      return main.f32.slice(out, out + P * g.outC);
+      return y;
     },
     convFilter(x, dy, g) {
       const Q = g.fh * g.fw * g.inC;
-      const flops = 2 * dy.length * Q;
-      if (!parallel(flops, x.length + dy.length + 2 * Q * g.outC))
-        return single.convFilter(x, dy, g);
+      if (!parallel(2 * dy.length * Q)) return single.convFilter(x, dy, g);
       const [qPer, qUnits] = split(Q, maxUnits, Math.min(16, Math.ceil(Q / MR) * MR));
       const nSplits = qUnits >= 2 * threads ? 1 : Math.ceil(maxUnits / qUnits);
       const [nPer, nUnits] = split(g.outC, nSplits, NR);
-      const kind = jobKinds().convFilter;
+      const dw = sharedFloats(Q * g.outC);
       const part = [qPer, nPer, nUnits];
-      const units = qUnits * nUnits;
-      const out = run({ kind, units, part, geometry: g, inputs: [x, dy], outFloats: Q * g.outC });
-      return main.f32.slice(out, out + Q * g.outC);
+      run({
+        kind: K.convFilter,
+        units: qUnits * nUnits,
+        part,
+        geometry: g,
+        ops: [shared(x), shared(dy), dw],
+      });
+      return dw;
     },
     convInput(dy, w, g) {
-      const dxSize = g.batch * g.inH * g.inW * g.inC;
-      const flops = 2 * dy.length * g.fh * g.fw * g.inC;
-      if (!parallel(flops, dy.length + w.length + 2 * dxSize)) return single.convInput(dy, w, g);
-      const bands = Math.ceil(maxUnits / g.batch);
-      const [bandRows, bandsPerImage] = split(g.inH, bands, Math.max(g.fh, 8));
-      const kind = jobKinds().convInput;
-      const units = g.batch * bandsPerImage;
+      if (!parallel(2 * dy.length * g.fh * g.fw * g.inC)) return single.convInput(dy, w, g);
+      const [bandRows, bandsPerImage] = split(
+        g.inH,
+        Math.ceil(maxUnits / g.batch),
+        Math.max(g.fh, 8),
+      );
+      const dx = sharedFloats(g.batch * g.inH * g.inW * g.inC);
       const part = [bandsPerImage, bandRows];
-      const out = run({ kind, units, part, geometry: g, inputs: [dy, w], outFloats: dxSize });
-      return main.f32.slice(out, out + dxSize);
+      const units = g.batch * bandsPerImage;
+      run({ kind: K.convInput, units, part, geometry: g, ops: [shared(dy), shared(w), dx] });
+      return dx;
     },
     nearest(z, e, n, k, d) {
-      if (!parallel(2 * n * k * d, z.length + e.length + 2 * n))
-        return single.nearest(z, e, n, k, d);
-      const norms = new Float32Array(k);
-      codeNorms(e, k, d, norms);
+      if (!parallel(2 * n * k * d)) return single.nearest(z, e, n, k, d);
       const [rows, units] = split(n, maxUnits, 4);
-      const moduleBytes = nearestCodeModuleBytes(d, { relaxed, shared: true });
-      const part = [n, k, d, rows];
-      const kind = jobKinds().nearest;
-      const out = run({ kind, units, part, inputs: [z, e, norms], outFloats: n, moduleBytes });
-      return main.i32.slice(out, out + n);
+      const out = new Int32Array(new SharedArrayBuffer(4 * n));
+      const module = nearestCodeModuleBytes(d, { relaxed, shared: true });
+      const normsAt = Math.ceil((k * d) / 16) * 16;
+      run(
+        { kind: K.nearest, units, part: [n, k, d, rows], ops: [shared(z), out], module },
+        normsAt + k,
+        (at, heap) => {
+          heap.set(e.subarray(0, k * d), at);
+          codeNorms(e, k, d, heap.subarray(at + normsAt, at + normsAt + k));
+          return { codebook: at, norms: at + normsAt };
+        },
+      );
+      return out;
+    },
+    binary(op, a, b, n) {
+      const out = sharedFloats(n);
+      const small = a.length < b.length ? a : b;
+      const inputsShared =
+        isShared(a.length === n ? a : b) && (small.length <= 4096 || isShared(small));
+      if (!inputsShared || !parallel(FLOPS_PER_ELEMENT * n)) {
+        binaryRange(op, a, b, out, 0, n);
+        return out;
+      }
+      const align = a.length === b.length || small.length === 1 ? 16 : small.length;
+      const [per, units] = split(n, maxUnits, align);
+      run({ kind: K.binary, units, part: [n, per, op], ops: [shared(a), shared(b), out] });
+      return out;
+    },
+    unary(op, x, alpha) {
+      const n = x.length;
+      const out = sharedFloats(n);
+      if (!isShared(x) || !parallel(FLOPS_PER_ELEMENT * n)) {
+        unaryRange(op, x, out, alpha, 0, n);
+        return out;
+      }
+      const [per, units] = split(n, maxUnits, 16);
+      run({ kind: K.unary, units, part: [n, per, op, alpha], ops: [x, out] });
+      return out;
     },
     release,
     stats: () => ({

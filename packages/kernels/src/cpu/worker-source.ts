@@ -14,6 +14,7 @@
 
 import { GEOMETRY_WORKER_FUNCTIONS } from './conv-geometry';
 import { CONV_WORKER_FUNCTIONS } from './conv2d';
+import { ELEMENTWISE_WORKER_FUNCTIONS } from './elementwise';
 import { GEMM_WORKER_FUNCTIONS } from './gemm';
 import { JOB_WORKER_FUNCTIONS } from './jobs';
 import { NEAREST_WORKER_FUNCTIONS } from './nearest-code';
@@ -31,12 +32,13 @@ export function declaredName(fn: (...args: never[]) => unknown): string {
   return match[1];
 }
 
-/** Source of a CommonJS worker script (`new Worker(source, { eval: true, workerData })`). */
+/** Source of a CommonJS worker script (`new Worker(source, { eval: true, workerData })`): it calls `workerMain(workerData, receiveMessageOnPort)`. */
 export function workerSource(): string {
   const fns: Array<(...args: never[]) => unknown> = [
     ...GEOMETRY_WORKER_FUNCTIONS,
     ...GEMM_WORKER_FUNCTIONS,
     ...CONV_WORKER_FUNCTIONS,
+    ...ELEMENTWISE_WORKER_FUNCTIONS,
     ...NEAREST_WORKER_FUNCTIONS,
     ...CONTEXT_WORKER_FUNCTIONS,
     ...JOB_WORKER_FUNCTIONS,
@@ -50,6 +52,7 @@ export function workerSource(): string {
     'var __name = (fn) => fn;',
     text,
     ...namespaces.map((ns) => `var ${ns} = { ${names.join(', ')} };`),
-    `${declaredName(workerMain)}(require('node:worker_threads').workerData);`,
+    "const { workerData, receiveMessageOnPort } = require('node:worker_threads');",
+    `${declaredName(workerMain)}(workerData, receiveMessageOnPort);`,
   ].join('\n');
 }
