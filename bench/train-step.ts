@@ -19,7 +19,7 @@
  * gpu-pack, then `bash gpu-pack/run.sh train-step --backend webgpu --preset paper --pytorch`.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,11 +58,32 @@ interface Row {
   batch: number;
   size: number;
   msPerStep: number;
+  /** CPU time of the whole process (every thread) per step. */
+  cpuMsPerStep: number | null;
+  /** CPU time of the calling (main) thread per step (Linux /proc), the step's critical path. */
+  mainCpuMsPerStep: number | null;
   imgPerSec: number;
   peakBytes: number | null;
   /** Floating-point operations of one step (convolutions, matMuls, nearest code); null if unknown. */
   flopsPerStep: number | null;
   loss: number;
+}
+
+/**
+ * CPU ms used so far: by the whole process (all threads), and by the main thread alone (from
+ * /proc/self/task/<pid>/stat on Linux, 10 ms resolution; null elsewhere).
+ */
+function cpuTimes(): { all: number; main: number | null } {
+  const u = process.cpuUsage();
+  let main: number | null = null;
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    main = ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, clock ticks of 1/100 s
+  } catch {
+    main = null;
+  }
+  return { all: (u.user + u.system) / 1000, main };
 }
 
 /** The floating-point operations of one kernel call, from its shapes (0 for the cheap ones). */
@@ -143,11 +164,13 @@ async function timeArch(
   if (args.profile)
     await printKernelTimes(`${arch} ${mode}${threads ? ` ${threads} thread(s)` : ''}`, profile);
   const times: number[] = [];
+  const cpu0 = cpuTimes();
   for (let i = 0; i < steps; i++) {
     const t0 = performance.now();
     loss = await step();
     times.push(performance.now() - t0);
   }
+  const cpu1 = cpuTimes();
   x.dispose();
   optimizer.dispose();
   model.dispose();
@@ -162,6 +185,9 @@ async function timeArch(
     batch,
     size,
     msPerStep: ms,
+    cpuMsPerStep: (cpu1.all - cpu0.all) / steps,
+    mainCpuMsPerStep:
+      cpu1.main === null || cpu0.main === null ? null : (cpu1.main - cpu0.main) / steps,
     imgPerSec: batch / (ms / 1000),
     peakBytes: profile.peakBytes,
     flopsPerStep: flops > 0 ? flops : null,
@@ -207,6 +233,8 @@ function runPytorch(batch: number, size: number, steps: number, threads?: number
       batch: j.batch,
       size: j.size,
       msPerStep: j.ms_per_step,
+      cpuMsPerStep: null,
+      mainCpuMsPerStep: null,
       imgPerSec: j.img_per_s,
       peakBytes: j.peak_bytes,
       flopsPerStep: null,
@@ -229,7 +257,9 @@ async function printKernelTimes(label: string, profile: tf.ProfileInfo): Promise
   console.log(`\n${label}: kernel time of one step ${total.toFixed(0)} ms`);
   console.log('| kernel | calls | ms | share | GFLOP/s |');
   console.log('| --- | ---: | ---: | ---: | ---: |');
-  for (const [name, e] of [...byName].sort((a, b) => b[1].ms - a[1].ms).slice(0, Number(process.env.PROFILE_ROWS ?? 15))) {
+  for (const [name, e] of [...byName]
+    .sort((a, b) => b[1].ms - a[1].ms)
+    .filter(([, e]) => e.ms >= 0.001 * total)) {
     const rate = e.flops > 0 && e.ms > 0 ? (e.flops / e.ms / 1e6).toFixed(1) : '–';
     console.log(
       `| ${name} | ${e.calls} | ${e.ms.toFixed(1)} | ${((100 * e.ms) / total).toFixed(1)}% | ${rate} |`,
@@ -299,6 +329,18 @@ async function simdPeaks(threads: number[]): Promise<Map<number, number>> {
   return peaks;
 }
 
+/**
+ * What the speed-up over `base` would be on an otherwise idle machine, from CPU times (robust to
+ * other load): base's CPU time per step over this row's critical path, the larger of its
+ * main-thread CPU time and its total CPU time spread over its threads.
+ */
+function idleEstimate(r: Row, base: Row | undefined): string {
+  if (!base || base.cpuMsPerStep === null || r.cpuMsPerStep === null || r.mainCpuMsPerStep === null)
+    return '–';
+  const path = Math.max(r.mainCpuMsPerStep, r.cpuMsPerStep / (r.threads ?? 1));
+  return (base.cpuMsPerStep / path).toFixed(2);
+}
+
 function printTable(rows: Row[], peaks: Map<number, number>): void {
   const base = (arch: string) => rows.find((r) => r.arch === arch && r.mode === 'stock');
   const firstVqkit = (arch: string) => rows.find((r) => r.arch === arch && r.mode === 'vqkit');
@@ -317,8 +359,12 @@ function printTable(rows: Row[], peaks: Map<number, number>): void {
     const gflops = r.flopsPerStep === null ? null : r.flopsPerStep / (r.msPerStep * 1e6);
     const peak = r.threads === null ? undefined : peaks.get(r.threads);
     const share = gflops !== null && peak ? `${((100 * gflops) / peak).toFixed(0)}%` : '–';
+    const cpu =
+      r.cpuMsPerStep === null
+        ? '–'
+        : `${r.cpuMsPerStep.toFixed(0)} / ${r.mainCpuMsPerStep?.toFixed(0) ?? '–'}`;
     console.log(
-      `| ${r.arch} | ${r.framework} | ${r.mode} | ${r.backend} | ${r.threads ?? '–'} | ${r.batch} | ${r.size} | ${r.msPerStep.toFixed(1)} | ${r.imgPerSec.toFixed(2)} | ${gflops === null ? '–' : gflops.toFixed(1)} | ${share} | ${r.peakBytes === null ? '–' : (r.peakBytes / 2 ** 20).toFixed(0)} | ${ratio(r, base(r.arch))} | ${ratio(r, firstVqkit(r.arch))} | ${ratio(r, torch(r.arch))} |`,
+      `| ${r.arch} | ${r.framework} | ${r.mode} | ${r.backend} | ${r.threads ?? '–'} | ${r.batch} | ${r.size} | ${r.msPerStep.toFixed(1)} | ${cpu} | ${r.imgPerSec.toFixed(2)} | ${gflops === null ? '–' : gflops.toFixed(1)} | ${share} | ${r.peakBytes === null ? '–' : (r.peakBytes / 2 ** 20).toFixed(0)} | ${ratio(r, base(r.arch))} | ${ratio(r, firstVqkit(r.arch))} | ${idleEstimate(r, firstVqkit(r.arch))} | ${ratio(r, torch(r.arch))} |`,
     );
   }
 }

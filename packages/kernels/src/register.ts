@@ -35,7 +35,7 @@ export interface VqkitKernelRegistration {
  * Registers vqkit's fast kernels over tfjs's stock kernels for one backend, and says what it did.
  *
  * - `cpu`: Conv2D, Conv2DBackpropFilter, Conv2DBackpropInput (implicit GEMMs, equal to the stock
- *   kernels within float32 rounding), Sum over leading axes, float32 Add/Sub/Multiply/Relu/Step,
+ *   kernels within float32 rounding), Sum over leading axes, float32 Add/Sub/Multiply/RealDiv/Relu/Step,
  *   and the fused nearest-code search — on `threads` threads (default `VQKIT_CPU_THREADS`, else
  *   every core; bit-identical results for any count), with relaxed-SIMD FMA where available.
  * - `webgpu`: the WGSL kernels of `registerWebGPUKernels` (Conv2DBackpropFilter,

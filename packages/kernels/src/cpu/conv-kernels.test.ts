@@ -223,6 +223,7 @@ describe.each(CONFIGS)(
         tf.Add,
         tf.Sub,
         tf.Multiply,
+        tf.RealDiv,
         tf.Relu,
         tf.Step,
         NEAREST_CODE_KERNEL,

@@ -73,7 +73,9 @@ function im2colRowsPack(x: Float32Array, g: ConvGeometry, patch: PatchTable, m0:
 
 /**
  * Packs patch columns (as rows, offset by `q0`) × pixels (as depth): A(q, m) = X[m, q0 + q], i.e.
- * the transposed im2col matrix for the filter gradient. Pixel geometry is cached per depth block.
+ * the transposed im2col matrix for the filter gradient. Pixel geometry is cached per depth block;
+ * each panel of four rows is filled pixel by pixel (the four rows are usually adjacent channels
+ * of one filter tap: one contiguous read of x per pixel).
  */
 function im2colTransposedPack(
   x: Float32Array,
@@ -81,7 +83,6 @@ function im2colTransposedPack(
   patch: PatchTable,
   q0: number,
 ): PackA {
-  const MR = gemmBlocking().MR;
   let pix: PixelTable | undefined;
   let cachedP0 = -1;
   let cachedKc = -1;
@@ -91,35 +92,51 @@ function im2colTransposedPack(
       cachedP0 = p0;
       cachedKc = kc;
     }
-    const { base, iy: piy, ix: pix2, interior } = pix;
-    const { dy: qdy, dx: qdx, off: qoff } = patch;
-    const inH = g.inH;
-    const inW = g.inW;
-    let o = 0;
-    for (let ir = 0; ir < mc; ir += MR) {
-      for (let i = 0; i < MR; i++) {
-        const r = ir + i;
-        if (r >= mc) {
-          for (let p = 0; p < kc; p++) Ap[o + p * MR + i] = 0;
-          continue;
-        }
-        const q = q0 + i0 + r;
-        const qo = qoff[q]!;
-        const fy = qdy[q]!;
-        const fx = qdx[q]!;
-        for (let p = 0; p < kc; p++) {
-          if (interior[p] === 1) {
-            Ap[o + p * MR + i] = x[base[p]! + qo]!;
-          } else {
-            const iy = piy[p]! + fy;
-            const ix = pix2[p]! + fx;
-            Ap[o + p * MR + i] = iy >= 0 && iy < inH && ix >= 0 && ix < inW ? x[base[p]! + qo]! : 0;
-          }
-        }
-      }
-      o += MR * kc;
+    for (let ir = 0; ir < mc; ir += 4) {
+      transposedPanel(x, g, patch, pix, q0 + i0 + ir, Math.min(4, mc - ir), Ap, ir * kc, kc);
     }
   };
+}
+
+/** One 4-row panel of {@link im2colTransposedPack}: rows `q … q + rows − 1` (rows ≤ 4; zero past them). */
+function transposedPanel(
+  x: Float32Array,
+  g: ConvGeometry,
+  patch: PatchTable,
+  pix: PixelTable,
+  q: number,
+  rows: number,
+  Ap: Float32Array,
+  o: number,
+  kc: number,
+): void {
+  const { base, iy: piy, ix: pixx, interior } = pix;
+  const { dy: qdy, dx: qdx, off: qoff } = patch;
+  const last = q + rows - 1;
+  // Rows past the panel's end repeat the last row's tap; their values are overwritten with 0.
+  const at = (i: number) => Math.min(q + i, last);
+  const [o0, o1, o2, o3] = [qoff[at(0)]!, qoff[at(1)]!, qoff[at(2)]!, qoff[at(3)]!];
+  const [y0, y1, y2, y3] = [qdy[at(0)]!, qdy[at(1)]!, qdy[at(2)]!, qdy[at(3)]!];
+  const [x0, x1, x2, x3] = [qdx[at(0)]!, qdx[at(1)]!, qdx[at(2)]!, qdx[at(3)]!];
+  const { inH, inW } = g;
+  const inside = (iy: number, ix: number) => iy >= 0 && iy < inH && ix >= 0 && ix < inW;
+  for (let p = 0, a = o; p < kc; p++, a += 4) {
+    const b = base[p]!;
+    if (interior[p] === 1) {
+      Ap[a] = x[b + o0]!;
+      Ap[a + 1] = x[b + o1]!;
+      Ap[a + 2] = x[b + o2]!;
+      Ap[a + 3] = x[b + o3]!;
+    } else {
+      const iy = piy[p]!;
+      const ix = pixx[p]!;
+      Ap[a] = inside(iy + y0, ix + x0) ? x[b + o0]! : 0;
+      Ap[a + 1] = inside(iy + y1, ix + x1) ? x[b + o1]! : 0;
+      Ap[a + 2] = inside(iy + y2, ix + x2) ? x[b + o2]! : 0;
+      Ap[a + 3] = inside(iy + y3, ix + x3) ? x[b + o3]! : 0;
+    }
+  }
+  for (let i = rows; i < 4; i++) for (let p = 0; p < kc; p++) Ap[o + 4 * p + i] = 0;
 }
 
 /**
@@ -245,6 +262,7 @@ export const CONV_WORKER_FUNCTIONS = [
   colChunkPixels,
   im2colRowsPack,
   im2colTransposedPack,
+  transposedPanel,
   convForwardRows,
   convFilterBlock,
   outputRowsReaching,

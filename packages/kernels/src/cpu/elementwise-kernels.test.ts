@@ -46,7 +46,7 @@ describe('vqkit cpu element-wise kernels are bit-identical to the stock ones', (
     ], // stretched size-1 axis: stock path
     [[0, 3], [3]], // empty
   ];
-  for (const name of [tf.Add, tf.Sub, tf.Multiply]) {
+  for (const name of [tf.Add, tf.Sub, tf.Multiply, tf.RealDiv]) {
     for (const [sa, sb] of shapes) {
       it(`${name} [${sa}] ∘ [${sb}]`, () => {
         tf.tidy(() => {

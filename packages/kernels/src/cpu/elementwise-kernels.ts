@@ -1,5 +1,5 @@
 /**
- * Float32 element-wise kernels for the cpu backend: Add, Sub, Multiply (same shape, or one operand
+ * Float32 element-wise kernels for the cpu backend: Add, Sub, Multiply, RealDiv (same shape, or one operand
  * repeating along the leading axes — a bias `[C]` against `[B, H, W, C]` — or a single value of any
  * rank, e.g. the `[1, 1, 1, 1]` upstream gradient of a mean) and Relu,
  * Step (the ReLU gradient's mask). The stock kernels route every element through a shared,
@@ -14,7 +14,7 @@ import { cpuExecutor } from './active-executor';
 import { binaryOps, unaryOps } from './elementwise';
 
 /** Binary operations handled here. */
-export type BinaryOp = 'add' | 'sub' | 'mul';
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div';
 
 function f32(backend: MathBackendCPU, t: TensorInfo): Float32Array | null {
   if (t.dtype !== 'float32') return null;
@@ -22,7 +22,7 @@ function f32(backend: MathBackendCPU, t: TensorInfo): Float32Array | null {
   return v instanceof Float32Array ? v : null;
 }
 
-/** Add / Sub / Multiply (inputs `a`, `b`) with the stock kernel as fallback. */
+/** Add / Sub / Multiply / RealDiv (inputs `a`, `b`) with the stock kernel as fallback. */
 export function makeBinary(op: BinaryOp, stock: KernelFunc): KernelFunc {
   return (args) => {
     const backend = args.backend as MathBackendCPU;

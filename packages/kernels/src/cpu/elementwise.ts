@@ -8,7 +8,7 @@
 
 /** Binary operations, as the codes the worker pool passes around. */
 export function binaryOps() {
-  return { add: 0, sub: 1, mul: 2 } as const;
+  return { add: 0, sub: 1, mul: 2, div: 3 } as const;
 }
 
 /** Unary operations. */
@@ -33,7 +33,8 @@ export function binaryRange(
   if (a.length === b.length) {
     if (op === ops.add) for (let i = i0; i < i1; i++) out[i] = a[i]! + b[i]!;
     else if (op === ops.sub) for (let i = i0; i < i1; i++) out[i] = a[i]! - b[i]!;
-    else for (let i = i0; i < i1; i++) out[i] = a[i]! * b[i]!;
+    else if (op === ops.mul) for (let i = i0; i < i1; i++) out[i] = a[i]! * b[i]!;
+    else for (let i = i0; i < i1; i++) out[i] = a[i]! / b[i]!;
   } else if (b.length === 1 || a.length === 1) {
     scalarRange(op, a, b, out, i0, i1);
   } else if (b.length < a.length) {
@@ -41,14 +42,16 @@ export function binaryRange(
     for (let o = i0; o < i1; o += m) {
       if (op === ops.add) for (let j = 0; j < m; j++) out[o + j] = a[o + j]! + b[j]!;
       else if (op === ops.sub) for (let j = 0; j < m; j++) out[o + j] = a[o + j]! - b[j]!;
-      else for (let j = 0; j < m; j++) out[o + j] = a[o + j]! * b[j]!;
+      else if (op === ops.mul) for (let j = 0; j < m; j++) out[o + j] = a[o + j]! * b[j]!;
+      else for (let j = 0; j < m; j++) out[o + j] = a[o + j]! / b[j]!;
     }
   } else {
     const m = a.length;
     for (let o = i0; o < i1; o += m) {
       if (op === ops.add) for (let j = 0; j < m; j++) out[o + j] = a[j]! + b[o + j]!;
       else if (op === ops.sub) for (let j = 0; j < m; j++) out[o + j] = a[j]! - b[o + j]!;
-      else for (let j = 0; j < m; j++) out[o + j] = a[j]! * b[o + j]!;
+      else if (op === ops.mul) for (let j = 0; j < m; j++) out[o + j] = a[j]! * b[o + j]!;
+      else for (let j = 0; j < m; j++) out[o + j] = a[j]! / b[o + j]!;
     }
   }
 }
@@ -67,13 +70,15 @@ function scalarRange(
     const s = b[0]!;
     if (op === ops.add) for (let i = i0; i < i1; i++) out[i] = a[i]! + s;
     else if (op === ops.sub) for (let i = i0; i < i1; i++) out[i] = a[i]! - s;
-    else for (let i = i0; i < i1; i++) out[i] = a[i]! * s;
+    else if (op === ops.mul) for (let i = i0; i < i1; i++) out[i] = a[i]! * s;
+    else for (let i = i0; i < i1; i++) out[i] = a[i]! / s;
     return;
   }
   const s = a[0]!;
   if (op === ops.add) for (let i = i0; i < i1; i++) out[i] = s + b[i]!;
   else if (op === ops.sub) for (let i = i0; i < i1; i++) out[i] = s - b[i]!;
-  else for (let i = i0; i < i1; i++) out[i] = s * b[i]!;
+  else if (op === ops.mul) for (let i = i0; i < i1; i++) out[i] = s * b[i]!;
+  else for (let i = i0; i < i1; i++) out[i] = s / b[i]!;
 }
 
 /**

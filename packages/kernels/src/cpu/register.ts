@@ -25,6 +25,7 @@ const REPLACEMENTS: ReadonlyArray<[string, (stock: tf.KernelFunc) => tf.KernelFu
   [tf.Add, (stock) => makeBinary('add', stock)],
   [tf.Sub, (stock) => makeBinary('sub', stock)],
   [tf.Multiply, (stock) => makeBinary('mul', stock)],
+  [tf.RealDiv, (stock) => makeBinary('div', stock)],
   [tf.Relu, makeRelu],
   [tf.Step, makeStep],
 ];
@@ -40,7 +41,7 @@ const stockConfigs = new Map<string, tf.KernelConfig>();
 
 /**
  * Registers the vqkit cpu kernels ({@link CPU_KERNELS}: Conv2D, Conv2DBackpropFilter,
- * Conv2DBackpropInput, Sum over leading axes, float32 Add/Sub/Multiply/Relu/Step, and
+ * Conv2DBackpropInput, Sum over leading axes, float32 Add/Sub/Multiply/RealDiv/Relu/Step, and
  * {@link NEAREST_CODE_KERNEL}) and configures their threads. Idempotent. When the cpu backend is
  * disposed (`tf.removeBackend('cpu')`, `tf.engine().reset()`), the worker threads stop.
  *
