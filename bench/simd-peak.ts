@@ -5,12 +5,13 @@
  * `f32x4.mul` + `f32x4.add` (8 flops per 2 instructions); relaxed SIMD counts
  * `f32x4.relaxed_madd` (8 flops per instruction) where the runtime has it.
  *
- *   npx tsx bench/simd-peak.ts [--threads 1,all]     (add --experimental-wasm-relaxed-simd on Node 20)
+ *   npx tsx bench/simd-peak.ts [--threads 1,all] [--relaxed-simd]   (--relaxed-simd: for Node 20)
  *
  * `bench/train-step.ts` imports {@link measureSimdPeak} to report a step's GFLOP/s against it.
  */
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { kernelModule, memarg, OP, SIMD, simd, sleb } from '../packages/kernels/src/cpu/wasm-asm';
 
@@ -92,6 +93,15 @@ async function runOn(threads: number, relaxed: boolean, iterations: number): Pro
   return ms.reduce((sum, t) => sum + (iterations * FLOPS_PER_ITERATION) / t / 1e6, 0);
 }
 
+/**
+ * Turns on V8's relaxed SIMD when `on` (Node 20 has it behind `--experimental-wasm-relaxed-simd`;
+ * Node ≥ 22 ships it). Benchmarks only — a library never sets V8 flags. Call before any kernel
+ * module is compiled.
+ */
+export function enableRelaxedSimd(on: boolean | undefined): void {
+  if (on) setFlagsFromString('--experimental-wasm-relaxed-simd');
+}
+
 /** Whether this runtime validates relaxed SIMD. */
 export function hasRelaxedSimd(): boolean {
   return WebAssembly.validate(peakModuleBytes(true));
@@ -113,7 +123,13 @@ export async function measureSimdPeak(
 }
 
 async function main() {
-  const { values } = parseArgs({ options: { threads: { type: 'string', default: '1,all' } } });
+  const { values } = parseArgs({
+    options: {
+      threads: { type: 'string', default: '1,all' },
+      'relaxed-simd': { type: 'boolean', default: false },
+    },
+  });
+  enableRelaxedSimd(values['relaxed-simd']);
   const cores = availableParallelism();
   const counts = values.threads.split(',').map((t) => (t === 'all' ? cores : Number(t)));
   const variants = hasRelaxedSimd() ? [false, true] : [false];
@@ -129,4 +145,5 @@ async function main() {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await main();
+// Run as a script (tsx, or its own bundle), not when bundled into train-step.
+if (/simd-peak\.(ts|mjs)$/.test(process.argv[1] ?? '')) await main();

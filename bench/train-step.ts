@@ -10,10 +10,10 @@
  *   npm run build && npx tsx bench/train-step.ts [--backend cpu|webgpu|auto] [--preset paper|tiny]
  *       [--batch 16] [--steps 10] [--warmup 2] [--arch single|hierarchical|both]
  *       [--modes stock,vqkit] [--threads 1,all] [--pytorch] [--pytorch-threads default,all]
- *       [--python python3] [--profile] [--json out.json]
+ *       [--python python3] [--profile] [--relaxed-simd] [--json out.json]
  *
- * Thread counts: a number, or `all` (every available core). On Node 20 add
- * `--experimental-wasm-relaxed-simd` (after `tsx`) to use and measure relaxed-SIMD FMA.
+ * Thread counts: a number, or `all` (every available core). On Node 20, `--relaxed-simd` turns on
+ * V8's relaxed SIMD (shipped from Node 22) so the kernels use and the peak counts FMA.
  *
  * On the GPU host (no Node there): ../shared/gpu-host/pack.sh gpu-pack bench/train-step.ts, carry
  * gpu-pack, then `bash gpu-pack/run.sh train-step --backend webgpu --preset paper --pytorch`.
@@ -28,7 +28,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { registerVqkitKernels, unregisterVqkitKernels } from '@vqkit/kernels';
 import { initBackend, shutdownBackend } from '@vqkit/runtime';
 import { createModel, resolveConfig } from '../apps/experiments/src/index';
-import { hasRelaxedSimd, measureSimdPeak } from './simd-peak';
+import { enableRelaxedSimd, hasRelaxedSimd, measureSimdPeak } from './simd-peak';
 
 const { values: args } = parseArgs({
   options: {
@@ -43,6 +43,7 @@ const { values: args } = parseArgs({
     pytorch: { type: 'boolean', default: false },
     'pytorch-threads': { type: 'string', default: 'default' },
     profile: { type: 'boolean', default: false },
+    'relaxed-simd': { type: 'boolean', default: false },
     python: { type: 'string', default: 'python3' },
     json: { type: 'string' },
   },
@@ -273,6 +274,7 @@ function threadCount(t: string): number {
 }
 
 async function main() {
+  enableRelaxedSimd(args['relaxed-simd']!);
   const info = await initBackend({ backend: args.backend as 'auto' });
   console.log(
     `backend: ${info.name}${info.adapter ? ` (${info.adapter.vendor} ${info.adapter.architecture} ${info.adapter.description ?? ''})` : ''}`,
@@ -335,8 +337,9 @@ async function simdPeaks(threads: number[]): Promise<Map<number, number>> {
  * main-thread CPU time and its total CPU time spread over its threads.
  */
 function idleEstimate(r: Row, base: Row | undefined): string {
-  if (!base || base.cpuMsPerStep === null || r.cpuMsPerStep === null || r.mainCpuMsPerStep === null)
+  if (r.backend !== 'cpu' || r.framework !== 'vqkit' || !base || base.cpuMsPerStep === null)
     return '–';
+  if (r.cpuMsPerStep === null || r.mainCpuMsPerStep === null) return '–';
   const path = Math.max(r.mainCpuMsPerStep, r.cpuMsPerStep / (r.threads ?? 1));
   return (base.cpuMsPerStep / path).toFixed(2);
 }
