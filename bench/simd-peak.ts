@@ -104,7 +104,9 @@ export function enableRelaxedSimd(on: boolean | undefined): void {
 
 /** Whether this runtime validates relaxed SIMD. */
 export function hasRelaxedSimd(): boolean {
-  return WebAssembly.validate(peakModuleBytes(true));
+  const api = (globalThis as { WebAssembly?: { validate(bytes: Uint8Array): boolean } })
+    .WebAssembly;
+  return api?.validate(peakModuleBytes(true)) === true;
 }
 
 /**

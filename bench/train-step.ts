@@ -148,7 +148,7 @@ async function timeArch(
         out.commitmentLoss,
       ) as tf.Scalar;
     }, varList);
-    optimizer.applyGradients(grads);
+    optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
     tf.dispose(Object.values(grads));
     const loss = (await value.data())[0]!; // forces the step to finish on asynchronous backends
     value.dispose();
@@ -244,7 +244,10 @@ function runPytorch(batch: number, size: number, steps: number, threads?: number
 }
 
 /** Per kernel name: calls, summed time and share of one profiled step (`--profile`). */
-async function printKernelTimes(label: string, profile: tf.ProfileInfo): Promise<void> {
+async function printKernelTimes(
+  label: string,
+  profile: Awaited<ReturnType<typeof tf.profile>>,
+): Promise<void> {
   const byName = new Map<string, { calls: number; ms: number; flops: number }>();
   for (const k of profile.kernels) {
     const ms = await k.kernelTimeMs;

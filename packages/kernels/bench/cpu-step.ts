@@ -35,7 +35,7 @@ const stockReps = arg('stock-reps', 1);
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
+  return s[Math.floor(s.length / 2)] as number;
 }
 
 /** Median wall-clock ms and median process CPU ms (user + system, all threads) of `n` runs. */
@@ -75,7 +75,7 @@ async function micro(): Promise<void> {
     '| conv | kernel | stock wall ms | stock CPU ms | vqkit wall ms | vqkit CPU ms | speed-up |',
   );
   console.log('|---|---|---:|---:|---:|---:|---:|');
-  registerVqkitKernels('cpu');
+  registerVqkitKernels({ backend: 'cpu' });
   for (const [name, xs, ws, stride] of shapes) {
     const x = tf.randomUniform(xs, -1, 1, 'float32', 1);
     const w = tf.randomUniform(ws, -1, 1, 'float32', 2);
@@ -118,7 +118,7 @@ interface StepTime {
 }
 
 async function stepOn(label: string, vqkit: boolean, n: number): Promise<StepTime> {
-  if (vqkit) registerVqkitKernels(tf.getBackend());
+  if (vqkit) registerVqkitKernels();
   else unregisterVqkitKernels();
   const step = makeVqvaeStep(cfg, vqkit ? fusedNearestCode : chunkedNearestCode);
   const before = tf.memory().numTensors;

@@ -77,7 +77,7 @@ export function makeVqvaeStep(cfg: StepConfig, search: NearestCodeSearch): Vqvae
   };
   const res = (t: tf.Tensor4D, blocks: P[][]) => {
     let h = t;
-    for (const [a, b] of blocks) {
+    for (const [a, b] of blocks as [P, P][]) {
       h = tf.add(h, c2(tf.relu(c2(tf.relu(h), a, 1)), b, 1)) as tf.Tensor4D;
     }
     return h;
@@ -128,9 +128,9 @@ export function makeVqvaeStep(cfg: StepConfig, search: NearestCodeSearch): Vqvae
         return tf.add(tf.mean(tf.square(tf.sub(xr, x))), commit) as tf.Scalar;
       }, params);
       tf.tidy(() => {
-        for (const v of params) v.assign(tf.sub(v, tf.mul(lr, grads[v.name])));
+        for (const v of params) v.assign(tf.sub(v, tf.mul(lr, grads[v.name] as tf.Tensor)));
       });
-      const loss = (await value.data())[0];
+      const loss = (await value.data())[0] as number;
       tf.dispose([value, ...Object.values(grads)]);
       return loss;
     },
