@@ -234,7 +234,7 @@ function runPytorch(batch: number, size: number, steps: number, threads?: number
       batch: j.batch,
       size: j.size,
       msPerStep: j.ms_per_step,
-      cpuMsPerStep: null,
+      cpuMsPerStep: j.device === 'cpu' ? (j.cpu_ms_per_step ?? null) : null,
       mainCpuMsPerStep: null,
       imgPerSec: j.img_per_s,
       peakBytes: j.peak_bytes,
@@ -356,10 +356,10 @@ function printTable(rows: Row[], peaks: Map<number, number>): void {
       .sort((a, b) => b.imgPerSec - a.imgPerSec)[0];
   const ratio = (r: Row, b: Row | undefined) => (b ? (r.imgPerSec / b.imgPerSec).toFixed(2) : '–');
   console.log(
-    '\n| arch | framework | mode | backend | threads | batch | size | ms/step | img/s | GFLOP/s | % SIMD peak | peak MiB | × stock | × first vqkit | × best PyTorch fp32 |',
+    '\n| arch | framework | mode | backend | threads | batch | size | ms/step | CPU ms/step (all threads / main) | img/s | GFLOP/s | % SIMD peak | peak MiB | × stock | × first vqkit | × first vqkit, idle estimate | × best PyTorch fp32 |',
   );
   console.log(
-    '| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   );
   for (const r of rows) {
     const gflops = r.flopsPerStep === null ? null : r.flopsPerStep / (r.msPerStep * 1e6);

@@ -10,7 +10,8 @@ PyTorch way, so img/s can be compared on the same GPU in the same run:
 
 Loss = mean||x - x_hat||^2 + beta * sum(commitment), Adam lr 3e-4, EMA decay 0.99, eps 1e-5,
 windowed dead-code statistics (window 10), straight-through estimator. Prints one JSON line per
-(architecture, precision) with ms/step, img/s and peak GPU memory.
+(architecture, precision) with ms/step, CPU ms/step (all threads of the process), img/s and peak
+GPU memory.
 
 usage: python3 vqvae_step.py [--arch single|hierarchical|both] [--batch 16] [--size 256]
                              [--steps 30] [--warmup 5] [--precision fp32|tf32|both] [--device cuda]
@@ -157,9 +158,11 @@ def bench(arch, precision, args):
     if dev.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
     times = []
+    cpu_times = []
     for i in range(args.warmup + args.steps):
         sync()
         t0 = time.perf_counter()
+        c0 = time.process_time()
         xh, commit = model(x)
         loss = F.mse_loss(xh, x) + commit
         opt.zero_grad(set_to_none=True)
@@ -168,6 +171,7 @@ def bench(arch, precision, args):
         sync()
         if i >= args.warmup:
             times.append(time.perf_counter() - t0)
+            cpu_times.append(time.process_time() - c0)
     ms = statistics.median(times) * 1000
     return {
         "framework": "pytorch", "torch": torch.__version__, "arch": arch, "precision": precision,
@@ -176,6 +180,7 @@ def bench(arch, precision, args):
         "threads": torch.get_num_threads(),
         "params": sum(p.numel() for p in model.parameters()),
         "ms_per_step": round(ms, 3), "img_per_s": round(args.batch / (ms / 1000), 2),
+        "cpu_ms_per_step": round(statistics.median(cpu_times) * 1000, 3),
         "peak_bytes": torch.cuda.max_memory_allocated() if dev.type == "cuda" else None,
         "loss": float(loss.detach()),
     }
