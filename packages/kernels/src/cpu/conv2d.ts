@@ -140,9 +140,9 @@ function transposedPanel(
 }
 
 /**
- * Forward convolution, output pixels `[m0, m1)`: `y[m, :] += X[m, :] · W` (y freshly zeroed).
+ * Forward convolution, output pixels `[m0, m1)`: `y[m, :] = X[m, :] · W`.
  * Shapes: x `[batch, inH, inW, inC]`, w `[fh, fw, inC, outC]`, y `[batch, outH, outW, outC]`
- * (flat NHWC); `s` must hold a B block of `outC` columns.
+ * (flat NHWC); `s` must hold an `(m1 − m0) × outC` product.
  */
 export function convForwardRows(
   s: GemmScratch,
@@ -159,9 +159,10 @@ export function convForwardRows(
 }
 
 /**
- * Filter gradient, block rows `[q0, q1)` × columns `[n0, n1)` of `dW[Q, outC]` (freshly zeroed):
- * `dW[q, n] += Σ_m X[m, q] · dy[m, n]`. Shapes: x `[batch, inH, inW, inC]`, dy
- * `[batch, outH, outW, outC]`, dW `[fh, fw, inC, outC]`; `s` must hold `n1 − n0` columns.
+ * Filter gradient, block rows `[q0, q1)` × columns `[n0, n1)` of `dW[Q, outC]`:
+ * `dW[q, n] = Σ_m X[m, q] · dy[m, n]`. Shapes: x `[batch, inH, inW, inC]`, dy
+ * `[batch, outH, outW, outC]`, dW `[fh, fw, inC, outC]`; `s` must hold a `(q1 − q0) × (n1 − n0)`
+ * product.
  */
 export function convFilterBlock(
   s: GemmScratch,
@@ -193,7 +194,7 @@ export function outputRowsReaching(g: ConvGeometry, y0: number, y1: number): [nu
  * here (`col = dy · Wᵀ`, {@link colChunkPixels} pixels at a time into `col`) and scattered into
  * the band only, in increasing pixel order — the order the whole-image computation adds them in.
  * Shapes: dy `[batch, outH, outW, outC]`, w `[fh, fw, inC, outC]`, dx `[batch, inH, inW, inC]`;
- * `col` holds `colChunkPixels() · Q` floats; `s` must hold a B block of `Q` columns.
+ * `col` holds `colChunkPixels() · Q` floats; `s` must hold a `colChunkPixels() × Q` product.
  */
 export function convInputBand(
   s: GemmScratch,
@@ -214,7 +215,6 @@ export function convInputBand(
   let pix: PixelTable | undefined;
   for (let m0 = (b * g.outH + oyStart) * g.outW; m0 < m1; m0 += chunk) {
     const rows = Math.min(chunk, m1 - m0);
-    col.fill(0, 0, rows * Q);
     gemm(s, rows, Q, g.outC, stridedPackA(dy, m0 * g.outC, g.outC, 1), packB, col, 0, Q);
     pix = pixelTable(g, m0, rows, pix);
     scatterBand(col, rows, pix, dx, g, y0, y1);

@@ -7,7 +7,7 @@
 import type { ConvGeometry } from './conv-geometry';
 import { colChunkPixels, convFilterBlock, convForwardRows, convInputBand } from './conv2d';
 import { binaryRange, unaryRange } from './elementwise';
-import { type GemmScratch, gemmBlocking, gemmScratchFloats } from './gemm';
+import { type GemmScratch, gemmBFloats, gemmBlocking, gemmScratchFloats } from './gemm';
 import {
   codeNorms,
   nearestBlocking,
@@ -74,11 +74,12 @@ export function ensureFloats(ctx: ThreadContext, floats: number): void {
   refreshViews(ctx);
 }
 
-/** The calling thread's GEMM workspace for products of up to `n` columns (tile, A, B from 0). */
-function gemmScratch(ctx: ThreadContext, n: number): GemmScratch {
-  ensureFloats(ctx, gemmScratchFloats(n));
-  const { MR, NR, KC, MC } = gemmBlocking();
-  return { kernel: ctx.gemm, heap: ctx.f32, tile: 0, a: MR * NR, b: MR * NR + MC * KC };
+/** The calling thread's GEMM workspace for products of up to `m × n` (A, B, C blocks from 0). */
+function gemmScratch(ctx: ThreadContext, m: number, n: number): GemmScratch {
+  ensureFloats(ctx, gemmScratchFloats(m, n));
+  const { KC, MC } = gemmBlocking();
+  const b = MC * KC;
+  return { kernel: ctx.gemm, heap: ctx.f32, a: 0, b, c: b + gemmBFloats(n) };
 }
 
 /** Runs every job on the calling thread, with the micro-kernels of `simd`. */
@@ -101,20 +102,20 @@ export function createCallingThreadExecutor(simd: SimdLevel): CpuExecutor {
     convForward(x, w, g) {
       const P = g.batch * g.outH * g.outW;
       const y = new Float32Array(P * g.outC);
-      convForwardRows(gemmScratch(ctx(), g.outC), x, w, y, g, 0, P);
+      convForwardRows(gemmScratch(ctx(), P, g.outC), x, w, y, g, 0, P);
       return y;
     },
     convFilter(x, dy, g) {
       const Q = g.fh * g.fw * g.inC;
       const dw = new Float32Array(Q * g.outC);
-      convFilterBlock(gemmScratch(ctx(), g.outC), x, dy, dw, g, 0, Q, 0, g.outC);
+      convFilterBlock(gemmScratch(ctx(), Q, g.outC), x, dy, dw, g, 0, Q, 0, g.outC);
       return dw;
     },
     convInput(dy, w, g) {
       const Q = g.fh * g.fw * g.inC;
       const dx = new Float32Array(g.batch * g.inH * g.inW * g.inC);
       const col = new Float32Array(colChunkPixels() * Q);
-      const s = gemmScratch(ctx(), Q);
+      const s = gemmScratch(ctx(), colChunkPixels(), Q);
       for (let b = 0; b < g.batch; b++) convInputBand(s, dy, w, dx, col, g, b, 0, g.inH);
       return dx;
     },

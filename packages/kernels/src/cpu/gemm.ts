@@ -1,5 +1,5 @@
 /**
- * Packed, cache-blocked single-precision GEMM on `Float32Array`s: `C[M, N] += A[M, K] · B[K, N]`.
+ * Packed, cache-blocked single-precision GEMM on `Float32Array`s: `C[M, N] = A[M, K] · B[K, N]`.
  *
  * The operands are never read directly: the caller supplies `packA`/`packB` callbacks that copy a
  * block of the logical operand into a contiguous panel layout (BLIS style). That lets the
@@ -13,12 +13,14 @@
  *   `s · 8 · kc`; inside it element `(p, j)` sits at `p · 8 + j`; columns past `n` are zero.
  *
  * The 4×8 micro-kernel is WebAssembly SIMD (`wasm-microkernel.ts`, float32 accumulation over one
- * `kc` block); the packed panels live in its memory ({@link GemmScratch}). Where WebAssembly SIMD
- * is unavailable a scalar JS micro-kernel (float64 accumulation) is used instead.
+ * `kc` block) and adds its tile into a padded row-major C block in its memory; the packed panels
+ * and that block live in its memory ({@link GemmScratch}), and the block is copied into `C` once
+ * at the end. Where WebAssembly SIMD is unavailable a scalar JS micro-kernel (float64
+ * accumulation per block) is used instead.
  *
  * Every element `C(i, j)` is reduced the same way whatever rows or columns a call covers:
- * `((C + T₀) + T₁) + …` over the depth blocks in order, each `T_b` summed in `p` order. So
- * splitting rows or columns across threads gives bit-identical results.
+ * `((0 + T₀) + T₁) + …` over the depth blocks in order (float32 adds), each `T_b` summed in `p`
+ * order. So splitting rows or columns across threads gives bit-identical results.
  *
  * The functions here also run inside the worker threads (their source is shipped there, see
  * `worker-source.ts`): they reference nothing at module level except other shipped functions.
@@ -38,26 +40,38 @@ export function gemmBlocking() {
   } as const;
 }
 
-/** `k(kc, aByteOffset, bByteOffset, outByteOffset)`: the 4×8 micro-kernel (`wasm-microkernel.ts`). */
-export type MicroKernel = (kc: number, a: number, b: number, out: number) => void;
+/** `k(kc, aByteOffset, bByteOffset, cByteOffset, ldcBytes)`: the 4×8 micro-kernel (`wasm-microkernel.ts`). */
+export type MicroKernel = (kc: number, a: number, b: number, c: number, ldc: number) => void;
 
 /**
  * One thread's GEMM workspace: the micro-kernel and, in `heap` (a view of the kernel's memory,
- * or a plain array for the JS kernel), the float offsets of the 4×8 output tile, the A block
- * (`MC · KC` floats) and the B block (`⌈n / NR⌉ · NR · KC` floats for the widest `n` used).
+ * or a plain array for the JS kernel), the float offsets of the A block (`MC · KC` floats), the
+ * B block and the C block (see {@link gemmScratchFloats}).
  */
 export interface GemmScratch {
   kernel: MicroKernel | undefined;
   heap: Float32Array;
-  tile: number;
   a: number;
   b: number;
+  c: number;
 }
 
-/** Floats of scratch a {@link GemmScratch} needs for products with `n` columns. */
-export function gemmScratchFloats(n: number): number {
-  const { MR, NR, KC, MC } = gemmBlocking();
-  return MR * NR + MC * KC + Math.ceil(n / NR) * NR * KC;
+/** Floats of the B block for `n` columns. */
+export function gemmBFloats(n: number): number {
+  const { NR, KC } = gemmBlocking();
+  return Math.ceil(n / NR) * NR * KC;
+}
+
+/** Floats of the C block for `m × n` (rows padded to a multiple of 4, columns of 8). */
+export function gemmCFloats(m: number, n: number): number {
+  const { MR, NR } = gemmBlocking();
+  return Math.ceil(m / MR) * MR * Math.ceil(n / NR) * NR;
+}
+
+/** Floats of scratch a {@link GemmScratch} needs for products of up to `m × n` (A, B, C blocks in that order). */
+export function gemmScratchFloats(m: number, n: number): number {
+  const { KC, MC } = gemmBlocking();
+  return MC * KC + gemmBFloats(n) + gemmCFloats(m, n);
 }
 
 /** Fills `Ap` with the rows `[i0, i0 + mc)` × depth `[p0, p0 + kc)` of A in panel layout. */
@@ -66,15 +80,15 @@ export type PackA = (Ap: Float32Array, i0: number, mc: number, p0: number, kc: n
 export type PackB = (Bp: Float32Array, p0: number, kc: number) => void;
 
 /**
- * `C[cOff + i · ldc + j] += Σ_p A(i, p) · B(p, j)` for `i < m`, `j < n`, `p < k`.
+ * `C[cOff + i · ldc + j] = Σ_p A(i, p) · B(p, j)` for `i < m`, `j < n`, `p < k`.
  *
- * @param s the thread's workspace (its B block must hold `n` columns).
+ * @param s the thread's workspace (its B and C blocks must hold `n` columns and `m` rows).
  * @param m rows of A and C.
  * @param n columns of B and C.
  * @param k shared dimension.
  * @param packA gathers blocks of A (see the module comment for the layout).
  * @param packB gathers blocks of B.
- * @param C output, accumulated into (zero it first for a plain product).
+ * @param C output (rows of `n` elements written, the rest untouched).
  * @param cOff offset of `C(0, 0)`.
  * @param ldc row stride of C.
  */
@@ -89,12 +103,13 @@ export function gemm(
   cOff: number,
   ldc: number,
 ): void {
-  if (m === 0 || n === 0 || k === 0) return;
+  if (m === 0 || n === 0) return;
   const { MR, NR, KC, MC } = gemmBlocking();
   const heap = s.heap;
+  const ldp = Math.ceil(n / NR) * NR;
+  heap.fill(0, s.c, s.c + gemmCFloats(m, n));
   const Ap = heap.subarray(s.a, s.a + MC * KC);
-  const Bp = heap.subarray(s.b, s.b + Math.ceil(n / NR) * NR * KC);
-  const t = s.tile;
+  const Bp = heap.subarray(s.b, s.b + gemmBFloats(n));
   const kernel = s.kernel;
   for (let p0 = 0; p0 < k; p0 += KC) {
     const kc = Math.min(KC, k - p0);
@@ -103,51 +118,33 @@ export function gemm(
       const mc = Math.min(MC, m - i0);
       packA(Ap, i0, mc, p0, kc);
       for (let jr = 0; jr < n; jr += NR) {
-        const nr = Math.min(NR, n - jr);
         for (let ir = 0; ir < mc; ir += MR) {
+          const c = s.c + (i0 + ir) * ldp + jr;
           if (kernel !== undefined) {
-            kernel(kc, 4 * (s.a + ir * kc), 4 * (s.b + jr * kc), 4 * t);
+            kernel(kc, 4 * (s.a + ir * kc), 4 * (s.b + jr * kc), 4 * c, 4 * ldp);
           } else {
-            microKernelJs(kc, heap, s.a + ir * kc, s.b + jr * kc, t);
+            microKernelJs(kc, heap, s.a + ir * kc, s.b + jr * kc, c, ldp);
           }
-          addTile(heap, t, C, cOff + (i0 + ir) * ldc + jr, ldc, Math.min(MR, mc - ir), nr);
         }
       }
     }
   }
+  for (let i = 0; i < m; i++)
+    C.set(heap.subarray(s.c + i * ldp, s.c + i * ldp + n), cOff + i * ldc);
 }
 
-/** `C[o + i · ldc + j] += tile[i · 8 + j]` for the `mr × nr` valid part of a 4×8 tile. */
-function addTile(
+/**
+ * Scalar fallback of the 4×8 micro-kernel: the tile summed in float64, then added into the C
+ * block at `heap[c…]` (row stride `ldp`) in float32.
+ */
+function microKernelJs(
+  kc: number,
   heap: Float32Array,
-  t: number,
-  C: Float32Array,
-  o: number,
-  ldc: number,
-  mr: number,
-  nr: number,
+  aOff: number,
+  bOff: number,
+  c: number,
+  ldp: number,
 ): void {
-  if (nr === 8) {
-    for (let i = 0; i < mr; i++, o += ldc) {
-      const ti = t + i * 8;
-      C[o]! += heap[ti]!;
-      C[o + 1]! += heap[ti + 1]!;
-      C[o + 2]! += heap[ti + 2]!;
-      C[o + 3]! += heap[ti + 3]!;
-      C[o + 4]! += heap[ti + 4]!;
-      C[o + 5]! += heap[ti + 5]!;
-      C[o + 6]! += heap[ti + 6]!;
-      C[o + 7]! += heap[ti + 7]!;
-    }
-    return;
-  }
-  for (let i = 0; i < mr; i++, o += ldc) {
-    for (let j = 0; j < nr; j++) C[o + j]! += heap[t + i * 8 + j]!;
-  }
-}
-
-/** Scalar fallback of the 4×8 micro-kernel: writes the tile (row-major, 4 × 8) to `heap[t…]`. */
-function microKernelJs(kc: number, heap: Float32Array, aOff: number, bOff: number, t: number) {
   const acc = new Float64Array(32);
   let ai = aOff;
   let bi = bOff;
@@ -160,7 +157,9 @@ function microKernelJs(kc: number, heap: Float32Array, aOff: number, bOff: numbe
     ai += 4;
     bi += 8;
   }
-  for (let i = 0; i < 32; i++) heap[t + i] = acc[i]!;
+  for (let i = 0; i < 4; i++) {
+    for (let j = 0; j < 8; j++) heap[c + i * ldp + j]! += Math.fround(acc[i * 8 + j]!);
+  }
 }
 
 /**
@@ -216,8 +215,9 @@ export function stridedPackB(
 /** The functions of this file that run in the worker threads (see `worker-source.ts`). */
 export const GEMM_WORKER_FUNCTIONS = [
   gemmBlocking,
+  gemmBFloats,
+  gemmCFloats,
   gemm,
-  addTile,
   microKernelJs,
   stridedPackA,
   stridedPackB,

@@ -17,7 +17,7 @@
 import type { ConvGeometry } from './conv-geometry';
 import { colChunkPixels, convFilterBlock, convForwardRows, convInputBand } from './conv2d';
 import { binaryRange, unaryRange } from './elementwise';
-import { type GemmScratch, gemmBlocking } from './gemm';
+import { type GemmScratch, gemmBFloats, gemmBlocking, gemmCFloats } from './gemm';
 import { nearestBlocking, nearestRows } from './nearest-code';
 import { nearestKernelFor, refreshViews, type ThreadContext } from './thread-context';
 
@@ -74,7 +74,8 @@ export interface Job {
 
 /** Offsets (floats, from the thread's scratch start) of a thread's scratch for a job. */
 export interface ScratchLayout {
-  gemm: { tile: number; a: number; b: number };
+  /** GEMM blocks: packed A, packed B, the C block. */
+  gemm: { a: number; b: number; c: number };
   /** Input gradient: the col buffer (`colChunkPixels() · Q` floats). */
   col: number;
   /** Nearest code: transposed rows, minima, argmins. */
@@ -85,35 +86,35 @@ export interface ScratchLayout {
   floats: number;
 }
 
-/** Columns of the widest product a unit of the job multiplies (0: no GEMM). */
-function gemmColumns(job: Pick<Job, 'kind' | 'part' | 'geometry'>): number {
+/** Rows and columns of the largest product one unit of the job computes (`[0, 0]`: no GEMM). */
+function gemmShape(job: Pick<Job, 'kind' | 'part' | 'geometry'>): [number, number] {
   const K = jobKinds();
   const g = job.geometry;
-  if (g === undefined) return 0;
-  if (job.kind === K.convForward) return g.outC;
-  if (job.kind === K.convFilter) return job.part[1]!;
-  return job.kind === K.convInput ? g.fh * g.fw * g.inC : 0;
+  if (g === undefined) return [0, 0];
+  if (job.kind === K.convForward) return [job.part[0]!, g.outC];
+  if (job.kind === K.convFilter) return [job.part[0]!, job.part[1]!];
+  return job.kind === K.convInput ? [colChunkPixels(), g.fh * g.fw * g.inC] : [0, 0];
 }
 
 /** Each thread's scratch layout for a job (kind, partition and geometry set). */
 export function scratchLayout(job: Pick<Job, 'kind' | 'part' | 'geometry'>): ScratchLayout {
   const K = jobKinds();
   const round = (n: number) => Math.ceil(n / 16) * 16;
-  const none = { tile: 0, a: 0, b: 0 };
+  const none = { a: 0, b: 0, c: 0 };
   if (job.kind === K.nearest) {
     const rows = nearestBlocking().rowBlock;
     const best = round(rows * job.part[2]!);
     const idx = best + round(rows);
     return { gemm: none, col: 0, zt: 0, best, idx, floats: idx + round(rows) };
   }
-  const g = job.geometry;
-  if (g === undefined) return { gemm: none, col: 0, zt: 0, best: 0, idx: 0, floats: 0 };
-  const { MR, NR, KC, MC } = gemmBlocking();
-  const a = round(MR * NR);
-  const b = a + round(MC * KC);
-  const col = b + round(Math.ceil(gemmColumns(job) / NR) * NR * KC);
-  const colFloats = job.kind === K.convInput ? colChunkPixels() * g.fh * g.fw * g.inC : 0;
-  return { gemm: { tile: 0, a, b }, col, zt: 0, best: 0, idx: 0, floats: round(col + colFloats) };
+  const [m, n] = gemmShape(job);
+  if (m === 0) return { gemm: none, col: 0, zt: 0, best: 0, idx: 0, floats: 0 };
+  const { KC, MC } = gemmBlocking();
+  const b = round(MC * KC);
+  const c = b + round(gemmBFloats(n));
+  const col = c + round(gemmCFloats(m, n));
+  const colFloats = job.kind === K.convInput ? m * n : 0;
+  return { gemm: { a: 0, b, c }, col, zt: 0, best: 0, idx: 0, floats: round(col + colFloats) };
 }
 
 /**
@@ -180,9 +181,9 @@ export function runUnit(ctx: ThreadContext, job: Job, u: number): void {
   const gs: GemmScratch = {
     kernel: ctx.gemm,
     heap: ctx.f32,
-    tile: base,
     a: base + L.gemm.a,
     b: base + L.gemm.b,
+    c: base + L.gemm.c,
   };
   if (job.kind === K.convForward) convForwardRows(gs, f(0), f(1), f(2), g, s0, s1);
   else if (job.kind === K.convFilter) convFilterBlock(gs, f(0), f(1), f(2), g, s0, s1, s2, s3);
@@ -240,7 +241,7 @@ export function readError(ctl: Int32Array): string {
 export const JOB_WORKER_FUNCTIONS = [
   controlSlots,
   jobKinds,
-  gemmColumns,
+  gemmShape,
   scratchLayout,
   unitRange,
   runUnit,

@@ -2,15 +2,16 @@
  * The GEMM micro-kernel as a WebAssembly SIMD function, assembled here from its instructions (no
  * binary blob): a 4×8 tile `T = Σ_p A[:, p] ⊗ B[p, :]` over packed panels in the imported memory,
  * four f32x4 splats of A against two f32x4 loads of B per step (16 multiply-adds on 8 vector
- * accumulators), the tile stored to `out` as 32 row-major floats. Accumulation is float32, in `p`
- * order, each lane independently.
+ * accumulators), then added into a row-major C block in the same memory: `C[i][0..8) += T[i]`.
+ * Accumulation is float32, in `p` order, each lane independently; `C + T` is one float32 add.
  *
  * Two variants: plain SIMD (`f32x4.mul` then `f32x4.add`, two roundings per step) and relaxed SIMD
  * (`f32x4.relaxed_madd`, one rounding where the CPU has FMA). Every thread of a process runs the
  * same variant, so results never depend on the thread count.
  *
- * Signature: `k(kc, aByteOffset, bByteOffset, outByteOffset)`, `kc ≥ 1`;
- * A panel: element `(i, p)` at `a + 4 · (4p + i)`; B panel: element `(p, j)` at `b + 4 · (8p + j)`.
+ * Signature: `k(kc, aByteOffset, bByteOffset, cByteOffset, ldcBytes)`, `kc ≥ 1`;
+ * A panel: element `(i, p)` at `a + 4 · (4p + i)`; B panel: element `(p, j)` at `b + 4 · (8p + j)`;
+ * C element `(i, j)` at `c + i · ldc + 4j`.
  */
 import { kernelModule, memarg, OP, SIMD, simd, sleb } from './wasm-asm';
 
@@ -45,12 +46,12 @@ export function multiplyAdd(acc: number, a: number, b: number, relaxed: boolean)
 /** Bytes of the micro-kernel module (see the module comment). */
 export function microKernelModuleBytes(variant: SimdVariant): Uint8Array {
   const { localGet, localSet, localTee, i32Const, i32Add, i32Sub, loop, brIf, end } = OP;
-  // Locals: 0 kc, 1 a, 2 b, 3 out (params); 4..11 accumulators c[i][h] at 4 + 2i + h;
-  // 12, 13 the two B vectors; 14 the A splat.
-  const [KC, A, B, OUT] = [0, 1, 2, 3];
-  const acc = (i: number, h: number) => 4 + 2 * i + h;
-  const B0 = 12;
-  const AS = 14;
+  // Locals: 0 kc, 1 a, 2 b, 3 c, 4 ldc (params); 5..12 accumulators acc[i][h] at 5 + 2i + h;
+  // 13, 14 the two B vectors; 15 the A splat.
+  const [KC, A, B, C, LDC] = [0, 1, 2, 3, 4];
+  const acc = (i: number, h: number) => 5 + 2 * i + h;
+  const B0 = 13;
+  const AS = 15;
   const body: number[] = [loop, OP.void];
   for (let h = 0; h < 2; h++) {
     body.push(localGet, B, ...simd(SIMD.load), ...memarg(16 * h), localSet, B0 + h);
@@ -63,17 +64,19 @@ export function microKernelModuleBytes(variant: SimdVariant): Uint8Array {
   body.push(localGet, B, i32Const, ...sleb(32), i32Add, localSet, B);
   body.push(localGet, KC, i32Const, ...sleb(1), i32Sub, localTee, KC, brIf, 0);
   body.push(end);
+  // C[i][h] += acc[i][h], row by row (C += ldc between rows).
   for (let i = 0; i < 4; i++) {
     for (let h = 0; h < 2; h++) {
+      body.push(localGet, C, localGet, C, ...simd(SIMD.load), ...memarg(16 * h));
       body.push(
         localGet,
-        OUT,
-        localGet,
         acc(i, h),
+        ...simd(SIMD.f32x4Add),
         ...simd(SIMD.store),
-        ...memarg(32 * i + 16 * h),
+        ...memarg(16 * h),
       );
     }
+    if (i < 3) body.push(localGet, C, localGet, LDC, i32Add, localSet, C);
   }
-  return kernelModule(4, [[11, OP.v128]], body, variant.shared);
+  return kernelModule(5, [[11, OP.v128]], body, variant.shared);
 }
