@@ -33,42 +33,96 @@ export function colChunkPixels(): number {
 }
 
 /**
- * Packs im2col rows (pixels, offset by `m0`) × patch columns: A(m, q) = X[m0 + m, q].
- * Pixel geometry is computed per panel row; interior pixels skip the bounds checks.
+ * The patch columns `[p0, p0 + kc)` as runs of consecutive channels of one filter tap: run `r`
+ * covers columns `start[r] … start[r] + len[r] − 1` (relative to `p0`), tap `(fy[r], fx[r])`,
+ * input offset `off[r]` of its first column relative to the patch origin.
+ */
+interface TapRuns {
+  count: number;
+  start: Int32Array;
+  len: Int32Array;
+  fy: Int32Array;
+  fx: Int32Array;
+  off: Int32Array;
+}
+
+function tapRuns(g: ConvGeometry, patch: PatchTable, p0: number, kc: number): TapRuns {
+  const runs = {
+    count: 0,
+    start: new Int32Array(kc),
+    len: new Int32Array(kc),
+    fy: new Int32Array(kc),
+    fx: new Int32Array(kc),
+    off: new Int32Array(kc),
+  };
+  for (let p = 0; p < kc; ) {
+    const q = p0 + p;
+    const len = Math.min(kc - p, g.inC - (q % g.inC));
+    const r = runs.count++;
+    runs.start[r] = p;
+    runs.len[r] = len;
+    runs.fy[r] = patch.dy[q]!;
+    runs.fx[r] = patch.dx[q]!;
+    runs.off[r] = patch.off[q]!;
+    p += len;
+  }
+  return runs;
+}
+
+/**
+ * Packs im2col rows (pixels, offset by `m0`) × patch columns: A(m, q) = X[m0 + m, q]. Pixel
+ * geometry is computed per block, the columns are split into runs of one filter tap (contiguous
+ * channels in x) once per depth block; a run inside the image is one strided copy.
  */
 function im2colRowsPack(x: Float32Array, g: ConvGeometry, patch: PatchTable, m0: number): PackA {
-  const MR = gemmBlocking().MR;
   let pix: PixelTable | undefined;
+  let runs: TapRuns | undefined;
+  let cachedP0 = -1;
+  let cachedKc = -1;
   return (Ap, i0, mc, p0, kc) => {
     const px = pixelTable(g, m0 + i0, mc, pix);
     pix = px;
-    const { dy: qdy, dx: qdx, off: qoff } = patch;
-    let o = 0;
-    for (let ir = 0; ir < mc; ir += MR) {
-      for (let i = 0; i < MR; i++) {
-        const r = ir + i;
-        if (r >= mc) {
-          for (let p = 0; p < kc; p++) Ap[o + p * MR + i] = 0;
-          continue;
-        }
-        const base = px.base[r]!;
-        if (px.interior[r] === 1) {
-          for (let p = 0; p < kc; p++) Ap[o + p * MR + i] = x[base + qoff[p0 + p]!]!;
-        } else {
-          const iy0 = px.iy[r]!;
-          const ix0 = px.ix[r]!;
-          for (let p = 0; p < kc; p++) {
-            const q = p0 + p;
-            const iy = iy0 + qdy[q]!;
-            const ix = ix0 + qdx[q]!;
-            Ap[o + p * MR + i] =
-              iy >= 0 && iy < g.inH && ix >= 0 && ix < g.inW ? x[base + qoff[q]!]! : 0;
-          }
-        }
+    if (runs === undefined || p0 !== cachedP0 || kc !== cachedKc) {
+      runs = tapRuns(g, patch, p0, kc);
+      cachedP0 = p0;
+      cachedKc = kc;
+    }
+    for (let ir = 0; ir < mc; ir += 4) {
+      for (let i = 0; i < 4; i++) {
+        const o = ir * kc + i;
+        if (ir + i < mc) packPixelRow(x, g, px, ir + i, runs, Ap, o);
+        else for (let p = 0; p < kc; p++) Ap[o + 4 * p] = 0;
       }
-      o += MR * kc;
     }
   };
+}
+
+/** Row `r` of the pixel table into `Ap[o + 4p]`, run by run (zeros where a tap is outside the image). */
+function packPixelRow(
+  x: Float32Array,
+  g: ConvGeometry,
+  px: PixelTable,
+  r: number,
+  runs: TapRuns,
+  Ap: Float32Array,
+  o: number,
+): void {
+  const base = px.base[r]!;
+  const interior = px.interior[r] === 1;
+  const iy0 = px.iy[r]!;
+  const ix0 = px.ix[r]!;
+  for (let k = 0; k < runs.count; k++) {
+    const len = runs.len[k]!;
+    let a = o + 4 * runs.start[k]!;
+    const iy = iy0 + runs.fy[k]!;
+    const ix = ix0 + runs.fx[k]!;
+    if (interior || (iy >= 0 && iy < g.inH && ix >= 0 && ix < g.inW)) {
+      const src = base + runs.off[k]!;
+      for (let t = 0; t < len; t++, a += 4) Ap[a] = x[src + t]!;
+    } else {
+      for (let t = 0; t < len; t++, a += 4) Ap[a] = 0;
+    }
+  }
 }
 
 /**
@@ -260,7 +314,9 @@ function scatterBand(
 /** The functions of this file that run in the worker threads (see `worker-source.ts`). */
 export const CONV_WORKER_FUNCTIONS = [
   colChunkPixels,
+  tapRuns,
   im2colRowsPack,
+  packPixelRow,
   im2colTransposedPack,
   transposedPanel,
   convForwardRows,
