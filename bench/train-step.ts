@@ -356,21 +356,26 @@ function printTable(rows: Row[], peaks: Map<number, number>): void {
       .sort((a, b) => b.imgPerSec - a.imgPerSec)[0];
   const ratio = (r: Row, b: Row | undefined) => (b ? (r.imgPerSec / b.imgPerSec).toFixed(2) : '–');
   console.log(
-    '\n| arch | framework | mode | backend | threads | batch | size | ms/step | CPU ms/step (all threads / main) | img/s | GFLOP/s | % SIMD peak | peak MiB | × stock | × first vqkit | × first vqkit, idle estimate | × best PyTorch fp32 |',
+    '\n| arch | framework | mode | backend | threads | batch | size | ms/step | CPU ms/step (all threads / main) | img/s | GFLOP/step | GFLOP/s | GFLOP per CPU-s | % SIMD peak | peak MiB | × stock | × first vqkit | × first vqkit, idle estimate | × best PyTorch fp32 |',
   );
   console.log(
-    '| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   );
   for (const r of rows) {
     const gflops = r.flopsPerStep === null ? null : r.flopsPerStep / (r.msPerStep * 1e6);
     const peak = r.threads === null ? undefined : peaks.get(r.threads);
     const share = gflops !== null && peak ? `${((100 * gflops) / peak).toFixed(0)}%` : '–';
+    const perCpu =
+      r.flopsPerStep === null || r.cpuMsPerStep === null
+        ? '–'
+        : (r.flopsPerStep / (r.cpuMsPerStep * 1e6)).toFixed(1);
+    const perStep = r.flopsPerStep === null ? '–' : (r.flopsPerStep / 1e9).toFixed(1);
     const cpu =
       r.cpuMsPerStep === null
         ? '–'
         : `${r.cpuMsPerStep.toFixed(0)} / ${r.mainCpuMsPerStep?.toFixed(0) ?? '–'}`;
     console.log(
-      `| ${r.arch} | ${r.framework} | ${r.mode} | ${r.backend} | ${r.threads ?? '–'} | ${r.batch} | ${r.size} | ${r.msPerStep.toFixed(1)} | ${cpu} | ${r.imgPerSec.toFixed(2)} | ${gflops === null ? '–' : gflops.toFixed(1)} | ${share} | ${r.peakBytes === null ? '–' : (r.peakBytes / 2 ** 20).toFixed(0)} | ${ratio(r, base(r.arch))} | ${ratio(r, firstVqkit(r.arch))} | ${idleEstimate(r, firstVqkit(r.arch))} | ${ratio(r, torch(r.arch))} |`,
+      `| ${r.arch} | ${r.framework} | ${r.mode} | ${r.backend} | ${r.threads ?? '–'} | ${r.batch} | ${r.size} | ${r.msPerStep.toFixed(1)} | ${cpu} | ${r.imgPerSec.toFixed(2)} | ${perStep} | ${gflops === null ? '–' : gflops.toFixed(1)} | ${perCpu} | ${share} | ${r.peakBytes === null ? '–' : (r.peakBytes / 2 ** 20).toFixed(0)} | ${ratio(r, base(r.arch))} | ${ratio(r, firstVqkit(r.arch))} | ${idleEstimate(r, firstVqkit(r.arch))} | ${ratio(r, torch(r.arch))} |`,
     );
   }
 }
