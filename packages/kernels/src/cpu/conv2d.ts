@@ -18,14 +18,7 @@
  */
 import type { ConvGeometry, PatchTable, PixelTable } from './conv-geometry';
 import { patchTable, pixelTable } from './conv-geometry';
-import {
-  type GemmScratch,
-  gemm,
-  gemmBlocking,
-  type PackA,
-  stridedPackA,
-  stridedPackB,
-} from './gemm';
+import { type GemmScratch, gemm, type PackA, stridedPackA, stridedPackB } from './gemm';
 
 /** Output pixels per col2im chunk of the input gradient (bounds the `col` scratch buffer). */
 export function colChunkPixels(): number {

@@ -153,8 +153,14 @@ export function runUnit(ctx: ThreadContext, job: Job, u: number): void {
   const K = jobKinds();
   const [s0, s1, s2, s3] = unitRange(job, u);
   const f = (i: number) => job.ops[i] as Float32Array;
-  if (job.kind === K.binary) return binaryRange(job.part[2]!, f(0), f(1), f(2), s0, s1);
-  if (job.kind === K.unary) return unaryRange(job.part[2]!, f(0), f(1), job.part[3]!, s0, s1);
+  if (job.kind === K.binary) {
+    binaryRange(job.part[2]!, f(0), f(1), f(2), s0, s1);
+    return;
+  }
+  if (job.kind === K.unary) {
+    unaryRange(job.part[2]!, f(0), f(1), job.part[3]!, s0, s1);
+    return;
+  }
   refreshViews(ctx);
   const base = job.scratch + ctx.index * job.stride;
   const L = scratchLayout(job);

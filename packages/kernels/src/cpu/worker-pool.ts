@@ -14,7 +14,6 @@
  * and stop on {@link CpuExecutor.release} — called when the tfjs backend is disposed.
  */
 import { KernelError } from '../errors';
-import type { ConvGeometry } from './conv-geometry';
 import { binaryRange, unaryRange } from './elementwise';
 import { type CpuExecutor, createCallingThreadExecutor, ensureFloats } from './executor';
 import { gemmBlocking } from './gemm';
