@@ -1,18 +1,26 @@
 /**
  * Training-step benchmark: the paper's single-level and hierarchical VQ-VAE training steps,
- * stock tfjs kernels vs vqkit's kernels, in ONE process on ONE backend, plus (optionally) the
- * PyTorch reference of the same architecture (bench/reference/vqvae_step.py) in the same run.
- * Prints img/s, ms/step, peak tensor memory and the ratios. Never part of `npm test`.
+ * stock tfjs kernels vs vqkit's kernels (on cpu: for each thread count of `--threads`), in ONE
+ * process on ONE backend, plus (optionally) the PyTorch reference of the same architecture
+ * (bench/reference/vqvae_step.py, with each thread setting of `--pytorch-threads`) in the same
+ * run. Prints img/s, ms/step, GFLOP/s of the step (convolutions + nearest-code search, counted
+ * from the kernels one step runs) against the machine's WebAssembly-SIMD peak measured in the same
+ * run (cpu), peak tensor memory and the ratios. Never part of `npm test`.
  *
  *   npm run build && npx tsx bench/train-step.ts [--backend cpu|webgpu|auto] [--preset paper|tiny]
  *       [--batch 16] [--steps 10] [--warmup 2] [--arch single|hierarchical|both]
- *       [--modes stock,vqkit] [--pytorch] [--json out.json]
+ *       [--modes stock,vqkit] [--threads 1,all] [--pytorch] [--pytorch-threads default,all]
+ *       [--python python3] [--profile] [--relaxed-simd] [--json out.json]
+ *
+ * Thread counts: a number, or `all` (every available core). On Node 20, `--relaxed-simd` turns on
+ * V8's relaxed SIMD (shipped from Node 22) so the kernels use and the peak counts FMA.
  *
  * On the GPU host (no Node there): ../shared/gpu-host/pack.sh gpu-pack bench/train-step.ts, carry
  * gpu-pack, then `bash gpu-pack/run.sh train-step --backend webgpu --preset paper --pytorch`.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -21,6 +29,7 @@ import { registerVqkitKernels, unregisterVqkitKernels } from '@vqkit/kernels';
 import { vqvaeTrainStep } from '@vqkit/models';
 import { initBackend, shutdownBackend } from '@vqkit/runtime';
 import { createModel, resolveConfig } from '../apps/experiments/src/index';
+import { enableRelaxedSimd, hasRelaxedSimd, measureSimdPeak } from './simd-peak';
 
 const { values: args } = parseArgs({
   options: {
@@ -31,7 +40,11 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '2' },
     arch: { type: 'string', default: 'both' },
     modes: { type: 'string', default: 'stock,vqkit' },
+    threads: { type: 'string', default: 'all' },
     pytorch: { type: 'boolean', default: false },
+    'pytorch-threads': { type: 'string', default: 'default' },
+    profile: { type: 'boolean', default: false },
+    'relaxed-simd': { type: 'boolean', default: false },
     python: { type: 'string', default: 'python3' },
     json: { type: 'string' },
   },
@@ -42,12 +55,68 @@ interface Row {
   arch: string;
   mode: string;
   backend: string;
+  /** Threads of the computation (vqkit cpu kernels, PyTorch intra-op); null where not applicable. */
+  threads: number | null;
   batch: number;
   size: number;
   msPerStep: number;
+  /** CPU time of the whole process (every thread) per step. */
+  cpuMsPerStep: number | null;
+  /** CPU time of the calling (main) thread per step (Linux /proc), the step's critical path. */
+  mainCpuMsPerStep: number | null;
   imgPerSec: number;
   peakBytes: number | null;
+  /** Floating-point operations of one step (convolutions, matMuls, nearest code); null if unknown. */
+  flopsPerStep: number | null;
   loss: number;
+}
+
+/**
+ * CPU ms used so far: by the whole process (all threads), and by the main thread alone (from
+ * /proc/self/task/<pid>/stat on Linux, 10 ms resolution; null elsewhere).
+ */
+function cpuTimes(): { all: number; main: number | null } {
+  const u = process.cpuUsage();
+  let main: number | null = null;
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    main = ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, clock ticks of 1/100 s
+  } catch {
+    main = null;
+  }
+  return { all: (u.user + u.system) / 1000, main };
+}
+
+/** The floating-point operations of one kernel call, from its shapes (0 for the cheap ones). */
+function kernelFlops(k: {
+  name: string;
+  inputShapes: number[][];
+  outputShapes: number[][];
+}): number {
+  const size = (s: number[] | undefined) => (s ?? []).reduce((a, b) => a * b, 1);
+  const [in0, in1] = k.inputShapes;
+  const out = k.outputShapes[0];
+  switch (k.name) {
+    case 'Conv2D': // y [b, oh, ow, oc] of filter [fh, fw, ic, oc]
+    case 'FusedConv2D':
+      return 2 * size(out) * size(in1?.slice(0, 3));
+    case 'Conv2DBackpropFilter': // x, dy → dW [fh, fw, ic, oc]
+      return 2 * size(in1) * size(out?.slice(0, 3));
+    case 'Conv2DBackpropInput': // dy, filter [fh, fw, ic, oc]
+      return 2 * size(in0) * size(in1?.slice(0, 3));
+    case 'BatchMatMul':
+    case '_FusedMatMul': // [.., m, k] · [.., k, n]: 2 · |out| · k (k: the first input's inner or outer dim)
+      return (
+        2 *
+        size(out) *
+        Math.min(in0?.at(-1) ?? 0, in0?.at(-2) ?? 0, in1?.at(-1) ?? 0, in1?.at(-2) ?? 0)
+      );
+    case 'VqkitNearestCode': // z [n, d], codebook [k, d]
+      return 2 * size(in0) * (in1?.[0] ?? 0);
+    default:
+      return 0;
+  }
 }
 
 const median = (xs: number[]) => {
@@ -60,6 +129,7 @@ async function timeArch(
   arch: 'single' | 'hierarchical',
   mode: string,
   backend: string,
+  threads: number | null,
 ): Promise<Row> {
   const sets = ['data.train=bench', 'data.val=bench', `architecture=${arch}`];
   if (args.batch) sets.push(`train.batchSize=${args.batch}`);
@@ -84,31 +154,42 @@ async function timeArch(
   const profile = await tf.profile(async () => {
     loss = await step();
   });
+  if (args.profile)
+    await printKernelTimes(`${arch} ${mode}${threads ? ` ${threads} thread(s)` : ''}`, profile);
   const times: number[] = [];
+  const cpu0 = cpuTimes();
   for (let i = 0; i < steps; i++) {
     const t0 = performance.now();
     loss = await step();
     times.push(performance.now() - t0);
   }
+  const cpu1 = cpuTimes();
   x.dispose();
   optimizer.dispose();
   model.dispose();
   const ms = median(times);
+  const flops = profile.kernels.reduce((sum, k) => sum + kernelFlops(k), 0);
   return {
     framework: 'vqkit',
     arch,
     mode,
     backend,
+    threads,
     batch,
     size,
     msPerStep: ms,
+    cpuMsPerStep: (cpu1.all - cpu0.all) / steps,
+    mainCpuMsPerStep:
+      cpu1.main === null || cpu0.main === null ? null : (cpu1.main - cpu0.main) / steps,
     imgPerSec: batch / (ms / 1000),
     peakBytes: profile.peakBytes,
+    flopsPerStep: flops > 0 ? flops : null,
     loss,
   };
 }
 
-function runPytorch(batch: number, size: number, steps: number): Row[] {
+/** Runs the PyTorch reference with `threads` CPU threads (undefined: torch's default). */
+function runPytorch(batch: number, size: number, steps: number, threads?: number): Row[] {
   // Next to this file when run with tsx; under bench/ of the working directory when bundled (gpu-pack).
   const script =
     [
@@ -117,7 +198,13 @@ function runPytorch(batch: number, size: number, steps: number): Row[] {
     ].find((p) => existsSync(p)) ?? 'bench/reference/vqvae_step.py';
   const r = spawnSync(
     args.python!,
-    [script, '--batch', String(batch), '--size', String(size), '--steps', String(steps)],
+    [
+      script,
+      ...['--batch', String(batch), '--size', String(size), '--steps', String(steps)],
+      ...['--warmup', String(Math.max(1, Number(args.warmup)))],
+      ...(threads === undefined ? [] : ['--threads', String(threads)]),
+      ...(args.backend === 'cpu' ? ['--device', 'cpu', '--precision', 'fp32'] : []),
+    ],
     { encoding: 'utf8' },
   );
   if (r.status !== 0) {
@@ -135,62 +222,154 @@ function runPytorch(batch: number, size: number, steps: number): Row[] {
       arch: j.arch,
       mode: j.precision,
       backend: j.device,
+      threads: j.device === 'cpu' ? j.threads : null,
       batch: j.batch,
       size: j.size,
       msPerStep: j.ms_per_step,
+      cpuMsPerStep: j.device === 'cpu' ? (j.cpu_ms_per_step ?? null) : null,
+      mainCpuMsPerStep: null,
       imgPerSec: j.img_per_s,
       peakBytes: j.peak_bytes,
+      flopsPerStep: null,
       loss: j.loss,
     }));
 }
 
+/** Per kernel name: calls, summed time and share of one profiled step (`--profile`). */
+async function printKernelTimes(
+  label: string,
+  profile: Awaited<ReturnType<typeof tf.profile>>,
+): Promise<void> {
+  const byName = new Map<string, { calls: number; ms: number; flops: number }>();
+  for (const k of profile.kernels) {
+    const ms = await k.kernelTimeMs;
+    const e = byName.get(k.name) ?? { calls: 0, ms: 0, flops: 0 };
+    e.calls++;
+    e.ms += typeof ms === 'number' ? ms : 0;
+    e.flops += kernelFlops(k);
+    byName.set(k.name, e);
+  }
+  const total = [...byName.values()].reduce((s, e) => s + e.ms, 0);
+  console.log(`\n${label}: kernel time of one step ${total.toFixed(0)} ms`);
+  console.log('| kernel | calls | ms | share | GFLOP/s |');
+  console.log('| --- | ---: | ---: | ---: | ---: |');
+  for (const [name, e] of [...byName]
+    .sort((a, b) => b[1].ms - a[1].ms)
+    .filter(([, e]) => e.ms >= 0.001 * total)) {
+    const rate = e.flops > 0 && e.ms > 0 ? (e.flops / e.ms / 1e6).toFixed(1) : '–';
+    console.log(
+      `| ${name} | ${e.calls} | ${e.ms.toFixed(1)} | ${((100 * e.ms) / total).toFixed(1)}% | ${rate} |`,
+    );
+  }
+}
+
+/** `all` → every available core; else a positive integer. */
+function threadCount(t: string): number {
+  return t === 'all' ? availableParallelism() : Number(t);
+}
+
 async function main() {
-  const info = await initBackend({ backend: args.backend as 'auto', kernels: false });
+  enableRelaxedSimd(args['relaxed-simd']!);
+  const info = await initBackend({ backend: args.backend as 'auto' });
   console.log(
     `backend: ${info.name}${info.adapter ? ` (${info.adapter.vendor} ${info.adapter.architecture} ${info.adapter.description ?? ''})` : ''}`,
   );
   const archs =
     args.arch === 'both' ? (['single', 'hierarchical'] as const) : [args.arch as 'single'];
   const modes = args.modes!.split(',');
+  const threadList = info.name === 'cpu' ? args.threads!.split(',').map(threadCount) : [null];
   const rows: Row[] = [];
   for (const arch of archs) {
     for (const mode of modes) {
-      if (mode === 'vqkit') registerVqkitKernels(info.name);
-      else unregisterVqkitKernels();
-      try {
-        const row = await timeArch(arch, mode, info.name);
-        rows.push(row);
-        console.log(
-          `${arch} ${mode}: ${row.msPerStep.toFixed(1)} ms/step, ${row.imgPerSec.toFixed(2)} img/s`,
-        );
-      } catch (error) {
-        console.error(`${arch} ${mode}: failed: ${(error as Error).message}`);
+      for (const threads of mode === 'vqkit' ? threadList : [null]) {
+        unregisterVqkitKernels();
+        if (mode === 'vqkit')
+          registerVqkitKernels({ backend: info.name, ...(threads ? { threads } : {}) });
+        try {
+          const row = await timeArch(arch, mode, info.name, threads);
+          rows.push(row);
+          console.log(
+            `${arch} ${mode}${threads ? ` ${threads} thread(s)` : ''}: ${row.msPerStep.toFixed(1)} ms/step, ${row.imgPerSec.toFixed(2)} img/s`,
+          );
+        } catch (error) {
+          console.error(`${arch} ${mode}: failed: ${(error as Error).message}`);
+        }
       }
     }
   }
   unregisterVqkitKernels();
-  if (args.pytorch && rows.length > 0)
-    rows.push(...runPytorch(rows[0]!.batch, rows[0]!.size, Number(args.steps)));
-
-  const base = (arch: string) => rows.find((r) => r.arch === arch && r.mode === 'stock');
-  const torchFp32 = (arch: string) => rows.find((r) => r.arch === arch && r.mode === 'fp32');
-  console.log(
-    '\n| arch | framework | mode | backend | batch | size | ms/step | img/s | peak MiB | × stock | × PyTorch fp32 |',
-  );
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
-  for (const r of rows) {
-    const s = base(r.arch);
-    const p = torchFp32(r.arch);
-    console.log(
-      `| ${r.arch} | ${r.framework} | ${r.mode} | ${r.backend} | ${r.batch} | ${r.size} | ${r.msPerStep.toFixed(1)} | ${r.imgPerSec.toFixed(2)} | ${r.peakBytes === null ? '–' : (r.peakBytes / 2 ** 20).toFixed(0)} | ${s ? (r.imgPerSec / s.imgPerSec).toFixed(2) : '–'} | ${p ? (r.imgPerSec / p.imgPerSec).toFixed(3) : '–'} |`,
-    );
+  if (args.pytorch && rows.length > 0) {
+    for (const t of args['pytorch-threads']!.split(',')) {
+      const threads = t === 'default' ? undefined : threadCount(t);
+      rows.push(...runPytorch(rows[0]!.batch, rows[0]!.size, Number(args.steps), threads));
+    }
   }
+  const peaks =
+    info.name === 'cpu' ? await simdPeaks(threadList as number[]) : new Map<number, number>();
+  printTable(rows, peaks);
   if (args.json)
     writeFileSync(
       args.json,
-      `${JSON.stringify({ date: new Date().toISOString(), backend: info, rows }, null, 2)}\n`,
+      `${JSON.stringify({ date: new Date().toISOString(), backend: info, simdPeakGflops: Object.fromEntries(peaks), rows }, null, 2)}\n`,
     );
   await shutdownBackend();
+}
+
+/** The WebAssembly-SIMD peak (GFLOP/s) for each thread count, of the variant the kernels use. */
+async function simdPeaks(threads: number[]): Promise<Map<number, number>> {
+  const relaxed = hasRelaxedSimd();
+  const peaks = new Map<number, number>();
+  for (const t of threads) peaks.set(t, await measureSimdPeak(t, relaxed));
+  console.log(
+    `WebAssembly ${relaxed ? 'relaxed-SIMD FMA' : 'SIMD mul + add'} peak: ${[...peaks].map(([t, g]) => `${g.toFixed(1)} GFLOP/s on ${t} thread(s)`).join(', ')}`,
+  );
+  return peaks;
+}
+
+/**
+ * What the speed-up over `base` would be on an otherwise idle machine, from CPU times (robust to
+ * other load): base's CPU time per step over this row's critical path, the larger of its
+ * main-thread CPU time and its total CPU time spread over its threads.
+ */
+function idleEstimate(r: Row, base: Row | undefined): string {
+  if (r.backend !== 'cpu' || r.framework !== 'vqkit' || !base || base.cpuMsPerStep === null)
+    return '–';
+  if (r.cpuMsPerStep === null || r.mainCpuMsPerStep === null) return '–';
+  const path = Math.max(r.mainCpuMsPerStep, r.cpuMsPerStep / (r.threads ?? 1));
+  return (base.cpuMsPerStep / path).toFixed(2);
+}
+
+function printTable(rows: Row[], peaks: Map<number, number>): void {
+  const base = (arch: string) => rows.find((r) => r.arch === arch && r.mode === 'stock');
+  const firstVqkit = (arch: string) => rows.find((r) => r.arch === arch && r.mode === 'vqkit');
+  const torch = (arch: string) =>
+    rows
+      .filter((r) => r.arch === arch && r.mode === 'fp32')
+      .sort((a, b) => b.imgPerSec - a.imgPerSec)[0];
+  const ratio = (r: Row, b: Row | undefined) => (b ? (r.imgPerSec / b.imgPerSec).toFixed(2) : '–');
+  console.log(
+    '\n| arch | framework | mode | backend | threads | batch | size | ms/step | CPU ms/step (all threads / main) | img/s | GFLOP/step | GFLOP/s | GFLOP per CPU-s | % SIMD peak | peak MiB | × stock | × first vqkit | × first vqkit, idle estimate | × best PyTorch fp32 |',
+  );
+  console.log(
+    '| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  );
+  for (const r of rows) {
+    const gflops = r.flopsPerStep === null ? null : r.flopsPerStep / (r.msPerStep * 1e6);
+    const peak = r.threads === null ? undefined : peaks.get(r.threads);
+    const share = gflops !== null && peak ? `${((100 * gflops) / peak).toFixed(0)}%` : '–';
+    const perCpu =
+      r.flopsPerStep === null || r.cpuMsPerStep === null
+        ? '–'
+        : (r.flopsPerStep / (r.cpuMsPerStep * 1e6)).toFixed(1);
+    const perStep = r.flopsPerStep === null ? '–' : (r.flopsPerStep / 1e9).toFixed(1);
+    const cpu =
+      r.cpuMsPerStep === null
+        ? '–'
+        : `${r.cpuMsPerStep.toFixed(0)} / ${r.mainCpuMsPerStep?.toFixed(0) ?? '–'}`;
+    console.log(
+      `| ${r.arch} | ${r.framework} | ${r.mode} | ${r.backend} | ${r.threads ?? '–'} | ${r.batch} | ${r.size} | ${r.msPerStep.toFixed(1)} | ${cpu} | ${r.imgPerSec.toFixed(2)} | ${perStep} | ${gflops === null ? '–' : gflops.toFixed(1)} | ${perCpu} | ${share} | ${r.peakBytes === null ? '–' : (r.peakBytes / 2 ** 20).toFixed(0)} | ${ratio(r, base(r.arch))} | ${ratio(r, firstVqkit(r.arch))} | ${idleEstimate(r, firstVqkit(r.arch))} | ${ratio(r, torch(r.arch))} |`,
+    );
+  }
 }
 
 main().then(

@@ -14,7 +14,8 @@ paper does not state the width.
 
 Loss = mean||x - x_hat||^2 + beta * sum(commitment), Adam lr 3e-4, EMA decay 0.99, eps 1e-5,
 windowed dead-code statistics (window 10), straight-through estimator. Prints one JSON line per
-(architecture, precision) with ms/step, img/s and peak GPU memory.
+(architecture, precision) with ms/step, CPU ms/step (all threads of the process), img/s and peak
+GPU memory.
 
 With --params-only it trains nothing and prints one JSON line per (code dim, architecture) with
 the trainable parameter count (codebooks are EMA buffers, not parameters), for D = 8, 16, 32 unless
@@ -23,6 +24,7 @@ the trainable parameter count (codebooks are EMA buffers, not parameters), for D
 usage: python3 vqvae_step.py [--arch single|hierarchical|both] [--batch 16] [--size 256]
                              [--steps 30] [--warmup 5] [--precision fp32|tf32|both] [--device cuda]
                              [--code-dim 8] [--params-only [--code-dims 8,16,32]]
+                             [--threads N]   (CPU: torch.set_num_threads(N); default: torch's own)
 """
 import argparse
 import json
@@ -175,9 +177,11 @@ def bench(arch, precision, args):
     if dev.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
     times = []
+    cpu_times = []
     for i in range(args.warmup + args.steps):
         sync()
         t0 = time.perf_counter()
+        c0 = time.process_time()
         xh, commit = model(x)
         loss = F.mse_loss(xh, x) + commit
         opt.zero_grad(set_to_none=True)
@@ -186,13 +190,16 @@ def bench(arch, precision, args):
         sync()
         if i >= args.warmup:
             times.append(time.perf_counter() - t0)
+            cpu_times.append(time.process_time() - c0)
     ms = statistics.median(times) * 1000
     return {
         "framework": "pytorch", "torch": torch.__version__, "arch": arch, "precision": precision,
         "device": torch.cuda.get_device_name(0) if dev.type == "cuda" else "cpu",
         "batch": args.batch, "size": args.size, "steps": args.steps,
         "code_dim": args.code_dim, "params": count_params(model),
+        "threads": torch.get_num_threads(),
         "ms_per_step": round(ms, 3), "img_per_s": round(args.batch / (ms / 1000), 2),
+        "cpu_ms_per_step": round(statistics.median(cpu_times) * 1000, 3),
         "peak_bytes": torch.cuda.max_memory_allocated() if dev.type == "cuda" else None,
         "loss": float(loss.detach()),
     }
@@ -210,7 +217,11 @@ def main():
     p.add_argument("--code-dim", type=int, default=8)
     p.add_argument("--params-only", action="store_true")
     p.add_argument("--code-dims", default="8,16,32")
+    p.add_argument("--threads", type=int, default=None,
+                   help="CPU threads (torch.set_num_threads); default: torch's own choice")
     args = p.parse_args()
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
     archs = ["single", "hierarchical"] if args.arch == "both" else [args.arch]
     if args.params_only:
         for code_dim in [int(d) for d in args.code_dims.split(",")]:

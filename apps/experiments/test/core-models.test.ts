@@ -1,10 +1,10 @@
 import { vqvaeParamCounts } from '@vqkit/backbones';
-import { fusedNearestCode } from '@vqkit/kernels';
 import { HierarchicalVQVAE, SingleLevelVQVAE } from '@vqkit/models';
 import { VectorQuantizer } from '@vqkit/quantizer';
 import { describe, expect, it } from 'vitest';
 import { ExperimentsError } from '../src/config/errors';
 import { resolveConfig } from '../src/config/resolve';
+import { ensureBackend, nearestCodeSearch } from '../src/train/backend';
 import { createModel, modelOptions } from '../src/train/create-model';
 import { tinyConfig } from './core-helpers';
 
@@ -43,7 +43,8 @@ describe('createModel (RunConfig → @vqkit/models, in one function)', () => {
     hier.dispose();
   });
 
-  it("passes the quantizer section to every level's EMA quantizer, and the kernels' fused search without checking backend names", () => {
+  it("passes the quantizer section to every level's EMA quantizer, and the search the kernels registered for the backend", async () => {
+    await ensureBackend('cpu');
     const config = resolveConfig(tinyConfig(paths, { architecture: 'hierarchical' }), [
       'quantizer.decay=0.95',
       'quantizer.commitmentWeight=0.5',
@@ -51,7 +52,8 @@ describe('createModel (RunConfig → @vqkit/models, in one function)', () => {
       'quantizer.init=kmeans',
     ]);
     const built = modelOptions(config);
-    expect(built.options.search).toBe(fusedNearestCode);
+    expect(built.options.search).toBeDefined();
+    expect(built.options.search).toBe(nearestCodeSearch());
     const model = createModel(config);
     for (const { quantizer } of model.quantizers) {
       const vq = quantizer as VectorQuantizer;

@@ -77,7 +77,7 @@ async function micro(): Promise<void> {
     '| conv | kernel | stock wall ms | stock CPU ms | vqkit wall ms | vqkit CPU ms | speed-up |',
   );
   console.log('|---|---|---:|---:|---:|---:|---:|');
-  registerVqkitKernels('cpu');
+  registerVqkitKernels({ backend: 'cpu' });
   for (const [name, xs, ws, stride] of shapes) {
     const x = tf.randomUniform(xs, -1, 1, 'float32', 1);
     const w = tf.randomUniform(ws, -1, 1, 'float32', 2);
@@ -120,7 +120,7 @@ interface StepTime {
 }
 
 async function stepOn(label: string, vqkit: boolean, n: number): Promise<StepTime> {
-  if (vqkit) registerVqkitKernels(tf.getBackend());
+  if (vqkit) registerVqkitKernels();
   else unregisterVqkitKernels();
   const step = makeVqvaeStep(cfg, vqkit ? fusedNearestCode : chunkedNearestCode);
   const before = tf.memory().numTensors;

@@ -187,7 +187,7 @@ for (const [n, k, d] of nearestCases) {
   const same = tf.tidy(() =>
     tf.sum(tf.cast(tf.equal(stockNearest(z, e, chunk), webgpuNearestCode(z, e)), 'int32')),
   );
-  const agree = (await same.data())[0] / n;
+  const agree = ((await same.data())[0] as number) / n;
   same.dispose();
   console.log(
     `${`${n} × ${k} × ${d}`.padEnd(40)} ${((3 * n * k * d) / 1e9).toFixed(3).padStart(6)} ${stock.toFixed(1).padStart(10)} ${ours.toFixed(1).padStart(10)} ${(stock / ours).toFixed(1).padStart(12)}×   (same index: ${(100 * agree).toFixed(2)}%)`,

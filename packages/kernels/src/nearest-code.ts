@@ -1,12 +1,20 @@
-import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
-import { chunkedNearestCode, type NearestCodeSearch } from '@vqkit/quantizer';
-import { nearestCodeCpu } from './cpu/nearest-code';
+import type { NearestCodeSearch } from '@vqkit/quantizer';
+import { nearestCodeCpuConfig } from './cpu/nearest-code-kernel';
 import { KernelError } from './errors';
-import { webgpuNearestCode } from './webgpu/index';
+import { NEAREST_CODE_KERNEL } from './kernel-names';
+import { nearestCodeKernelConfig } from './webgpu/nearest-code';
 
-/** Name under which the fused nearest-code kernel is registered (inputs `z`, `codebook`; attr `chunkSize`). */
-export const NEAREST_CODE_KERNEL = 'VqkitNearestCode';
+/** vqkit's fused nearest-code kernel config for each backend it has one for. */
+const FUSED_CONFIGS: Readonly<Record<string, tf.KernelConfig>> = {
+  cpu: nearestCodeCpuConfig,
+  webgpu: nearestCodeKernelConfig,
+};
+
+/** Whether vqkit has a fused nearest-code kernel for `backendName`. */
+export function hasFusedNearestCode(backendName: string): boolean {
+  return Object.hasOwn(FUSED_CONFIGS, backendName);
+}
 
 function validate(fn: string, z: tf.Tensor, codebook: tf.Tensor, chunkSize: number): void {
   if (z.rank !== 2 || codebook.rank !== 2 || z.shape[1] !== codebook.shape[1]) {
@@ -31,55 +39,32 @@ function validate(fn: string, z: tf.Tensor, codebook: tf.Tensor, chunkSize: numb
   }
 }
 
-/** Kernel function of {@link NEAREST_CODE_KERNEL} on the cpu backend. */
-export function nearestCodeCpuKernel(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
-  const backend = args.backend as MathBackendCPU;
-  const { z, codebook } = args.inputs as { z: tf.TensorInfo; codebook: tf.TensorInfo };
-  const chunkSize = (args.attrs as { chunkSize: number }).chunkSize;
-  const [n, d] = z.shape;
-  const k = codebook.shape[0];
-  const zv = backend.data.get(z.dataId).values as Float32Array;
-  const ev = backend.data.get(codebook.dataId).values as Float32Array;
-  const idx = nearestCodeCpu(zv, ev, n, k, d, chunkSize);
-  return backend.makeTensorInfo([n], 'int32', idx);
-}
-
-/** Kernel config of {@link NEAREST_CODE_KERNEL} on the cpu backend. */
-export const nearestCodeCpuConfig: tf.KernelConfig = {
-  kernelName: NEAREST_CODE_KERNEL,
-  backendName: 'cpu',
-  kernelFunc: nearestCodeCpuKernel as tf.KernelFunc,
-};
-
 /**
- * Fused nearest-code search (distance + argmin, no `[N, K]` matrix) for the active backend:
- * - `cpu`: the {@link NEAREST_CODE_KERNEL} cpu kernel (registered on first use);
- * - `webgpu`: `webgpuNearestCode` (WGSL, codebook tiles in workgroup memory), where `chunkSize`
- *   bounds the rows per GPU dispatch;
- * - any other backend with a {@link NEAREST_CODE_KERNEL} kernel registered: that kernel;
- * - otherwise (e.g. `tensorflow`): `@vqkit/quantizer`'s `chunkedNearestCode` (plain ops,
- *   `[chunkSize, K]` blocks, ties → lowest index on every backend).
+ * Fused nearest-code search (distance + argmin, no `[N, K]` matrix) on the active backend, under
+ * the contract of `NearestCodeSearch` (float32 distances, ties → lowest index): it runs the
+ * {@link NEAREST_CODE_KERNEL} kernel, registering vqkit's on first use —
+ * - `cpu`: the blocked WebAssembly-SIMD search on the configured threads (`registerVqkitKernels`);
+ *   `chunkSize` changes neither its result nor its memory (it needs no `[chunk, K]` block);
+ * - `webgpu`: the WGSL kernel (codebook tiles in workgroup memory), `chunkSize` rows per dispatch.
  *
- * Runs through the engine, so it works inside `tf.tidy`. The result is computed from detached
- * handles of `z` and `codebook`, so it is not connected to them on the gradient tape (no
- * gradient is ever requested for the integer indices).
+ * Works inside `tf.tidy`. The result is computed from detached handles of `z` and `codebook`,
+ * so it is not connected to them on the gradient tape (no gradient is ever requested for the
+ * integer indices). `registerVqkitKernels()` returns this function as `nearestCodeSearch` for
+ * cpu and webgpu, and `undefined` elsewhere (keep the quantizer's default search there).
  *
- * @throws {@link KernelError} on rank, dtype, width or chunkSize mismatch, or an empty codebook.
+ * @throws {@link KernelError} on rank, dtype, width or chunkSize mismatch, an empty codebook, or
+ *   a backend vqkit has no fused search for (e.g. `tensorflow`).
  */
 export const fusedNearestCode: NearestCodeSearch = (z, codebook, options) => {
   validate('fusedNearestCode', z, codebook, options.chunkSize);
   const backendName = tf.getBackend();
-  if (backendName === 'webgpu') {
-    return tf.tidy(() =>
-      webgpuNearestCode(detach(z), detach(codebook), { chunkSize: options.chunkSize }),
+  const config = FUSED_CONFIGS[backendName];
+  if (config === undefined) {
+    throw new KernelError(
+      `fusedNearestCode: vqkit has no fused nearest-code kernel for the '${backendName}' backend (only for ${Object.keys(FUSED_CONFIGS).join(' and ')}). Keep the quantizer's default search there: registerVqkitKernels() returns nearestCodeSearch: undefined for such backends.`,
     );
   }
-  if (backendName === 'cpu' && tf.getKernel(NEAREST_CODE_KERNEL, 'cpu') == null) {
-    tf.registerKernel(nearestCodeCpuConfig);
-  }
-  if (tf.getKernel(NEAREST_CODE_KERNEL, backendName) == null) {
-    return tf.tidy(() => chunkedNearestCode(detach(z), detach(codebook), options));
-  }
+  if (tf.getKernel(NEAREST_CODE_KERNEL, backendName) == null) tf.registerKernel(config);
   return tf.tidy(
     () =>
       tf

@@ -11,15 +11,31 @@ export interface NearestCodeSearchOptions {
 }
 
 /**
- * Nearest-code assignment `k(i) = argmin_k ‖z_i − e_k‖²`.
+ * Nearest-code assignment `k(i) = argmin_k ‖z_i − e_k‖²` (the paper's eq. 2).
  *
  * @param z - encoder outputs, shape `[N, D]`, float32.
- * @param codebook - code vectors `e`, shape `[K, D]`, float32.
- * @returns int32 indices, shape `[N]`; exact ties go to the lowest code index.
+ * @param codebook - code vectors `e`, shape `[K, D]`, float32, K ≥ 1.
+ * @param options - `chunkSize` bounds an implementation's `[chunkSize, K]` intermediates; it
+ *   never changes the result.
+ * @returns int32 indices, shape `[N]`.
  *
- * Implementations must not read tensors back to the host (the training path runs on webgpu).
- * {@link chunkedNearestCode} is the default; `@vqkit/kernels` provides fused kernels with the same
- * signature.
+ * Contract — every implementation, on every backend (`@vqkit/kernels` runs one set of cases
+ * against its fused cpu and webgpu searches and {@link chunkedNearestCode} on both backends):
+ * - Distance: the squared Euclidean distance in float32 (or wider) arithmetic, either directly
+ *   `Σ_d (z_id − e_kd)²` or expanded as `‖e_k‖² − 2 z_i·e_k` (the row constant `‖z_i‖²` dropped:
+ *   it does not move the argmin).
+ * - Result: for each row, the index of a smallest computed distance; equal computed distances
+ *   (exact ties, e.g. duplicate codes) → the lowest index; a row whose distances are all NaN → 0.
+ * - Tolerance: float32 rounding may pick a near-tie, so the exact squared distance of the
+ *   returned code exceeds the exact minimum by at most
+ *   `τ_i = (D + 3) · 2⁻²² · (‖z_i‖² + max_k ‖e_k‖²)` (twice the rounding-error bound of either
+ *   form). Results may differ between backends, search implementations and SIMD levels within τ;
+ *   one implementation on one backend is deterministic (the cpu search is bit-identical for any
+ *   thread count).
+ * - Implementations must not read tensors back to the host (the training path runs on webgpu).
+ *
+ * {@link chunkedNearestCode} is the default; `registerVqkitKernels()` of `@vqkit/kernels` returns
+ * a fused search for the backends it has one for.
  */
 export type NearestCodeSearch = (
   z: tf.Tensor2D,

@@ -2,10 +2,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BackendUnavailableError, RuntimeError } from './errors';
 import {
+  chooseWithoutTensorflow,
   describeBackend,
   initBackend,
   releaseBackend,
-  softwareAdapterChoice,
 } from './init-backend';
 import { startTensorflow, TENSORFLOW_PACKAGES } from './tensorflow';
 import { isSoftwareAdapter } from './webgpu';
@@ -16,23 +16,13 @@ afterAll(async () => {
 });
 
 describe('initBackend', () => {
-  it('cpu: activates tfjs-backend-cpu, registers gradients and the vqkit kernels', async () => {
+  it('cpu: activates tfjs-backend-cpu and registers gradients, but no kernels', async () => {
+    const stockConv = tf.getKernel('Conv2D', 'cpu').kernelFunc;
     const info = await initBackend({ backend: 'cpu' });
     expect(info.name).toBe('cpu');
     expect(info.requested).toBe('cpu');
     expect(tf.getBackend()).toBe('cpu');
-    expect(info.kernels).toEqual([
-      'Conv2D',
-      'Conv2DBackpropFilter',
-      'Conv2DBackpropInput',
-      'Sum',
-      'Add',
-      'Sub',
-      'Multiply',
-      'Relu',
-      'Step',
-      'VqkitNearestCode',
-    ]);
+    expect(tf.getKernel('Conv2D', 'cpu').kernelFunc).toBe(stockConv);
     expect(info.versions.tfjs).toBe(tf.version_core);
     expect(info.versions.node).toBe(process.versions.node);
     // Gradients are registered (tfjs-core alone registers none in Node).
@@ -40,17 +30,14 @@ describe('initBackend', () => {
     const g = tf.grad((x: tf.Tensor) => tf.sum(tf.square(x)))(tf.tensor1d([1, 2, 3]));
     expect(Array.from(g.dataSync())).toEqual([2, 4, 6]);
     expect(describeBackend()).toMatch(
-      /^backend: cpu \(requested cpu; requested explicitly\).*vqkit kernels: Conv2D/,
+      /^backend: cpu \(requested cpu; requested explicitly\) \| versions: tfjs 4\.22\.0, node /,
     );
   });
 
-  it('kernels: false restores the stock tfjs kernels', async () => {
-    await initBackend({ backend: 'cpu' });
-    const vqkitConv = tf.getKernel('Conv2D', 'cpu').kernelFunc;
-    const info = await initBackend({ backend: 'cpu', kernels: false });
-    expect(info.kernels).toEqual([]);
-    expect(tf.getKernel('Conv2D', 'cpu').kernelFunc).not.toBe(vqkitConv);
-    expect(describeBackend(info)).toContain('none (stock tfjs kernels)');
+  it('the removed kernels option: a RuntimeError saying to call registerVqkitKernels', async () => {
+    await expect(initBackend({ backend: 'cpu', kernels: true } as never)).rejects.toThrow(
+      /options\.kernels was removed.*registerVqkitKernels\(\{ backend: info\.name \}\) from @vqkit\/kernels/,
+    );
   });
 
   it('rejects an unknown backend name with a RuntimeError that lists the valid ones', async () => {
@@ -91,10 +78,24 @@ describe('initBackend', () => {
     }
   });
 
-  it('auto on a software adapter: cpu with the vqkit kernels, webgpu with the stock ones (measured)', () => {
-    expect(softwareAdapterChoice(true).choice).toBe('cpu');
-    expect(softwareAdapterChoice(false).choice).toBe('webgpu');
-    expect(softwareAdapterChoice(true).measured).toMatch(/cpu \d+ ms vs webgpu on lavapipe \d+ ms/);
+  it('auto without tensorflow decides by what the adapter is: hardware → webgpu, software or none → cpu', () => {
+    const adapter = (isSoftware: boolean, description: string) => ({
+      vendor: 'v',
+      architecture: 'a',
+      device: 'd',
+      description,
+      isSoftware,
+    });
+    expect(chooseWithoutTensorflow(adapter(false, 'NVIDIA H200'))).toEqual({
+      backend: 'webgpu',
+      why: 'hardware WebGPU adapter NVIDIA H200',
+    });
+    const soft = chooseWithoutTensorflow(adapter(true, 'llvmpipe: Mesa 25'));
+    expect(soft.backend).toBe('cpu');
+    expect(soft.why).toMatch(/\(llvmpipe: Mesa 25\) is a software \(CPU\) implementation/);
+    const none = chooseWithoutTensorflow(null);
+    expect(none.backend).toBe('cpu');
+    expect(none.why).toMatch(/^no WebGPU adapter \(Install a Vulkan driver/);
   });
 
   it('detects software adapters', () => {

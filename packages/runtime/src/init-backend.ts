@@ -1,42 +1,36 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { registerVqkitKernels, unregisterVqkitKernels } from '@vqkit/kernels';
 import { startCpu } from './cpu';
 import { BackendUnavailableError, RuntimeError } from './errors';
 import { startTensorflow } from './tensorflow';
-import type { BackendInfo, BackendName, BackendRequest, InitBackendOptions } from './types';
+import type { AdapterSummary, BackendInfo, BackendRequest, InitBackendOptions } from './types';
 import { probeWebGPU, releaseWebGPU, startWebGPU, WEBGPU_ADAPTER_FIX } from './webgpu';
 
 const REQUESTS: readonly BackendRequest[] = ['auto', 'webgpu', 'tensorflow', 'cpu'];
+/** Dawn's `allow_unsafe_apis`: needed only for experimental adapter features (vqkit choice: on, so subgroup-matrix works). */
 const DEFAULT_DAWN_TOGGLES = ['enable-dawn-features=allow_unsafe_apis'];
 
 /**
- * `auto` on a software WebGPU adapter (Mesa lavapipe, i.e. the CPU again): wall-clock ms of one
- * VQ-VAE training step on each candidate, measured with `npm run bench -w @vqkit/kernels`
- * (bench/cpu-step.ts: batch 4, 64×64 input, C = 64, R = 32, 2 res blocks, D = 8, K = 512; median
- * of 5 steps, stock cpu: 1 step) on the 2-core x86-64 VM that builds vqkit (shared, load ≈ 6),
- * llvmpipe Mesa 25.0.7 / LLVM 15, node 20.20.2, machine date 2026-11-26. Process CPU time per
- * step (all threads): cpu stock 33 721 ms, cpu vqkit 212 ms, webgpu stock 1 695 ms, webgpu vqkit
- * 1 044 ms.
- * With the vqkit kernels cpu wins clearly, so `auto` stays on cpu; with `kernels: false` the
- * stock cpu kernels lose to webgpu over lavapipe, so `auto` takes webgpu.
+ * The `auto` decision once native TensorFlow is unavailable, from what the WebGPU adapter *is*:
+ * a hardware adapter → `webgpu`; a software one (a CPU implementation such as Mesa's lavapipe,
+ * SwiftShader or WARP, or any adapter the browser or Dawn marks as a fallback adapter) → `cpu`,
+ * which runs the same arithmetic on the same cores without the emulation layer; none → `cpu`.
+ *
+ * @param adapter the probed adapter, or null when there is none.
+ * @returns the backend and the reason, for {@link BackendInfo.reason}.
  */
-export const SOFTWARE_ADAPTER_STEP_MS = {
-  cpuStock: 85_363,
-  cpuVqkit: 634,
-  webgpuStock: 2_953,
-  webgpuVqkit: 2_220,
-} as const;
-
-/** The decision encoded from {@link SOFTWARE_ADAPTER_STEP_MS}. */
-export function softwareAdapterChoice(kernels: boolean): { choice: BackendName; measured: string } {
-  const ms = SOFTWARE_ADAPTER_STEP_MS;
-  const cpu = kernels ? ms.cpuVqkit : ms.cpuStock;
-  const gpu = kernels ? ms.webgpuVqkit : ms.webgpuStock;
-  const kind = kernels ? 'vqkit' : 'stock';
-  return {
-    choice: cpu <= gpu ? 'cpu' : 'webgpu',
-    measured: `measured VQ-VAE step with ${kind} kernels: cpu ${cpu} ms vs webgpu on lavapipe ${gpu} ms`,
-  };
+export function chooseWithoutTensorflow(adapter: AdapterSummary | null): {
+  backend: 'webgpu' | 'cpu';
+  why: string;
+} {
+  if (adapter === null) return { backend: 'cpu', why: `no WebGPU adapter (${WEBGPU_ADAPTER_FIX})` };
+  const name = adapter.description || adapter.device;
+  if (adapter.isSoftware) {
+    return {
+      backend: 'cpu',
+      why: `the WebGPU adapter (${name}) is a software (CPU) implementation; the cpu backend runs on the same cores without the emulation`,
+    };
+  }
+  return { backend: 'webgpu', why: `hardware WebGPU adapter ${name}` };
 }
 
 let lastInfo: BackendInfo | null = null;
@@ -49,10 +43,9 @@ function validate(options: InitBackendOptions): Required<InitBackendOptions> {
       `initBackend: options.backend must be one of ${REQUESTS.map((r) => `'${r}'`).join(', ')}, got '${String(backend)}'. Use 'auto' to pick the fastest that works.`,
     );
   }
-  const kernels = options.kernels ?? true;
-  if (typeof kernels !== 'boolean') {
+  if ('kernels' in options) {
     throw new RuntimeError(
-      `initBackend: options.kernels must be a boolean, got ${typeof kernels}. Pass true (vqkit kernels) or false (stock tfjs kernels).`,
+      "initBackend: options.kernels was removed: @vqkit/runtime only chooses and starts the backend. Register vqkit's kernels yourself after it: registerVqkitKernels({ backend: info.name }) from @vqkit/kernels (or leave the stock tfjs kernels).",
     );
   }
   const dawnToggles = options.dawnToggles ?? DEFAULT_DAWN_TOGGLES;
@@ -73,121 +66,111 @@ function validate(options: InitBackendOptions): Required<InitBackendOptions> {
       `initBackend: options.requiredFeatures must be an array of WebGPU feature names such as 'shader-f16', got ${JSON.stringify(requiredFeatures)}.`,
     );
   }
-  return { backend, kernels, dawnToggles, powerPreference, requiredFeatures };
+  return { backend, dawnToggles, powerPreference, requiredFeatures };
 }
 
 /**
- * Picks and initialises the tfjs backend in Node, registers every gradient (tfjs-layers' Node
- * bundle registers them on the shared tfjs-core; tfjs-core alone registers none in Node), and
- * registers @vqkit/kernels' fast kernels for the chosen backend.
+ * Picks and initialises the tfjs backend in Node and registers every gradient (tfjs-layers' Node
+ * bundle registers them on the shared tfjs-core; tfjs-core alone registers none in Node). It
+ * registers no kernels: for vqkit's, call `registerVqkitKernels({ backend: info.name })` of
+ * `@vqkit/kernels` afterwards.
  *
- * - `'tensorflow'`: tfjs-node-gpu, else tfjs-node (optional dependencies, imported dynamically).
- * - `'webgpu'`: Dawn via npm `webgpu`; adapter info, features and limits are reported.
+ * - `'tensorflow'`: tfjs-node-gpu, else tfjs-node (optional peer dependencies, imported on demand).
+ * - `'webgpu'`: Dawn via npm `webgpu` (optional peer dependency); adapter info, features and
+ *   limits are reported.
  * - `'cpu'`: tfjs-backend-cpu (banner silenced).
- * - `'auto'`: tensorflow if it loads; else webgpu on a hardware adapter; on a software adapter
- *   (lavapipe) the faster of webgpu and cpu as measured (see {@link SOFTWARE_ADAPTER_STEP_MS});
- *   else cpu. `reason` in the result says why.
+ * - `'auto'`: tensorflow if it loads; else by what the WebGPU adapter is (see
+ *   {@link chooseWithoutTensorflow}): webgpu on a hardware adapter, cpu on a software one or
+ *   without one. `reason` in the result says why.
  *
  * Calling it again switches backends (a live webgpu device is released first); the Dawn instance
  * is created once per process, so `dawnToggles` take effect on the first webgpu initialisation.
  *
- * @throws {@link RuntimeError} on invalid options (e.g. an unknown backend name).
+ * @throws {@link RuntimeError} on invalid options (e.g. an unknown backend name), or when
+ *   `@tensorflow/tfjs-layers` (which registers the gradients) is not installed.
  * @throws {@link BackendUnavailableError} when an explicitly requested backend cannot start;
- *   the message quotes the underlying error and names the fix.
+ *   the message quotes the underlying error and names the package or driver to install.
  */
 export async function initBackend(options: InitBackendOptions = {}): Promise<BackendInfo> {
   const opts = validate(options);
-  if (!gradientsRegistered) {
-    await import('@tensorflow/tfjs-layers');
-    gradientsRegistered = true;
-  }
+  await registerGradients();
   releaseWebGPU();
   const info: BackendInfo = {
     name: 'cpu',
     requested: opts.backend,
     reason: 'requested explicitly',
     versions: { tfjs: tf.version_core, node: process.versions.node },
-    kernels: [],
   };
-
-  const useWebGPU = async (probed: Awaited<ReturnType<typeof probeWebGPU>>) => {
-    const started = await startWebGPU(probed, opts.requiredFeatures);
-    info.name = 'webgpu';
-    info.adapter = probed.summary;
-    info.features = started.features;
-    info.limits = started.limits;
-    info.versions.dawn = probed.dawnVersion;
-  };
-
-  switch (opts.backend) {
-    case 'cpu':
-      await startCpu();
-      break;
-    case 'tensorflow':
-      info.versions.tfjsNode = await startTensorflow();
-      info.name = 'tensorflow';
-      break;
-    case 'webgpu':
-      await useWebGPU(await probeWebGPU(opts.dawnToggles, opts.powerPreference));
-      break;
-    default:
-      await initAuto(opts, info, useWebGPU);
-  }
-
-  info.kernels = opts.kernels ? registerVqkitKernels(info.name) : [];
-  if (!opts.kernels) unregisterVqkitKernels();
+  if (opts.backend === 'cpu') await startCpu();
+  else if (opts.backend === 'tensorflow') await useTensorflow(info);
+  else if (opts.backend === 'webgpu') {
+    await useWebGPU(info, await probeWebGPU(opts.dawnToggles, opts.powerPreference), opts);
+  } else await initAuto(opts, info);
   lastInfo = info;
   return info;
 }
 
-async function initAuto(
-  opts: Required<InitBackendOptions>,
-  info: BackendInfo,
-  useWebGPU: (p: Awaited<ReturnType<typeof probeWebGPU>>) => Promise<void>,
-): Promise<void> {
+/** Imports tfjs-layers once (its Node bundle registers every gradient on the shared tfjs-core). */
+async function registerGradients(): Promise<void> {
+  if (gradientsRegistered) return;
   try {
-    info.versions.tfjsNode = await startTensorflow();
-    info.name = 'tensorflow';
+    await import('@tensorflow/tfjs-layers');
+  } catch (e) {
+    throw new RuntimeError(
+      `initBackend: @tensorflow/tfjs-layers, which registers tfjs's gradients in Node, failed to load: "${e instanceof Error ? e.message : String(e)}". Install it: npm install @tensorflow/tfjs-layers@4.22.0`,
+    );
+  }
+  gradientsRegistered = true;
+}
+
+async function useTensorflow(info: BackendInfo): Promise<void> {
+  info.versions.tfjsNode = await startTensorflow();
+  info.name = 'tensorflow';
+}
+
+async function useWebGPU(
+  info: BackendInfo,
+  probed: Awaited<ReturnType<typeof probeWebGPU>>,
+  opts: Required<InitBackendOptions>,
+): Promise<void> {
+  const started = await startWebGPU(probed, opts.requiredFeatures);
+  info.name = 'webgpu';
+  info.adapter = probed.summary;
+  info.features = started.features;
+  info.limits = started.limits;
+  info.versions.dawn = probed.dawnVersion;
+}
+
+async function initAuto(opts: Required<InitBackendOptions>, info: BackendInfo): Promise<void> {
+  try {
+    await useTensorflow(info);
     info.reason = `auto: native TensorFlow (${info.versions.tfjsNode}) loaded; it is the fastest backend`;
     return;
   } catch (e) {
     if (!(e instanceof BackendUnavailableError)) throw e;
   }
   let probed: Awaited<ReturnType<typeof probeWebGPU>> | null = null;
-  let webgpuWhyNot = '';
+  let probeFailure = '';
   try {
     probed = await probeWebGPU(opts.dawnToggles, opts.powerPreference);
   } catch (e) {
     if (!(e instanceof BackendUnavailableError)) throw e;
-    webgpuWhyNot = `no WebGPU adapter (${WEBGPU_ADAPTER_FIX})`;
+    probeFailure = e.message;
   }
-  if (probed != null && !probed.summary.isSoftware) {
+  const { backend, why } = chooseWithoutTensorflow(probed?.summary ?? null);
+  if (probed !== null && backend === 'webgpu') {
     try {
-      await useWebGPU(probed);
-      info.reason = `auto: tensorflow unavailable; hardware WebGPU adapter ${probed.summary.description || probed.summary.device}`;
+      await useWebGPU(info, probed, opts);
+      info.reason = `auto: tensorflow unavailable; ${why}`;
       return;
     } catch (e) {
       if (!(e instanceof BackendUnavailableError)) throw e;
-      webgpuWhyNot = `webgpu failed to start: ${e.message}`;
-    }
-  } else if (probed != null) {
-    const { choice, measured } = softwareAdapterChoice(opts.kernels);
-    if (choice === 'webgpu') {
-      try {
-        await useWebGPU(probed);
-        info.reason = `auto: tensorflow unavailable; only a software WebGPU adapter (${probed.summary.description}); ${measured}`;
-        return;
-      } catch (e) {
-        if (!(e instanceof BackendUnavailableError)) throw e;
-        webgpuWhyNot = `webgpu failed to start: ${e.message}`;
-      }
-    } else {
-      webgpuWhyNot = `only a software WebGPU adapter (${probed.summary.description}); ${measured}`;
+      probeFailure = `webgpu failed to start: ${e.message}`;
     }
   }
   await startCpu();
   info.name = 'cpu';
-  info.reason = `auto: tensorflow unavailable; ${webgpuWhyNot}`;
+  info.reason = `auto: tensorflow unavailable; ${probeFailure || why}`;
 }
 
 /**
@@ -208,7 +191,7 @@ export const shutdownBackend = releaseBackend;
 
 /**
  * One line for the run log describing the backend set up by the last {@link initBackend}
- * (or `info` when given): backend, why, adapter, versions and the vqkit kernels in use.
+ * (or `info` when given): backend, why, adapter, features and versions.
  */
 export function describeBackend(info: BackendInfo | null = lastInfo): string {
   if (info == null) {
@@ -227,6 +210,5 @@ export function describeBackend(info: BackendInfo | null = lastInfo): string {
   parts.push(
     `versions: tfjs ${v.tfjs}, node ${v.node}${v.dawn ? `, webgpu (Dawn) ${v.dawn}` : ''}${v.tfjsNode ? `, ${v.tfjsNode}` : ''}`,
   );
-  parts.push(`vqkit kernels: ${info.kernels.join(', ') || 'none (stock tfjs kernels)'}`);
   return parts.join(' | ');
 }

@@ -1,6 +1,7 @@
 /**
  * The `tensorflow` backend (native libtensorflow through tfjs-node-gpu or tfjs-node). Both are
- * optional: they are loaded with a dynamic `import()` only when asked for, never at import time.
+ * optional peer dependencies of @vqkit/runtime: never installed with it, loaded with a dynamic
+ * `import()` only when asked for, never at import time.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendUnavailableError } from './errors';
@@ -19,7 +20,7 @@ const defaultLoader: ModuleLoader = (specifier) => import(specifier);
 
 function describeError(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);
-  return msg.split('\n')[0];
+  return msg.split('\n')[0] ?? msg;
 }
 
 /**

@@ -8,19 +8,12 @@ export type BackendRequest = 'auto' | BackendName;
 export interface InitBackendOptions {
   /**
    * Backend to initialise. `'auto'` tries, in order: `tensorflow` (tfjs-node-gpu / tfjs-node, if
-   * installed and loadable), `webgpu` on a hardware adapter, then — on a software adapter such as
-   * Mesa's lavapipe — the faster of webgpu and cpu as measured (`SOFTWARE_ADAPTER_STEP_MS` in
-   * `init-backend.ts`: cpu with the vqkit kernels), else `cpu`.
+   * installed and loadable), then decides by what the WebGPU adapter is: `webgpu` on a hardware
+   * adapter, `cpu` on a software one (Mesa's lavapipe, SwiftShader, WARP, a fallback adapter)
+   * or when there is none.
    * @default 'auto'
    */
   backend?: BackendRequest;
-  /**
-   * Register `@vqkit/kernels`' fast kernels over tfjs's stock ones for the chosen backend
-   * (cpu: Conv2D and its two gradients plus the fused nearest-code search; webgpu: the WGSL
-   * kernels). `false` keeps tfjs's stock kernels (e.g. for A/B benchmarks).
-   * @default true
-   */
-  kernels?: boolean;
   /**
    * Dawn instance toggles for the webgpu backend, passed to `create()` of npm `webgpu`.
    * The default enables Dawn's `allow_unsafe_apis`, which is needed only for experimental
@@ -77,6 +70,4 @@ export interface BackendInfo {
     /** tensorflow only: the tfjs-node package that loaded and its version. */
     tfjsNode?: string;
   };
-  /** Kernels registered by @vqkit/kernels over tfjs's for this backend (empty with `kernels: false`). */
-  kernels: string[];
 }

@@ -28,7 +28,6 @@ it('webgpu: initialises on the adapter, reports adapter/limits/features, trains,
   expect(info.limits?.maxStorageBufferBindingSize).toBeGreaterThan(0);
   expect(info.features).toEqual([...(info.features ?? [])].sort());
   expect(info.versions.dawn).toMatch(/^\d+\.\d+\.\d+$/);
-  expect(info.kernels).toContain('VqkitNearestCode');
   expect(describeBackend()).toMatch(/^backend: webgpu .*adapter: .*versions: tfjs 4\.22\.0/);
   // A gradient step on the device (async read only).
   const x = tf.tensor2d([
@@ -59,8 +58,9 @@ it('auto picks a working backend and says why', async () => {
   expect(['tensorflow', 'webgpu', 'cpu']).toContain(info.name);
   expect(info.reason).toMatch(/^auto: /);
   expect(tf.getBackend()).toBe(info.name);
-  if (info.name === 'cpu' && /software WebGPU adapter/.test(info.reason)) {
-    expect(info.reason).toMatch(/measured VQ-VAE step with vqkit kernels: cpu \d+ ms/);
+  if (info.name === 'cpu') {
+    // Here: lavapipe (software) when a Vulkan driver is installed, else no adapter at all.
+    expect(info.reason).toMatch(/is a software \(CPU\) implementation|no WebGPU adapter/);
   }
   await releaseBackend();
 });

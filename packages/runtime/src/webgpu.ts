@@ -13,6 +13,10 @@ import type { AdapterSummary } from './types';
 export const WEBGPU_ADAPTER_FIX =
   'Install a Vulkan driver: Mesa lavapipe >= 24 (Debian 12: mesa-vulkan-drivers from bookworm-backports) or an NVIDIA driver, and set XDG_RUNTIME_DIR (e.g. /tmp).';
 
+/** How to get the packages the webgpu backend needs (optional peer dependencies). */
+export const WEBGPU_PACKAGES_FIX =
+  'Install them: `npm install webgpu@0.6.2 @tensorflow/tfjs-backend-webgpu@4.22.0` (Dawn ships prebuilt for linux x64/arm64, macOS and Windows).';
+
 /** Features requested whenever the adapter offers them (tfjs's own, then vqkit's WGSL kernels'). */
 const OPTIONAL_FEATURES = [
   'timestamp-query',
@@ -77,7 +81,7 @@ export async function probeWebGPU(
   } catch (e) {
     throw new BackendUnavailableError(
       'webgpu',
-      `initBackend('webgpu'): the Dawn bindings (npm 'webgpu') failed to load: "${describeError(e)}". Reinstall with \`npm install webgpu@0.6.2\` on a supported platform (linux x64/arm64, macOS, Windows).`,
+      `initBackend('webgpu'): the Dawn bindings (npm 'webgpu', an optional peer dependency of @vqkit/runtime) failed to load: "${describeError(e)}". ${WEBGPU_PACKAGES_FIX}`,
     );
   }
   const g = globalThis as unknown as { navigator?: { gpu?: GPU } };
@@ -177,7 +181,16 @@ export async function startWebGPU(
       `initBackend('webgpu'): requestDevice failed on ${probed.summary.description}: "${describeError(e)}". Try fewer requiredFeatures or update the GPU driver.`,
     );
   }
-  const webgpuBackend = await import('@tensorflow/tfjs-backend-webgpu');
+  let webgpuBackend: typeof import('@tensorflow/tfjs-backend-webgpu');
+  try {
+    webgpuBackend = await import('@tensorflow/tfjs-backend-webgpu');
+  } catch (e) {
+    device.destroy();
+    throw new BackendUnavailableError(
+      'webgpu',
+      `initBackend('webgpu'): @tensorflow/tfjs-backend-webgpu (an optional peer dependency of @vqkit/runtime) failed to load: "${describeError(e)}". ${WEBGPU_PACKAGES_FIX}`,
+    );
+  }
   if (tf.findBackendFactory('webgpu') != null) tf.removeBackend('webgpu');
   const adapterInfo = adapter.info;
   tf.registerBackend('webgpu', () => new webgpuBackend.WebGPUBackend(device, adapterInfo), 3);

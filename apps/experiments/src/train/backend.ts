@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { fusedNearestCode } from '@vqkit/kernels';
+import { registerVqkitKernels } from '@vqkit/kernels';
 import type { NearestCodeSearch } from '@vqkit/quantizer';
 import { describeBackend, initBackend } from '@vqkit/runtime';
 import { inputError } from '../config/errors';
@@ -21,12 +21,13 @@ export function parseBackend(value: string | undefined): BackendChoice {
 export type BackendRecord = Record<string, unknown> & { name: string };
 
 let initialised: BackendRecord | null = null;
+let search: NearestCodeSearch | undefined;
 
 /**
- * Makes sure a tfjs backend is active: calls `initBackend` from @vqkit/runtime (with the vqkit
- * kernels) only when no backend has been initialised yet in this process, so a study running many
- * cells initialises once. An explicitly requested backend that differs from the active one is an
- * error rather than a silent switch.
+ * Makes sure a tfjs backend is active — the one place the app chooses it: `initBackend` from
+ * @vqkit/runtime, then `registerVqkitKernels` from @vqkit/kernels, only when no backend has been
+ * initialised yet in this process, so a study running many cells initialises once. An explicitly
+ * requested backend that differs from the active one is an error rather than a silent switch.
  */
 export async function ensureBackend(requested?: string): Promise<BackendRecord> {
   const choice = parseBackend(requested);
@@ -37,20 +38,32 @@ export async function ensureBackend(requested?: string): Promise<BackendRecord> 
         `--backend ${choice}: this process already runs on the '${active}' backend, and tfjs cannot switch mid-run. Start a new process with --backend ${choice}.`,
       );
     }
-    return initialised !== null && initialised.name === active
-      ? initialised
-      : { name: active, description: describeBackend() };
+    if (initialised === null || initialised.name !== active)
+      initialised = withKernels({ name: active }, describeBackend());
+    return initialised;
   }
-  const info = await initBackend({ backend: choice, kernels: true });
-  initialised = { ...info, name: info.name, description: describeBackend(info) };
+  const info = await initBackend({ backend: choice });
+  initialised = withKernels({ ...info, name: info.name }, describeBackend(info));
   return initialised;
 }
 
+/** Registers vqkit's kernels on the active backend and records what they serve. */
+function withKernels(record: BackendRecord, description: string): BackendRecord {
+  const { kernels, cpu, nearestCodeSearch } = registerVqkitKernels({ backend: record.name });
+  search = nearestCodeSearch;
+  const threads = cpu ? ` (${cpu.threads} threads, ${cpu.simd} SIMD)` : '';
+  return {
+    ...record,
+    kernels,
+    description: `${description} | vqkit kernels: ${kernels.join(', ') || 'none'}${threads}`,
+  };
+}
+
 /**
- * The nearest-code search of every quantizer the app builds: @vqkit/kernels' fused search. It picks
- * the active backend's kernel itself (cpu, webgpu) and falls back to the quantizer's chunked search
- * elsewhere, so no backend name is checked here; this is the one place the app chooses it.
+ * The nearest-code search of every quantizer the app builds: the fused search @vqkit/kernels
+ * registered for the active backend, or `undefined` (the quantizer's own chunked search) where it
+ * has none. No backend name is checked here.
  */
-export function nearestCodeSearch(): NearestCodeSearch {
-  return fusedNearestCode;
+export function nearestCodeSearch(): NearestCodeSearch | undefined {
+  return search;
 }

@@ -136,3 +136,6 @@ export function pixelTable(
   }
   return t;
 }
+
+/** The functions of this file that run in the worker threads (see `worker-source.ts`). */
+export const GEOMETRY_WORKER_FUNCTIONS = [patchTable, pixelTable];

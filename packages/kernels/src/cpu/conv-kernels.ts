@@ -3,7 +3,8 @@
  * top of the implicit-GEMM convolutions in `conv2d.ts`. Attributes are resolved with tfjs's own
  * `backend_util.computeConv2DInfo`, so padding ('same', 'valid', a number or explicit per-side
  * pads), rounding and output shapes match the stock kernels exactly. Cases the fast path does not
- * cover (NCHW, dilation > 1, non-float32 data) are handed to the stock kernel function.
+ * cover (NCHW, dilation > 1, non-float32 data) are handed to the stock kernel function. The work
+ * itself runs on the configured executor (the calling thread, or worker threads too).
  */
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import {
@@ -14,8 +15,8 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
+import { cpuExecutor } from './active-executor';
 import { geometryOf, isFastPathSupported } from './conv-geometry';
-import { conv2dBackpropFilter, conv2dBackpropInput, conv2dForward } from './conv2d';
 
 type Args = Parameters<KernelFunc>[0];
 
@@ -45,7 +46,7 @@ export function makeConv2D(stock: KernelFunc): KernelFunc {
     const xv = floatValues(backend, x);
     const wv = floatValues(backend, filter);
     if (!isFastPathSupported(info) || xv === null || wv === null) return stock(args);
-    const y = conv2dForward(xv, wv, geometryOf(info));
+    const y = cpuExecutor().convForward(xv, wv, geometryOf(info));
     return backend.makeTensorInfo(info.outShape, 'float32', y);
   };
 }
@@ -70,7 +71,7 @@ export function makeConv2DBackpropFilter(stock: KernelFunc): KernelFunc {
     const xv = floatValues(backend, x);
     const dyv = floatValues(backend, dy);
     if (!isFastPathSupported(info) || xv === null || dyv === null) return stock(args);
-    const dw = conv2dBackpropFilter(xv, dyv, geometryOf(info));
+    const dw = cpuExecutor().convFilter(xv, dyv, geometryOf(info));
     return backend.makeTensorInfo(info.filterShape, 'float32', dw);
   };
 }
@@ -95,7 +96,7 @@ export function makeConv2DBackpropInput(stock: KernelFunc): KernelFunc {
     const dyv = floatValues(backend, dy);
     const wv = floatValues(backend, filter);
     if (!isFastPathSupported(info) || dyv === null || wv === null) return stock(args);
-    const dx = conv2dBackpropInput(dyv, wv, geometryOf(info));
+    const dx = cpuExecutor().convInput(dyv, wv, geometryOf(info));
     return backend.makeTensorInfo(info.inShape, 'float32', dx);
   };
 }

@@ -9,7 +9,11 @@ afterAll(() => {
   unregisterCpuKernels();
 });
 
-function both(name: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap = {}): tf.Tensor[] {
+function both(
+  name: string,
+  inputs: tf.NamedTensorMap,
+  attrs: tf.NamedAttrMap = {},
+): [tf.Tensor, tf.Tensor] {
   const fast = tf.engine().runKernel(name, inputs, attrs) as tf.Tensor;
   const info = stockCpuKernel(name)({ inputs, backend: tf.backend(), attrs }) as tf.TensorInfo;
   return [fast, tf.engine().makeTensorFromTensorInfo(info)];
@@ -42,7 +46,7 @@ describe('vqkit cpu element-wise kernels are bit-identical to the stock ones', (
     ], // stretched size-1 axis: stock path
     [[0, 3], [3]], // empty
   ];
-  for (const name of [tf.Add, tf.Sub, tf.Multiply]) {
+  for (const name of [tf.Add, tf.Sub, tf.Multiply, tf.RealDiv]) {
     for (const [sa, sb] of shapes) {
       it(`${name} [${sa}] ∘ [${sb}]`, () => {
         tf.tidy(() => {

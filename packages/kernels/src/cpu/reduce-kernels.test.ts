@@ -35,7 +35,7 @@ describe('vqkit cpu Sum matches the stock kernel', () => {
         expect(a.shape).toEqual(b.shape);
         const av = a.dataSync();
         const bv = b.dataSync();
-        for (let i = 0; i < av.length; i++) expect(Math.abs(av[i] - bv[i])).toBeLessThan(1e-5);
+        for (let i = 0; i < av.length; i++) expect(Math.abs(av[i]! - bv[i]!)).toBeLessThan(1e-5);
       });
     });
   }
@@ -56,7 +56,7 @@ describe('vqkit cpu Sum matches the stock kernel', () => {
     const want = tf.sum(tf.reshape(x, [-1, 3]), 0);
     const gv = g.dataSync();
     const wv = want.dataSync();
-    for (let i = 0; i < 3; i++) expect(Math.abs(gv[i] - wv[i])).toBeLessThan(1e-5);
+    for (let i = 0; i < 3; i++) expect(Math.abs(gv[i]! - wv[i]!)).toBeLessThan(1e-5);
     tf.dispose([x, b, g, want]);
   });
 });

@@ -31,7 +31,7 @@ export function makeSum(stock: KernelFunc): KernelFunc {
     const acc = new Float64Array(cols);
     for (let r = 0; r < rows; r++) {
       const o = r * cols;
-      for (let c = 0; c < cols; c++) acc[c] += values[o + c];
+      for (let c = 0; c < cols; c++) acc[c]! += values[o + c]!;
     }
     const outShape = keepDims
       ? backend_util.expandShapeToKeepDim(x.shape.slice(axes.length), axes)

@@ -4,9 +4,16 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { KernelError } from '../errors';
-import { NEAREST_CODE_KERNEL, nearestCodeCpuConfig } from '../nearest-code';
+import { NEAREST_CODE_KERNEL } from '../kernel-names';
+import {
+  type CpuKernelOptions,
+  type CpuKernelSettings,
+  configureCpuExecutor,
+  releaseCpuThreads,
+} from './active-executor';
 import { makeConv2D, makeConv2DBackpropFilter, makeConv2DBackpropInput } from './conv-kernels';
 import { makeBinary, makeRelu, makeStep } from './elementwise-kernels';
+import { nearestCodeCpuConfig } from './nearest-code-kernel';
 import { makeSum } from './reduce-kernels';
 
 /** Stock kernels replaced on cpu, with the factory that wraps each (stock kept as fallback). */
@@ -18,40 +25,62 @@ const REPLACEMENTS: ReadonlyArray<[string, (stock: tf.KernelFunc) => tf.KernelFu
   [tf.Add, (stock) => makeBinary('add', stock)],
   [tf.Sub, (stock) => makeBinary('sub', stock)],
   [tf.Multiply, (stock) => makeBinary('mul', stock)],
+  [tf.RealDiv, (stock) => makeBinary('div', stock)],
   [tf.Relu, makeRelu],
   [tf.Step, makeStep],
+];
+
+/** Every kernel vqkit serves on cpu once registered, in registration order. */
+export const CPU_KERNELS: readonly string[] = [
+  ...REPLACEMENTS.map(([name]) => name),
+  NEAREST_CODE_KERNEL,
 ];
 
 /** Stock configs of the kernels currently replaced, by kernel name. */
 const stockConfigs = new Map<string, tf.KernelConfig>();
 
 /**
- * Registers the vqkit cpu kernels (Conv2D, Conv2DBackpropFilter, Conv2DBackpropInput, Sum over
- * leading axes, float32 Add/Sub/Multiply/Relu/Step, and {@link NEAREST_CODE_KERNEL}). Idempotent.
+ * Registers the vqkit cpu kernels ({@link CPU_KERNELS}: Conv2D, Conv2DBackpropFilter,
+ * Conv2DBackpropInput, Sum over leading axes, float32 Add/Sub/Multiply/RealDiv/Relu/Step, and
+ * {@link NEAREST_CODE_KERNEL}) and configures their threads. Idempotent. When the cpu backend is
+ * disposed (`tf.removeBackend('cpu')`, `tf.engine().reset()`), the worker threads stop.
  *
- * @returns the names of the kernels now served by vqkit on cpu.
- * @throws {@link KernelError} when tfjs-backend-cpu's kernels are not registered.
+ * @returns the kernel names and the thread / SIMD settings in use.
+ * @throws {@link KernelError} when tfjs-backend-cpu's kernels are not registered, or on a bad
+ *   thread count (option or VQKIT_CPU_THREADS).
  */
-export function registerCpuKernels(): string[] {
+export function registerCpuKernels(options: CpuKernelOptions = {}): {
+  kernels: string[];
+  settings: CpuKernelSettings;
+} {
+  const missing = REPLACEMENTS.find(
+    ([name]) => !stockConfigs.has(name) && tf.getKernel(name, 'cpu') == null,
+  );
+  if (missing !== undefined) {
+    throw new KernelError(
+      `registerVqkitKernels({ backend: 'cpu' }): tfjs-backend-cpu's ${missing[0]} kernel is not registered. Import '@tensorflow/tfjs-backend-cpu' before registering the vqkit kernels.`,
+    );
+  }
+  const settings = configureCpuExecutor(options);
   for (const [name, make] of REPLACEMENTS) {
     if (stockConfigs.has(name)) continue;
-    const stock = tf.getKernel(name, 'cpu');
-    if (stock == null) {
-      throw new KernelError(
-        `registerVqkitKernels('cpu'): tfjs-backend-cpu's ${name} kernel is not registered. Import '@tensorflow/tfjs-backend-cpu' before registering the vqkit kernels.`,
-      );
-    }
+    const stock = tf.getKernel(name, 'cpu') as tf.KernelConfig;
     stockConfigs.set(name, stock);
     tf.unregisterKernel(name, 'cpu');
-    tf.registerKernel({ ...stock, kernelFunc: make(stock.kernelFunc) });
+    tf.registerKernel({
+      ...stock,
+      kernelFunc: make(stock.kernelFunc),
+      disposeFunc: releaseCpuThreads,
+    });
   }
   if (tf.getKernel(NEAREST_CODE_KERNEL, 'cpu') == null) tf.registerKernel(nearestCodeCpuConfig);
-  return [...REPLACEMENTS.map(([name]) => name), NEAREST_CODE_KERNEL];
+  return { kernels: [...CPU_KERNELS], settings };
 }
 
 /**
- * Restores tfjs-backend-cpu's stock kernels replaced by {@link registerCpuKernels}. The nearest-code
- * kernel has no stock counterpart and stays registered. Idempotent.
+ * Restores tfjs-backend-cpu's stock kernels replaced by {@link registerCpuKernels} and stops the
+ * worker threads. The nearest-code kernel has no stock counterpart and stays registered.
+ * Idempotent.
  *
  * @returns the names of the kernels restored.
  */
@@ -63,6 +92,7 @@ export function unregisterCpuKernels(): string[] {
     restored.push(name);
   }
   stockConfigs.clear();
+  releaseCpuThreads();
   return restored;
 }
 

@@ -11,8 +11,7 @@ export { KernelError } from './errors';
 export { chooseGemmTiling, type GemmTiling } from './gemm-tiling';
 export {
   DEFAULT_NEAREST_CODE_CHUNK,
-  NEAREST_CODE_KERNEL,
   type WebGPUNearestCodeOptions,
   webgpuNearestCode,
 } from './nearest-code';
-export { registerWebGPUKernels, unregisterWebGPUKernels } from './register';
+export { registerWebGPUKernels, unregisterWebGPUKernels, WEBGPU_KERNELS } from './register';

@@ -19,7 +19,7 @@ function bruteForce(
   const dist = (row: number, code: number) => {
     let s = 0;
     for (let j = 0; j < d; j++) {
-      const t = z[row * d + j] - e[code * d + j];
+      const t = z[row * d + j]! - e[code * d + j]!;
       s += t * t;
     }
     return s;
@@ -87,7 +87,7 @@ describe.skipIf(!ctx)('webgpuNearestCode', () => {
     const { index, dist } = bruteForce(zv, ev, d);
     let same = 0;
     for (let row = 0; row < n; row++) {
-      expect(dist(row, got[row])).toBeLessThanOrEqual(dist(row, index[row]) + 1e-5);
+      expect(dist(row, got[row]!)).toBeLessThanOrEqual(dist(row, index[row]!) + 1e-5);
       if (got[row] === index[row]) same++;
     }
     expect(same).toBeGreaterThan(n * 0.99);
@@ -125,7 +125,7 @@ describe.skipIf(!ctx)('webgpuNearestCode', () => {
     const targets = [0, 1, 4095, 8191, 777, 8000];
     const zv = new Float32Array(targets.length * d);
     targets.forEach((t, row) => {
-      for (let j = 0; j < d; j++) zv[row * d + j] = ev[t * d + j] + (j === 0 ? 0.25 : 0);
+      for (let j = 0; j < d; j++) zv[row * d + j] = ev[t * d + j]! + (j === 0 ? 0.25 : 0);
     });
     expect(Array.from(await search(zv, ev, d))).toEqual(targets);
   });
@@ -140,9 +140,9 @@ describe.skipIf(!ctx)('webgpuNearestCode', () => {
     const rng = new Rng(21);
     const perm = rng.permutation(k);
     const ev = new Float32Array(k);
-    for (let i = 0; i < k; i++) ev[i] = perm[i];
+    for (let i = 0; i < k; i++) ev[i] = perm[i]!;
     const position = new Int32Array(k);
-    for (let i = 0; i < k; i++) position[perm[i]] = i;
+    for (let i = 0; i < k; i++) position[perm[i]!] = i;
     const zv = new Float32Array(n);
     const want = new Int32Array(n);
     for (let row = 0; row < n; row++) {
@@ -154,7 +154,11 @@ describe.skipIf(!ctx)('webgpuNearestCode', () => {
       const dLo = Math.abs(v - lo);
       const dHi = Math.abs(v - hi);
       want[row] =
-        dLo < dHi ? position[lo] : dHi < dLo ? position[hi] : Math.min(position[lo], position[hi]);
+        dLo < dHi
+          ? position[lo]!
+          : dHi < dLo
+            ? position[hi]!
+            : Math.min(position[lo]!, position[hi]!);
     }
     const z = tf.tensor2d(zv, [n, 1]);
     const e = tf.tensor2d(ev, [k, 1]);

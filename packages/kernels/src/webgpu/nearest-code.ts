@@ -18,6 +18,7 @@
  * one int32 [N] output, so no buffer larger than z, the codebook or the output is ever bound.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { NEAREST_CODE_KERNEL } from '../kernel-names';
 import { KernelError } from './errors';
 import {
   ceilDiv,
@@ -26,9 +27,6 @@ import {
   type WebGPUBackend,
   type WebGPUProgram,
 } from './program';
-
-/** The tfjs kernel name under which the fused nearest-code search is registered for 'webgpu'. */
-export const NEAREST_CODE_KERNEL = 'VqkitNearestCode';
 
 /** Invocations (rows of z) per workgroup. */
 const ROWS_PER_WORKGROUP = 64;
@@ -243,8 +241,8 @@ export function nearestCodeImpl(
   chunkSize: number,
 ): tf.TensorInfo {
   const op = 'webgpuNearestCode';
-  const [n, d] = z.shape;
-  const k = codebook.shape[0];
+  const [n, d] = z.shape as [number, number];
+  const k = codebook.shape[0] as number;
   if (n === 0) {
     return backend.makeTensorInfo([0], 'int32', new Int32Array(0));
   }

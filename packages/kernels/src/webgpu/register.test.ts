@@ -75,8 +75,9 @@ describe.skipIf(!ctx)('registerWebGPUKernels', () => {
       await tf.setBackend('webgpu');
     }
     got.forEach((g, i) => {
-      const scale = Math.max(1e-3, ...Array.from(want[i], Math.abs));
-      expect(maxAbsDiff(g, want[i])).toBeLessThan(1e-4 * scale);
+      const w = want[i] as Float32Array;
+      const scale = Math.max(1e-3, ...Array.from(w, Math.abs));
+      expect(maxAbsDiff(g, w)).toBeLessThan(1e-4 * scale);
     });
   });
 });

@@ -2,10 +2,11 @@
  * Registration of the vqkit WebGPU kernels over tfjs-backend-webgpu's stock kernels.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { NEAREST_CODE_KERNEL } from '../kernel-names';
 import { makeConv2DBackpropFilterKernel } from './conv2d-backprop-filter';
 import { makeConv2DBackpropInputKernel } from './conv2d-backprop-input';
 import { KernelError } from './errors';
-import { NEAREST_CODE_KERNEL, nearestCodeKernelConfig } from './nearest-code';
+import { nearestCodeKernelConfig } from './nearest-code';
 
 const BACKEND = 'webgpu';
 
@@ -18,6 +19,12 @@ const OVERRIDES: ReadonlyArray<readonly [string, (stock: tf.KernelFunc) => tf.Ke
   [tf.Conv2DBackpropInput, makeConv2DBackpropInputKernel],
 ];
 
+/** Every kernel vqkit serves on webgpu once registered, in registration order. */
+export const WEBGPU_KERNELS: readonly string[] = [
+  ...OVERRIDES.map(([name]) => name),
+  NEAREST_CODE_KERNEL,
+];
+
 /**
  * Registers the vqkit WebGPU kernels on tfjs's `'webgpu'` backend: each replaces the stock kernel
  * (`tf.unregisterKernel` then `tf.registerKernel`; the stock kernel function is kept, used as the
@@ -26,7 +33,7 @@ const OVERRIDES: ReadonlyArray<readonly [string, (stock: tf.KernelFunc) => tf.Ke
  * Idempotent. Registration does not depend on the backend having been initialised, but the stock
  * kernels must be registered, i.e. `@tensorflow/tfjs-backend-webgpu` must have been imported.
  *
- * @returns The kernel names registered: `['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'VqkitNearestCode']`.
+ * @returns The kernel names registered: {@link WEBGPU_KERNELS}.
  * @throws KernelError when tfjs-backend-webgpu's kernels are not registered.
  */
 export function registerWebGPUKernels(): string[] {

@@ -45,7 +45,7 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
     throw new Error(`maxAbsDiff: lengths ${a.length} and ${b.length} differ`);
   let m = 0;
   for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i] - b[i]);
+    const d = Math.abs(a[i]! - b[i]!);
     if (!(d <= m)) m = Number.isNaN(d) ? Number.POSITIVE_INFINITY : d;
   }
   return m;

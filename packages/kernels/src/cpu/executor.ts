@@ -1,0 +1,163 @@
+/**
+ * Executors of the cpu kernels' heavy parts. {@link createCallingThreadExecutor} runs everything
+ * on the calling thread (the single-threaded path, `threads: 1`); `worker-pool.ts` spreads jobs
+ * over worker threads and uses this one for jobs too small to be worth it. Both produce
+ * bit-identical results (see `jobs.ts`).
+ */
+import type { ConvGeometry } from './conv-geometry';
+import { colChunkPixels, convFilterBlock, convForwardRows, convInputBand } from './conv2d';
+import { binaryRange, unaryRange } from './elementwise';
+import { type GemmScratch, gemmBFloats, gemmBlocking, gemmScratchFloats } from './gemm';
+import {
+  codeNorms,
+  nearestBlocking,
+  nearestCodeScalar,
+  nearestRows,
+  nearestScratchFloats,
+} from './nearest-code';
+import type { SimdLevel } from './simd-support';
+import {
+  createThreadContext,
+  nearestKernelFor,
+  refreshViews,
+  type ThreadContext,
+  type WasmMemory,
+  wasmApi,
+} from './thread-context';
+import { microKernelModuleBytes } from './wasm-microkernel';
+import { nearestCodeModuleBytes } from './wasm-nearest-code';
+
+/** The heavy operations of the cpu kernels, on flat float32 NHWC / row-major arrays. */
+export interface CpuExecutor {
+  /** Threads used (1: the calling thread only). */
+  readonly threads: number;
+  /** Which micro-kernels run. */
+  readonly simd: SimdLevel;
+  /** `y [batch, outH, outW, outC]` of x `[batch, inH, inW, inC]`, w `[fh, fw, inC, outC]`. */
+  convForward(x: Float32Array, w: Float32Array, g: ConvGeometry): Float32Array;
+  /** `dW [fh, fw, inC, outC]` of x and dy `[batch, outH, outW, outC]`. */
+  convFilter(x: Float32Array, dy: Float32Array, g: ConvGeometry): Float32Array;
+  /** `dx [batch, inH, inW, inC]` of dy and w. */
+  convInput(dy: Float32Array, w: Float32Array, g: ConvGeometry): Float32Array;
+  /** int32 `[n]`: `argmin_k ‖z_i − e_k‖²` of z `[n, d]` against e `[k, d]`. */
+  nearest(z: Float32Array, e: Float32Array, n: number, k: number, d: number): Int32Array;
+  /** `out[i] = a[i mod |a|] op b[i mod |b|]`, `n` elements (`op` from `binaryOps()`; see `binaryRange`). */
+  binary(op: number, a: Float32Array, b: Float32Array, n: number): Float32Array;
+  /** `out[i] = op(x[i])` (`op` from `unaryOps()`; `alpha` for step). */
+  unary(op: number, x: Float32Array, alpha: number): Float32Array;
+  /** Stops worker threads, if any (they restart on the next parallel job). */
+  release(): void;
+}
+
+const PAGE_BYTES = 65_536;
+
+/** A growable plain-ArrayBuffer stand-in for a WebAssembly.Memory (runtimes without wasm). */
+function arrayMemory(): WasmMemory {
+  let buffer = new ArrayBuffer(PAGE_BYTES);
+  return {
+    get buffer() {
+      return buffer;
+    },
+    grow(pages: number) {
+      const old = buffer;
+      buffer = new ArrayBuffer(old.byteLength + pages * PAGE_BYTES);
+      new Uint8Array(buffer).set(new Uint8Array(old));
+      return old.byteLength / PAGE_BYTES;
+    },
+  };
+}
+
+/** Grows `ctx.memory` to at least `floats` 4-byte elements and refreshes the views. */
+export function ensureFloats(ctx: ThreadContext, floats: number): void {
+  const need = floats * 4 - ctx.memory.buffer.byteLength;
+  if (need > 0) ctx.memory.grow(Math.ceil(need / PAGE_BYTES));
+  refreshViews(ctx);
+}
+
+/** The calling thread's GEMM workspace for products of up to `m × n` (A, B, C blocks from 0). */
+function gemmScratch(ctx: ThreadContext, m: number, n: number): GemmScratch {
+  ensureFloats(ctx, gemmScratchFloats(m, n));
+  const { KC, MC } = gemmBlocking();
+  const b = MC * KC;
+  return { kernel: ctx.gemm, heap: ctx.f32, a: 0, b, c: b + gemmBFloats(n) };
+}
+
+/** Runs every job on the calling thread, with the micro-kernels of `simd`. */
+export function createCallingThreadExecutor(simd: SimdLevel): CpuExecutor {
+  const relaxed = simd === 'relaxed';
+  let context: ThreadContext | undefined;
+  const ctx = () => {
+    if (context === undefined) {
+      const api = wasmApi();
+      const wasm = simd !== 'none' && api !== undefined;
+      const memory = wasm ? new api.Memory({ initial: 1 }) : arrayMemory();
+      const bytes = wasm ? microKernelModuleBytes({ relaxed, shared: false }) : undefined;
+      context = createThreadContext(0, memory, bytes);
+    }
+    return context;
+  };
+  return {
+    threads: 1,
+    simd,
+    convForward(x, w, g) {
+      const P = g.batch * g.outH * g.outW;
+      const y = new Float32Array(P * g.outC);
+      convForwardRows(gemmScratch(ctx(), P, g.outC), x, w, y, g, 0, P);
+      return y;
+    },
+    convFilter(x, dy, g) {
+      const Q = g.fh * g.fw * g.inC;
+      const dw = new Float32Array(Q * g.outC);
+      convFilterBlock(gemmScratch(ctx(), Q, g.outC), x, dy, dw, g, 0, Q, 0, g.outC);
+      return dw;
+    },
+    convInput(dy, w, g) {
+      const Q = g.fh * g.fw * g.inC;
+      const dx = new Float32Array(g.batch * g.inH * g.inW * g.inC);
+      const col = new Float32Array(colChunkPixels() * Q);
+      const s = gemmScratch(ctx(), colChunkPixels(), Q);
+      for (let b = 0; b < g.batch; b++) convInputBand(s, dy, w, dx, col, g, b, 0, g.inH);
+      return dx;
+    },
+    nearest(z, e, n, k, d) {
+      if (simd === 'none' || n === 0) return nearestCodeScalar(z, e, n, k, d, n);
+      return nearestOnCallingThread(ctx(), z, e, n, k, d, relaxed);
+    },
+    binary(op, a, b, n) {
+      const out = new Float32Array(n);
+      binaryRange(op, a, b, out, 0, n);
+      return out;
+    },
+    unary(op, x, alpha) {
+      const out = new Float32Array(x.length);
+      unaryRange(op, x, out, alpha, 0, x.length);
+      return out;
+    },
+    release() {},
+  };
+}
+
+/** The SIMD search on the calling thread: scratch, the codebook and ‖e‖² in its memory. */
+function nearestOnCallingThread(
+  c: ThreadContext,
+  z: Float32Array,
+  e: Float32Array,
+  n: number,
+  k: number,
+  d: number,
+  relaxed: boolean,
+): Int32Array {
+  const rows = nearestBlocking().rowBlock;
+  const op = { e: nearestScratchFloats(d), norms: 0, k, d };
+  op.norms = op.e + k * d;
+  ensureFloats(c, op.norms + k);
+  const kernel = nearestKernelFor(c, d, () =>
+    nearestCodeModuleBytes(d, { relaxed, shared: false }),
+  );
+  c.f32.set(e.subarray(0, k * d), op.e);
+  codeNorms(e, k, d, c.f32.subarray(op.norms, op.norms + k));
+  const out = new Int32Array(n);
+  const scratch = { zt: 0, best: rows * d, idx: rows * (d + 1) };
+  nearestRows(kernel, c.f32, c.i32, op, { z, out }, scratch, 0, n);
+  return out;
+}

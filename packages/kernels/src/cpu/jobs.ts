@@ -1,0 +1,256 @@
+/**
+ * Parallel jobs of the cpu kernels: the control block in shared memory, the {@link Job}
+ * description, how a job splits into units, each thread's scratch, and {@link runUnit}. Shipped to
+ * the worker threads (`worker-source.ts`): no module-level references except other shipped
+ * functions.
+ *
+ * Protocol. The calling thread sends each worker the job (a structured clone: operands are
+ * SharedArrayBuffer-backed arrays, so they are shared, not copied), resets `DONE`, publishes
+ * `CLAIM = gen · 2²⁰`, then bumps `GEN` and wakes the workers, which take the job of that
+ * generation from their port (`receiveMessageOnPort`). Every thread (the caller included) claims
+ * units with a compare-and-swap on `CLAIM` that also checks the generation, so a late worker can
+ * never run a unit of a newer job with an older description; each finished unit adds 1 to
+ * `DONE`. The caller waits until `DONE` reaches the number of units. Units are disjoint parts of
+ * the output computed exactly as one thread would (see `conv2d.ts`, `nearest-code.ts`,
+ * `elementwise.ts`), so which thread runs which unit never changes a bit of the result.
+ */
+import type { ConvGeometry } from './conv-geometry';
+import { colChunkPixels, convFilterBlock, convForwardRows, convInputBand } from './conv2d';
+import { binaryRange, unaryRange } from './elementwise';
+import { type GemmScratch, gemmBFloats, gemmBlocking, gemmCFloats } from './gemm';
+import { nearestBlocking, nearestRows } from './nearest-code';
+import { nearestKernelFor, refreshViews, type ThreadContext } from './thread-context';
+
+/** Int32 slots of the control block at the start of the shared memory (a function so worker threads get them). */
+export function controlSlots() {
+  return {
+    GEN: 0,
+    CLAIM: 1,
+    DONE: 2,
+    STOP: 3,
+    ERROR: 4,
+    /** Workers that finished starting, and units run by workers (diagnostics). */
+    READY: 5,
+    WORKER_UNITS: 6,
+    /** First slot of the error text (char codes of the first error's message, 0-terminated). */
+    ERROR_TEXT: 16,
+    ERROR_TEXT_LEN: 496,
+    /** Bytes reserved for the control block. */
+    BYTES: 2048,
+    /** Units of one job are counted in the low 20 bits of `CLAIM`. */
+    UNIT_BITS: 20,
+  } as const;
+}
+
+/** Job kinds. */
+export function jobKinds() {
+  return { convForward: 1, convFilter: 2, convInput: 3, nearest: 4, binary: 5, unary: 6 } as const;
+}
+
+/** One parallel job, as every thread sees it. */
+export interface Job {
+  gen: number;
+  kind: number;
+  units: number;
+  /**
+   * Partition parameters, per kind (see {@link unitRange}); for element-wise jobs the operation
+   * code and (unary) `alpha` follow.
+   */
+  part: number[];
+  geometry?: ConvGeometry;
+  /**
+   * Operands, per kind: conv forward `[x, w, y]`, filter `[x, dy, dW]`, input `[dy, w, dx]`,
+   * nearest `[z, out]`, binary `[a, b, out]`, unary `[x, out]` (the output last).
+   */
+  ops: Array<Float32Array | Int32Array>;
+  /** Float offset of thread 0's scratch in the shared memory; thread t's is `scratch + t · stride`. */
+  scratch: number;
+  stride: number;
+  /** Nearest code: the kernel's module, and the float offsets of the codebook and `‖e‖²` in the shared memory. */
+  module?: Uint8Array;
+  codebook?: number;
+  norms?: number;
+}
+
+/** Offsets (floats, from the thread's scratch start) of a thread's scratch for a job. */
+export interface ScratchLayout {
+  /** GEMM blocks: packed A, packed B, the C block. */
+  gemm: { a: number; b: number; c: number };
+  /** Input gradient: the col buffer (`colChunkPixels() · Q` floats). */
+  col: number;
+  /** Nearest code: transposed rows, minima, argmins. */
+  zt: number;
+  best: number;
+  idx: number;
+  /** Total floats, a multiple of 16 (64 bytes). */
+  floats: number;
+}
+
+/** Rows and columns of the largest product one unit of the job computes (`[0, 0]`: no GEMM). */
+function gemmShape(job: Pick<Job, 'kind' | 'part' | 'geometry'>): [number, number] {
+  const K = jobKinds();
+  const g = job.geometry;
+  if (g === undefined) return [0, 0];
+  if (job.kind === K.convForward) return [job.part[0]!, g.outC];
+  if (job.kind === K.convFilter) return [job.part[0]!, job.part[1]!];
+  return job.kind === K.convInput ? [colChunkPixels(), g.fh * g.fw * g.inC] : [0, 0];
+}
+
+/** Each thread's scratch layout for a job (kind, partition and geometry set). */
+export function scratchLayout(job: Pick<Job, 'kind' | 'part' | 'geometry'>): ScratchLayout {
+  const K = jobKinds();
+  const round = (n: number) => Math.ceil(n / 16) * 16;
+  const none = { a: 0, b: 0, c: 0 };
+  if (job.kind === K.nearest) {
+    const rows = nearestBlocking().rowBlock;
+    const best = round(rows * job.part[2]!);
+    const idx = best + round(rows);
+    return { gemm: none, col: 0, zt: 0, best, idx, floats: idx + round(rows) };
+  }
+  const [m, n] = gemmShape(job);
+  if (m === 0) return { gemm: none, col: 0, zt: 0, best: 0, idx: 0, floats: 0 };
+  const { KC, MC } = gemmBlocking();
+  const b = round(MC * KC);
+  const c = b + round(gemmBFloats(n));
+  const col = c + round(gemmCFloats(m, n));
+  const colFloats = job.kind === K.convInput ? m * n : 0;
+  return { gemm: { a: 0, b, c }, col, zt: 0, best: 0, idx: 0, floats: round(col + colFloats) };
+}
+
+/**
+ * The part of the output unit `u` covers, from the partition parameters `part`:
+ * - conv forward `[rowsPerUnit]` → output pixels;
+ * - conv filter `[qPerUnit, nPerUnit, unitsAlongN]` → dW rows × columns;
+ * - conv input `[bandsPerImage, bandRows]` → image `b`, input rows `[y0, y1)`;
+ * - nearest `[n, k, d, rowsPerUnit]` → rows of z;
+ * - element-wise `[n, perUnit, …]` → elements.
+ * @returns `[start0, end0, start1, end1]` (unused entries 0; conv input: `[b, y0, y1, 0]`).
+ */
+export function unitRange(job: Job, u: number): [number, number, number, number] {
+  const K = jobKinds();
+  const p = (i: number) => job.part[i]!;
+  if (job.kind === K.nearest) return [u * p(3), Math.min(p(0), (u + 1) * p(3)), 0, 0];
+  if (job.kind === K.binary || job.kind === K.unary) {
+    return [u * p(1), Math.min(p(0), (u + 1) * p(1)), 0, 0];
+  }
+  const g = job.geometry as ConvGeometry;
+  if (job.kind === K.convForward) {
+    return [u * p(0), Math.min(g.batch * g.outH * g.outW, (u + 1) * p(0)), 0, 0];
+  }
+  if (job.kind === K.convFilter) {
+    const qi = Math.floor(u / p(2));
+    const ni = u - qi * p(2);
+    const Q = g.fh * g.fw * g.inC;
+    return [qi * p(0), Math.min(Q, (qi + 1) * p(0)), ni * p(1), Math.min(g.outC, (ni + 1) * p(1))];
+  }
+  const b = Math.floor(u / p(0));
+  const band = u - b * p(0);
+  return [b, band * p(1), Math.min(g.inH, (band + 1) * p(1)), 0];
+}
+
+/** Runs unit `u` of `job` on thread `ctx`. */
+export function runUnit(ctx: ThreadContext, job: Job, u: number): void {
+  const K = jobKinds();
+  const [s0, s1, s2, s3] = unitRange(job, u);
+  const f = (i: number) => job.ops[i] as Float32Array;
+  if (job.kind === K.binary) {
+    binaryRange(job.part[2]!, f(0), f(1), f(2), s0, s1);
+    return;
+  }
+  if (job.kind === K.unary) {
+    unaryRange(job.part[2]!, f(0), f(1), job.part[3]!, s0, s1);
+    return;
+  }
+  refreshViews(ctx);
+  const base = job.scratch + ctx.index * job.stride;
+  const L = scratchLayout(job);
+  if (job.kind === K.nearest) {
+    const d = job.part[2]!;
+    const kernel = nearestKernelFor(ctx, d, () => job.module as Uint8Array);
+    // z and out are the job's operands; the kernel reads the codebook and ‖e‖² from its memory.
+    const zt = base + L.zt;
+    const op = { e: job.codebook!, norms: job.norms!, k: job.part[1]!, d };
+    const rows = { z: f(0), out: job.ops[1] as Int32Array };
+    nearestRows(
+      kernel,
+      ctx.f32,
+      ctx.i32,
+      op,
+      rows,
+      { zt, best: base + L.best, idx: base + L.idx },
+      s0,
+      s1,
+    );
+    return;
+  }
+  const g = job.geometry as ConvGeometry;
+  const gs: GemmScratch = {
+    kernel: ctx.gemm,
+    heap: ctx.f32,
+    a: base + L.gemm.a,
+    b: base + L.gemm.b,
+    c: base + L.gemm.c,
+  };
+  if (job.kind === K.convForward) convForwardRows(gs, f(0), f(1), f(2), g, s0, s1);
+  else if (job.kind === K.convFilter) convFilterBlock(gs, f(0), f(1), f(2), g, s0, s1, s2, s3);
+  else {
+    const col = ctx.f32.subarray(base + L.col, base + L.floats);
+    convInputBand(gs, f(0), f(1), f(2), col, g, s0, s1, s2);
+  }
+}
+
+/**
+ * Claims and runs units of `job` until none is left. Errors are recorded in the control block
+ * (the first one's message kept) and never escape, so `DONE` always counts every claimed unit.
+ * @returns the number of units this thread ran.
+ */
+export function workOnJob(ctx: ThreadContext, ctl: Int32Array, job: Job): number {
+  const S = controlSlots();
+  const bits = S.UNIT_BITS;
+  let ran = 0;
+  for (;;) {
+    const claim = Atomics.load(ctl, S.CLAIM);
+    const u = claim & ((1 << bits) - 1);
+    if (claim >>> bits !== (job.gen & ((1 << (32 - bits)) - 1)) || u >= job.units) return ran;
+    if (Atomics.compareExchange(ctl, S.CLAIM, claim, claim + 1) !== claim) continue;
+    try {
+      runUnit(ctx, job, u);
+    } catch (error) {
+      recordError(ctl, error);
+    }
+    ran++;
+    if (Atomics.add(ctl, S.DONE, 1) + 1 === job.units) Atomics.notify(ctl, S.DONE);
+  }
+}
+
+/** Records `error` in the control block (the first error's message is kept). */
+export function recordError(ctl: Int32Array, error: unknown): void {
+  const S = controlSlots();
+  if (Atomics.add(ctl, S.ERROR, 1) !== 0) return;
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  const n = Math.min(text.length, S.ERROR_TEXT_LEN - 1);
+  for (let i = 0; i < n; i++) ctl[S.ERROR_TEXT + i] = text.charCodeAt(i);
+  ctl[S.ERROR_TEXT + n] = 0;
+}
+
+/** The message recorded by {@link recordError}. */
+export function readError(ctl: Int32Array): string {
+  const S = controlSlots();
+  let text = '';
+  for (let i = 0; i < S.ERROR_TEXT_LEN && ctl[S.ERROR_TEXT + i] !== 0; i++) {
+    text += String.fromCharCode(ctl[S.ERROR_TEXT + i]!);
+  }
+  return text;
+}
+
+/** The functions of this file that run in the worker threads (see `worker-source.ts`). */
+export const JOB_WORKER_FUNCTIONS = [
+  controlSlots,
+  jobKinds,
+  gemmShape,
+  scratchLayout,
+  unitRange,
+  runUnit,
+  workOnJob,
+  recordError,
+];
