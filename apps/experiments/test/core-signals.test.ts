@@ -3,7 +3,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { listCheckpoints, readCheckpoint } from '../src/checkpoint/store';
+import { readCheckpoint } from '../src/checkpoint/file';
+import { listCheckpoints } from '../src/checkpoint/store';
 import { readLog } from '../src/run-dir';
 import { makeDataset, tinyConfig } from './core-helpers';
 
