@@ -114,7 +114,7 @@ function lockedError(root: string, path: string, command: string) {
     );
   }
   return inputError(
-    `${command}: ${root} has a stale lock: ${holder} is no longer running (killed or crashed). Its last checkpoint is kept as it was; to continue, ${remove} (then vqkit train --resume --run-dir ${root}).`,
+    `${command}: ${root} has a stale lock: ${holder} is no longer running (killed or crashed), and its last checkpoint is kept as it was. To continue, delete ${path}, then rerun (vqkit train --resume --run-dir ${root} continues the run).`,
   );
 }
 

@@ -60,22 +60,30 @@ export function encodeCheckpoint(
 }
 
 /**
- * Verifies a checkpoint's bytes: the safetensors structure and both checksums (required), the
- * metadata ({@link parseCheckpointMeta}), the step against the file name, and that every float
- * tensor is finite (a checkpoint is never trusted to hold NaN or ±Inf).
+ * Verifies a checkpoint's bytes: the safetensors structure, the metadata
+ * ({@link parseCheckpointMeta}), both checksums (data and header: required), the step against the
+ * file name, and that every float tensor is finite (a checkpoint is never trusted to hold NaN or
+ * ±Inf).
  *
  * @throws {@link DamagedCheckpointError} naming the file and the first problem found.
  */
 export function decodeCheckpoint(bytes: Uint8Array, path: string): LoadedCheckpoint {
   let file: ReturnType<typeof decodeSafetensors>;
   try {
-    file = decodeSafetensors(bytes, { requireChecksum: true });
+    file = decodeSafetensors(bytes);
   } catch (error) {
     if (!(error instanceof BackbonesError)) throw error;
-    throw new DamagedCheckpointError(path, error.message, error);
+    const more = error.problems.length > 3 ? ` (and ${error.problems.length - 3} more)` : '';
+    throw new DamagedCheckpointError(path, `${error.problems.slice(0, 3).join('; ')}${more}`, error);
   }
   const parsed = parseCheckpointMeta(file.metadata[CHECKPOINT_META_KEY]);
   if (!parsed.ok) throw new DamagedCheckpointError(path, parsed.problem);
+  if (!file.checksummed) {
+    throw new DamagedCheckpointError(
+      path,
+      'it carries no checksum, so its contents cannot be verified (vqkit writes one into every checkpoint; this file was re-saved by another tool)',
+    );
+  }
   const named = checkpointStep(basename(path));
   if (named !== null && named !== parsed.meta.step) {
     throw new DamagedCheckpointError(

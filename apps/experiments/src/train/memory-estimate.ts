@@ -23,6 +23,7 @@ export interface MemoryPart {
 export interface MemoryNeed {
   bytes: number;
   parts: MemoryPart[];
+  /** The largest tensor, or the first one above {@link MAX_TENSOR_BYTES} (kernel, codebook, distances, features). */
   largestTensor: MemoryPart;
 }
 
@@ -92,7 +93,10 @@ export function trainingMemory(config: RunConfig): MemoryNeed {
     },
     ...tensors.slice(2),
   ];
-  const largestTensor = tensors.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+  // The first too-large tensor in this order names the root cause (a huge K makes both the
+  // codebook and the distance block too large: lowering chunkSize would not help).
+  const tooLarge = tensors.find((t) => t.bytes > MAX_TENSOR_BYTES);
+  const largestTensor = tooLarge ?? tensors.reduce((a, b) => (b.bytes > a.bytes ? b : a));
   return { bytes: parts.reduce((s, p) => s + p.bytes, 0), parts, largestTensor };
 }
 

@@ -230,8 +230,9 @@ export class Trainer {
     if (!reading.probeFinite) {
       const from = step - reading.steps + 1;
       log.write({ type: 'non-finite-state', from, to: step, lastCheckpoint: last });
+      const when = from === step ? `at step ${step}` : `between step ${from} and step ${step}`;
       throw nonFiniteError(
-        `the weights or Adam's moments became non-finite (NaN or ±Infinity) between step ${from} and step ${step}, while the loss stayed finite (exploding gradients)`,
+        `the weights or Adam's moments became non-finite (NaN or ±Infinity) ${when}, while the loss stayed finite (exploding gradients)`,
         last,
       );
     }
