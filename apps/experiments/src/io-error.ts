@@ -8,7 +8,7 @@ const PATH_ERRNOS: Readonly<Record<string, string>> = {
   ENOENT: 'no such file or directory',
   ENOTDIR: 'a part of the path is a file, not a folder',
   EISDIR: 'it is a folder, not a file',
-  EEXIST: 'a file of that name already exists',
+  EEXIST: 'a file exists where a folder is needed',
   EACCES: 'permission denied',
   EPERM: 'operation not permitted',
   EROFS: 'read-only file system',

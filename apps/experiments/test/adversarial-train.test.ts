@@ -390,7 +390,7 @@ const ROWS: Row[] = [
       '--config',
       'tiny',
       '--set',
-      'data.transform=resize',
+      'data.transform=center-crop',
       '--run-dir',
       freshDir('demo-transform'),
       '-q',

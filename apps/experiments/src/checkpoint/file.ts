@@ -74,7 +74,11 @@ export function decodeCheckpoint(bytes: Uint8Array, path: string): LoadedCheckpo
   } catch (error) {
     if (!(error instanceof BackbonesError)) throw error;
     const more = error.problems.length > 3 ? ` (and ${error.problems.length - 3} more)` : '';
-    throw new DamagedCheckpointError(path, `${error.problems.slice(0, 3).join('; ')}${more}`, error);
+    throw new DamagedCheckpointError(
+      path,
+      `${error.problems.slice(0, 3).join('; ')}${more}`,
+      error,
+    );
   }
   const parsed = parseCheckpointMeta(file.metadata[CHECKPOINT_META_KEY]);
   if (!parsed.ok) throw new DamagedCheckpointError(path, parsed.problem);

@@ -5,6 +5,8 @@ import {
   createLoader,
   DataError,
   type DataSettings,
+  DEFAULT_CROPS_PER_IMAGE,
+  DEFAULT_TRANSFORM,
   type ImageLoader,
   type LoaderSetting,
   type RandomCropOptions,
@@ -138,10 +140,18 @@ function spread(files: string[], n: number | undefined | null): string[] {
   return out;
 }
 
-/** Options that apply to image folders only, refused with `'demo'` rather than ignored. */
+/**
+ * Options that apply to image folders only, refused with `'demo'` rather than ignored when set to
+ * anything but @vqkit/data's default (a schema that fills the defaults in stays accepted).
+ */
 function refuseFolderOnly(config: RunConfig, split: Split): void {
-  const data = config.data;
-  const set = (['transform', 'cropsPerImage'] as const).filter((k) => data[k] !== undefined);
+  const { transform, cropsPerImage } = config.data;
+  const set = [
+    ...(transform !== undefined && transform !== DEFAULT_TRANSFORM ? ['transform'] : []),
+    ...(cropsPerImage !== undefined && cropsPerImage !== DEFAULT_CROPS_PER_IMAGE
+      ? ['cropsPerImage']
+      : []),
+  ];
   if (set.length === 0) return;
   throw inputError(
     `${SPLIT_KEYS[split]}: ${set.map((k) => `data.${k}`).join(' and ')} appl${set.length === 1 ? 'ies' : 'y'} to image folders, but ${SPLIT_KEYS[split]} is 'demo', which cuts random crops of the bundled photos. ` +
