@@ -15,6 +15,8 @@ export interface SelectedCheckpoint {
   selectedBy: SelectedBy;
   /** Damaged checkpoints newer than (for `last`) the chosen one, skipped with `allowOlder`. */
   skipped: DamagedEntry[];
+  /** Every damaged file named like a checkpoint in the folder (older ones are not in the way, but listed). */
+  damaged: DamagedEntry[];
 }
 
 /** Options of {@link selectCheckpoint}. */
@@ -46,7 +48,7 @@ export function selectCheckpoint(dir: string, options: SelectOptions): SelectedC
         `${options.command}: --checkpoint ${choice} does not exist. Pass last, best, or the path of a checkpoint file (e.g. ${dir}/step-00000100.safetensors).`,
       );
     }
-    return { checkpoint: readCheckpoint(choice), selectedBy: 'file', skipped: [] };
+    return { checkpoint: readCheckpoint(choice), selectedBy: 'file', skipped: [], damaged: [] };
   }
   const { entries, damaged } = scanCheckpoints(dir);
   if (entries.length === 0 && damaged.length === 0) return null;
@@ -65,6 +67,7 @@ export function selectCheckpoint(dir: string, options: SelectOptions): SelectedC
     checkpoint: readCheckpoint(chosen.path),
     selectedBy: choice === 'best' && chosen.meta.valMse !== null ? 'best' : 'last',
     skipped: passedOver,
+    damaged,
   };
 }
 

@@ -176,6 +176,9 @@ async function evaluationPass(
   const model = createModel(config);
   try {
     await restoreModel(selected.checkpoint, model);
+    for (const d of selected.damaged) {
+      progress.message(`note: damaged checkpoint ${d.path} (${d.problem}) was not used`);
+    }
     progress.message(
       `vqkit eval: ${config.name} (${selected.checkpoint.path}) on ${loader.length} images`,
     );

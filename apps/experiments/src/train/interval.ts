@@ -65,7 +65,10 @@ export class IntervalAccumulator {
       };
     });
     this.dispose();
-    Object.assign(this, next);
+    this.lossSum = next.lossSum;
+    this.mseSum = next.mseSum;
+    this.firstBad = next.firstBad;
+    this.counts = next.counts;
     this.steps++;
     this.images += images;
   }

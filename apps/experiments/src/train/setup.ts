@@ -84,7 +84,7 @@ export function logStart(trainer: Trainer, info: StartInfo): void {
   const { position } = trainer.state;
   const from = info.resumed?.checkpoint.path ?? null;
   if (info.resume) {
-    const skipped = info.resumed?.skipped.map((d) => ({ path: d.path, problem: d.problem })) ?? [];
+    const skipped = info.resumed?.damaged.map((d) => ({ path: d.path, problem: d.problem })) ?? [];
     log.write({
       type: 'resume',
       from,
@@ -122,9 +122,9 @@ export function logStart(trainer: Trainer, info: StartInfo): void {
     resumedFrom: from,
     pid: process.pid,
   });
-  for (const d of info.resumed?.skipped ?? []) {
+  for (const d of info.resumed?.damaged ?? []) {
     progress.message(
-      `note: skipped damaged checkpoint ${d.path} (${d.problem}); resuming from ${from}`,
+      `note: damaged checkpoint ${d.path} (${d.problem}) was not used; resuming from ${from}`,
     );
   }
   if (
