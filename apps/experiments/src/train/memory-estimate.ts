@@ -36,60 +36,20 @@ export interface MemoryNeed {
  * the first B×(S/2)²×(C/2) feature map.
  */
 export function trainingMemory(config: RunConfig): MemoryNeed {
-  const { model: m, quantizer: q, data, train } = config;
-  const side = config.architecture;
-  const { channels: c, codebookSize: k, codeDim: d } = m[side];
-  const counts = vqvaeParamCounts({
-    singleChannels: m.single.channels,
-    hierarchicalChannels: m.hierarchical.channels,
-    codeDim: d,
-    resBlocks: m.resBlocks,
-    resChannels: m.resChannels,
-    downsample: m.downsample,
-    topDownsample: m.topDownsample,
-    conditioned: m.hierarchical.conditioned,
-  });
-  const params = counts[side].total;
-  const bottom = data.size / m.downsample;
-  const positions = [
-    bottom ** 2,
-    ...(side === 'hierarchical' ? [(bottom / m.topDownsample) ** 2] : []),
-  ];
-  const key = (name: string) => `model.${side}.${name}`;
-  const codebook: MemoryPart = {
-    label: `a ${k} × ${d} codebook`,
-    key: key('codebookSize'),
-    bytes: k * d * F32,
-  };
-  const chunkRows = Math.min(q.chunkSize, train.batchSize * positions[0]!);
-  const tensors: MemoryPart[] = [
-    {
-      label: `a 3×3 convolution kernel of ${c} → ${c} channels`,
-      key: key('channels'),
-      bytes: 9 * c * c * F32,
-    },
-    codebook,
-    {
-      label: `a ${chunkRows} × ${k} block of code distances`,
-      key: 'quantizer.chunkSize',
-      bytes: chunkRows * k * F32,
-    },
-    {
-      label: `the first feature map of a batch (${train.batchSize} × ${data.size / 2}² × ${Math.ceil(c / 2)})`,
-      key: 'train.batchSize',
-      bytes: train.batchSize * (data.size / 2) ** 2 * Math.ceil(c / 2) * F32,
-    },
-  ];
+  const { quantizer: q } = config;
+  const { codebookSize: k, codeDim: d } = config.model[config.architecture];
+  const tensors = largeTensors(config);
+  const levels = config.architecture === 'hierarchical' ? 2 : 1;
   const parts: MemoryPart[] = [
     {
-      label: `weights, gradients and Adam's moments (4 × ${params} floats)`,
-      key: key('channels'),
-      bytes: 4 * params * F32,
+      label: `weights, gradients and Adam's moments (4 × ${trainableParams(config)} floats)`,
+      key: `model.${config.architecture}.channels`,
+      bytes: 4 * trainableParams(config) * F32,
     },
     {
-      label: `codebook state of ${positions.length} level(s)`,
-      key: key('codebookSize'),
-      bytes: positions.length * (3 * k * d + (3 + q.resetWindow) * k) * F32,
+      label: `codebook state of ${levels} level(s)`,
+      key: `model.${config.architecture}.codebookSize`,
+      bytes: levels * (3 * k * d + (3 + q.resetWindow) * k) * F32,
     },
     ...tensors.slice(2),
   ];
@@ -98,6 +58,49 @@ export function trainingMemory(config: RunConfig): MemoryNeed {
   const tooLarge = tensors.find((t) => t.bytes > MAX_TENSOR_BYTES);
   const largestTensor = tooLarge ?? tensors.reduce((a, b) => (b.bytes > a.bytes ? b : a));
   return { bytes: parts.reduce((s, p) => s + p.bytes, 0), parts, largestTensor };
+}
+
+/** P: trainable parameters of the config's architecture (`vqvaeParamCounts`, nothing allocated). */
+function trainableParams(config: RunConfig): number {
+  const m = config.model;
+  const counts = vqvaeParamCounts({
+    singleChannels: m.single.channels,
+    hierarchicalChannels: m.hierarchical.channels,
+    codeDim: m[config.architecture].codeDim,
+    resBlocks: m.resBlocks,
+    resChannels: m.resChannels,
+    downsample: m.downsample,
+    topDownsample: m.topDownsample,
+    conditioned: m.hierarchical.conditioned,
+  });
+  return counts[config.architecture].total;
+}
+
+/** The candidates for the largest tensor: a 3×3 C→C kernel, a K×D codebook, a chunk×K distance block, the first feature map. */
+function largeTensors(config: RunConfig): MemoryPart[] {
+  const { model: m, quantizer: q, data, train } = config;
+  const side = config.architecture;
+  const { channels: c, codebookSize: k, codeDim: d } = m[side];
+  const chunkRows = Math.min(q.chunkSize, train.batchSize * (data.size / m.downsample) ** 2);
+  const half = Math.ceil(c / 2);
+  return [
+    {
+      label: `a 3×3 convolution kernel of ${c} → ${c} channels`,
+      key: `model.${side}.channels`,
+      bytes: 9 * c * c * F32,
+    },
+    { label: `a ${k} × ${d} codebook`, key: `model.${side}.codebookSize`, bytes: k * d * F32 },
+    {
+      label: `a ${chunkRows} × ${k} block of code distances`,
+      key: 'quantizer.chunkSize',
+      bytes: chunkRows * k * F32,
+    },
+    {
+      label: `the first feature map of a batch (${train.batchSize} × ${data.size / 2}² × ${half})`,
+      key: 'train.batchSize',
+      bytes: train.batchSize * (data.size / 2) ** 2 * half * F32,
+    },
+  ];
 }
 
 /** "1.5 GB" */
