@@ -4,6 +4,7 @@ import {
   ModelsError,
   modelStateProblems,
   QUANTIZER_PREFIX,
+  type StateSkeleton,
   type VQVAE,
   WEIGHT_PREFIX,
 } from '@vqkit/models';
@@ -47,7 +48,9 @@ async function fits<T>(checkpoint: LoadedCheckpoint, check: () => T | Promise<T>
  * @throws ExperimentsError (exit 1) listing every mismatch when the checkpoint belongs to another config.
  */
 export async function restoreModel(checkpoint: LoadedCheckpoint, model: VQVAE): Promise<void> {
-  const state = { tensors: checkpoint.tensors, quantizers: checkpoint.meta.quantizers as never };
+  // The skeleton is untrusted JSON: modelStateProblems checks it against the model before use.
+  const quantizers = checkpoint.meta.quantizers as StateSkeleton;
+  const state = { tensors: checkpoint.tensors, quantizers };
   await fits(checkpoint, () => {
     checkTensors(checkpoint.tensors, modelSpecs(model, checkpoint), {
       what: `checkpoint ${checkpoint.path}`,
