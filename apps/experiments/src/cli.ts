@@ -13,6 +13,7 @@ import { register as registerReport } from './commands/report';
 import { register as registerSweep } from './commands/sweep';
 import { register as registerTrain } from './commands/train';
 import { ExperimentsError } from './config/errors';
+import { observeStopSignals, signalExitCode } from './interrupt';
 import { experimentsPackageRoot } from './run-dir';
 
 /** Error classes whose failures are bad input (exit code 2) rather than runtime failures. */
@@ -54,12 +55,28 @@ function packageVersion(): string {
 
 /**
  * Runs the CLI on `argv` (as `process.argv`) and returns the exit code: 0 ok, 2 bad input (config,
- * flags, unmatched pair), 1 runtime failure, 130/143 when training stopped on SIGINT/SIGTERM.
+ * flags, unmatched pair, unusable paths), 1 runtime failure, 130/143 when SIGINT/SIGTERM stopped
+ * the command (training and sweeps stop after the current step's checkpoint, evaluations after the
+ * current batch) — whatever exit code the command itself chose.
  */
 export async function main(argv: readonly string[] = process.argv): Promise<number> {
   const program = buildProgram();
-  // Commands report non-zero outcomes (capacity's exit code, 130/143 after a signal) via process.exitCode.
+  const signals = observeStopSignals();
+  // Commands report non-zero outcomes (capacity's exit code) via process.exitCode.
   process.exitCode = undefined;
+  try {
+    const code = await runProgram(program, argv);
+    const signal = signals.received();
+    return signal === null ? code : signalExitCode(signal);
+  } finally {
+    signals.dispose();
+    process.exitCode = undefined;
+    await shutdownBackend().catch(() => false);
+  }
+}
+
+/** Parses and runs one command; maps what it throws to an exit code (printing the message). */
+async function runProgram(program: Command, argv: readonly string[]): Promise<number> {
   try {
     await program.parseAsync([...argv]);
     const code = process.exitCode;
@@ -80,9 +97,6 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
     }
     process.stderr.write(`vqkit: ${err?.stack ?? String(error)}\n`);
     return 1;
-  } finally {
-    process.exitCode = undefined;
-    await shutdownBackend().catch(() => false);
   }
 }
 

@@ -1,4 +1,17 @@
-export { CHECKPOINT_FORMAT, type CheckpointMeta, listCheckpoints } from './checkpoint/store';
+export {
+  checkpointPath,
+  DamagedCheckpointError,
+  type LoadedCheckpoint,
+  readCheckpoint,
+} from './checkpoint/file';
+export { CHECKPOINT_FORMAT, type CheckpointMeta, checkpointMetaSchema } from './checkpoint/meta';
+export { type CheckpointChoice, type SelectedBy, selectCheckpoint } from './checkpoint/select';
+export {
+  type CheckpointEntry,
+  type DamagedEntry,
+  listCheckpoints,
+  scanCheckpoints,
+} from './checkpoint/store';
 export { addBackendOption, collectSets } from './config/cli-options';
 export { ExperimentsError, inputError, runtimeError } from './config/errors';
 export { assertPairAllowed, latentSizes, type MatchReport, matchReport } from './config/matching';
@@ -6,6 +19,7 @@ export { isPresetName, PRESETS, type PresetName } from './config/presets';
 export { applySet, resolveConfig } from './config/resolve';
 export { type RunConfig, type RunConfigInput, runConfigSchema } from './config/schema';
 export {
+  type EvalSplit,
   type EvaluateOptions,
   evaluateRun,
   type LevelMetrics,
@@ -13,6 +27,7 @@ export {
   type MeanStd,
   type RunMetrics,
 } from './eval/evaluate';
+export { SIGNAL_EXIT_CODES, withInterrupt } from './interrupt';
 export { formatProgress, ProgressDisplay, type ProgressSnapshot } from './progress';
 export {
   type LogRecord,
@@ -22,6 +37,7 @@ export {
   writeFileAtomic,
   writeJsonAtomic,
 } from './run-dir';
+export { acquireRunLock, type LockInfo, type RunLock } from './run-lock';
 export {
   BACKEND_CHOICES,
   type BackendChoice,
@@ -30,5 +46,8 @@ export {
   parseBackend,
 } from './train/backend';
 export { createModel, modelOptions } from './train/create-model';
-export { DEMO_DATA, demoAssetsDir } from './train/data';
+export { DEMO_DATA, DEMO_REGIONS, demoAssetsDir, type Split } from './train/data';
+export { learningRateAt } from './train/lr-schedule';
+export { assertTrainingMemory, type MemoryNeed, trainingMemory } from './train/memory-estimate';
 export { type TrainOptions, type TrainSummary, trainRun } from './train/train-run';
+export { Trainer, type TrainerParts, type TrainerState } from './train/trainer';

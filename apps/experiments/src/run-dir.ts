@@ -7,12 +7,16 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
+  readSync,
   renameSync,
+  rmSync,
+  statSync,
   writeSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inputError } from './config/errors';
+import { ioError, withIo } from './io-error';
 
 /** The files of a run directory (all paths absolute or relative to the cwd, as given). */
 export interface RunPaths {
@@ -27,6 +31,8 @@ export interface RunPaths {
   /** Written by `vqkit eval` (schema `vqkit.metrics/1`). */
   metrics: string;
   samples: string;
+  /** Held while a process writes into the run (see `acquireRunLock`). */
+  lock: string;
 }
 
 /** Paths of the run directory `root`. */
@@ -39,6 +45,7 @@ export function runPaths(root: string): RunPaths {
     trainSummary: join(root, 'train-summary.json'),
     metrics: join(root, 'metrics.json'),
     samples: join(root, 'samples'),
+    lock: join(root, 'vqkit.lock'),
   };
 }
 
@@ -49,22 +56,40 @@ export const TEMP_MARKER = '.tmp-';
  * Writes `data` to `path` atomically: the bytes go to `path.tmp-<pid>-<random>` first, are flushed
  * to disk (fsync), and the temp file is renamed over `path`; the directory is fsynced too. A crash
  * (even SIGKILL) at any moment leaves either the old file or the new one, never a torn file; at
- * worst a stray temp file remains, which every reader here ignores.
+ * worst a stray temp file remains, which every reader here ignores. A failing write (disk full,
+ * read-only folder) removes its temp file and throws the app's error naming the path and errno.
  */
 export function writeFileAtomic(path: string, data: Uint8Array | string): void {
-  mkdirSync(dirname(path), { recursive: true });
   const temp = `${path}${TEMP_MARKER}${process.pid}-${randomBytes(4).toString('hex')}`;
-  const fd = openSync(temp, 'w');
   try {
-    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    mkdirSync(dirname(path), { recursive: true });
+    writeAndSync(temp, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+    renameSync(temp, path);
+  } catch (error) {
+    removeQuietly(temp);
+    throw ioError(error, 'cannot write', path);
+  }
+  syncDirectory(dirname(path));
+}
+
+/** Removes a file if it exists; a failure to remove it is not worth hiding the original error. */
+function removeQuietly(path: string): void {
+  try {
+    rmSync(path, { force: true });
+  } catch {
+    // e.g. ENOTDIR when the parent is a file: then there is no temp file to remove either
+  }
+}
+
+function writeAndSync(path: string, bytes: Uint8Array): void {
+  const fd = openSync(path, 'wx');
+  try {
     let offset = 0;
     while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
-  renameSync(temp, path);
-  syncDirectory(dirname(path));
 }
 
 function syncDirectory(dir: string): void {
@@ -91,8 +116,9 @@ export function readJson(path: string, what: string): unknown {
       `${what}: ${path} does not exist. Check the --run directory (it must hold a trained run).`,
     );
   }
+  const text = withIo(`${what}: cannot read`, path, () => readFileSync(path, 'utf8'));
   try {
-    return JSON.parse(readFileSync(path, 'utf8'));
+    return JSON.parse(text);
   } catch (error) {
     throw inputError(
       `${what}: ${path} is not valid JSON (${(error as Error).message}). Restore it from a backup or retrain.`,
@@ -105,16 +131,40 @@ export type LogRecord = { type: string } & Record<string, unknown>;
 
 /**
  * Append-only JSONL run log. Each record is written with a single `appendFileSync` call, so a crash
- * can cut at most the last line; {@link readLog} skips a torn final line.
+ * can cut at most the last line; {@link readLog} skips such a torn line, and the first record this
+ * log appends starts on a new line, so a torn line never swallows it.
  */
 export class RunLog {
+  private lineStartChecked = false;
+
   constructor(readonly path: string) {
-    mkdirSync(dirname(path), { recursive: true });
+    withIo('cannot create the folder of', path, () =>
+      mkdirSync(dirname(path), { recursive: true }),
+    );
   }
 
   write(record: LogRecord): void {
     const line = JSON.stringify({ ...record, time: new Date().toISOString() }, jsonReplacer);
-    appendFileSync(this.path, `${line}\n`);
+    withIo('cannot append to', this.path, () => {
+      const prefix = this.lineStartChecked || endsWithNewline(this.path) ? '' : '\n';
+      appendFileSync(this.path, `${prefix}${line}\n`);
+    });
+    this.lineStartChecked = true;
+  }
+}
+
+/** True when `path` is missing, empty, or its last byte is a newline. */
+function endsWithNewline(path: string): boolean {
+  if (!existsSync(path)) return true;
+  const size = statSync(path).size;
+  if (size === 0) return true;
+  const fd = openSync(path, 'r');
+  try {
+    const last = Buffer.alloc(1);
+    readSync(fd, last, 0, 1, size - 1);
+    return last[0] === 0x0a;
+  } finally {
+    closeSync(fd);
   }
 }
 

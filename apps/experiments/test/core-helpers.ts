@@ -1,6 +1,7 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from '@vqkit/backbones';
 import sharp from 'sharp';
 import type { RunConfigInput } from '../src/config/schema';
 
@@ -103,4 +104,73 @@ export function tinyConfig(
     eval: { images: null, samples: 2 },
     ...overrides,
   };
+}
+
+/** A checkpoint file taken apart: tensors and parsed metadata, ready to edit and re-encode. */
+export interface OpenCheckpoint {
+  tensors: Record<string, SafetensorsTensor>;
+  meta: Record<string, unknown>;
+}
+
+/**
+ * Rewrites a checkpoint file through `edit`, re-encoded with valid checksums (unless
+ * `checksum: false`), so the edit reaches the checks behind the checksum verification.
+ */
+export function rewriteCheckpoint(
+  path: string,
+  edit: (file: OpenCheckpoint) => void,
+  options: { checksum?: boolean } = {},
+): void {
+  const file = decodeSafetensors(new Uint8Array(readFileSync(path)));
+  const open: OpenCheckpoint = { tensors: file.tensors, meta: JSON.parse(file.metadata.vqkit!) };
+  edit(open);
+  const bytes = encodeSafetensors(
+    open.tensors,
+    { vqkit: JSON.stringify(open.meta) },
+    { checksum: options.checksum ?? true },
+  );
+  writeFileSync(path, bytes);
+}
+
+/** The first tensor whose name starts with `prefix` (throws when none does). */
+export function firstTensor(file: OpenCheckpoint, prefix: string): [string, SafetensorsTensor] {
+  const found = Object.entries(file.tensors).find(([n]) => n.startsWith(prefix));
+  if (found === undefined) throw new Error(`no tensor named ${prefix}…`);
+  return found;
+}
+
+/** Byte edits of a checkpoint file that damage its structure (checksums then fail, or parsing). */
+export const RAW_DAMAGE: Readonly<Record<string, (bytes: Buffer) => Buffer>> = {
+  'zero bytes': () => Buffer.alloc(0),
+  'truncated to half': (b) => b.subarray(0, Math.floor(b.length / 2)),
+  'header length past the end': (b) => withHeaderLength(b, BigInt(b.length)),
+  'header length 2^64 − 1': (b) => withHeaderLength(b, 0xffffffffffffffffn),
+  'header not JSON': (b) => withHeader(b, (h) => `x${h.slice(1)}`),
+  'header a JSON array': (b) => withHeader(b, (h) => `[${' '.repeat(h.length - 2)}]`),
+  'tensor relabelled F32 → I32 in the header': (b) =>
+    withHeader(b, (h) => h.replace('"dtype":"F32"', '"dtype":"I32"')),
+  'exponent bits flipped in the data': (b) => {
+    const out = Buffer.from(b);
+    const start = 8 + Number(b.readBigUInt64LE(0));
+    for (let i = start + 3; i < Math.min(out.length, start + 40); i += 4) out[i]! ^= 0x7f;
+    return out;
+  },
+};
+
+function withHeaderLength(bytes: Buffer, length: bigint): Buffer {
+  const out = Buffer.from(bytes);
+  out.writeBigUInt64LE(length, 0);
+  return out;
+}
+
+/** Replaces the JSON header by `edit(header)` of the same length. */
+function withHeader(bytes: Buffer, edit: (header: string) => string): Buffer {
+  const n = Number(bytes.readBigUInt64LE(0));
+  const header = edit(bytes.subarray(8, 8 + n).toString('latin1'));
+  if (header.length !== n) throw new Error('a header edit must keep its length');
+  return Buffer.concat([
+    bytes.subarray(0, 8),
+    Buffer.from(header, 'latin1'),
+    bytes.subarray(8 + n),
+  ]);
 }

@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { mse, ssim } from '@vqkit/metrics';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { listCheckpoints, readCheckpoint, restoreModel } from '../src/checkpoint/store';
+import { readCheckpoint } from '../src/checkpoint/file';
+import { restoreModel } from '../src/checkpoint/restore';
+import { listCheckpoints } from '../src/checkpoint/store';
 import { ExperimentsError } from '../src/config/errors';
 import { resolveConfig } from '../src/config/resolve';
 import { evaluateRun } from '../src/eval/evaluate';
@@ -130,7 +132,7 @@ describe("'-1,1' data", () => {
     // SSIM's luminance term (2μxμy + C1)/(μx² + μy² + C1) assumes non-negative intensities, so
     // [−1, 1] pixels must be shifted, not just given L = 2 (mid-grey 0 would make it collapse).
     const model = createModel(config);
-    const loader = await createEvalLoader(config, config.data.val, null, 'data.val');
+    const loader = await createEvalLoader(config, 'val', config.data.val, null, 'data.val');
     try {
       await restoreModel(readCheckpoint(join(runDir, metrics.checkpoint.path)), model);
       const pass = await runEvalPass(model, loader, { samples: metrics.images });
@@ -267,8 +269,8 @@ describe('runs survive', () => {
       expect(lossAt6(broken)).toBe(lossAt6(straight));
       expect(b.meta.valMse).toBe(a.meta.valMse);
       // Adam's bias-correction products β^t continue exactly (tfjs' setWeights would recompute them with pow()).
-      expect(b.optimizer.accBeta).toEqual(a.optimizer.accBeta);
-      expect(b.optimizer.names.length).toBe(a.optimizer.names.length);
+      expect(b.meta.optimizer.accBeta).toEqual(a.meta.optimizer.accBeta);
+      expect(b.meta.optimizer.names.length).toBe(a.meta.optimizer.names.length);
     });
   }
 
@@ -315,7 +317,7 @@ describe('runs survive', () => {
     }
     const metrics = await evaluateRun(straight, { quiet: true, stderr: silent });
     expect(metrics.images).toBe(8);
-    expect(metrics.data).toBe('demo');
+    expect(metrics.data).toMatchObject({ split: 'val', source: 'demo' });
   });
 
   it('ignores a temp file left by a crash mid-write and resumes from the last checkpoint', async () => {

@@ -4,6 +4,7 @@ import { addBackendOption, collectSets } from '../config/cli-options';
 import { inputError } from '../config/errors';
 import { resolveConfig } from '../config/resolve';
 import type { RunConfig } from '../config/schema';
+import { withInterrupt } from '../interrupt';
 import { trainRun } from '../train/train-run';
 
 interface TrainFlags {
@@ -11,16 +12,32 @@ interface TrainFlags {
   set?: string[];
   runDir?: string;
   resume?: boolean;
+  allowOlderCheckpoint?: boolean;
   allowUnmatched?: boolean;
   backend: string;
   quiet?: boolean;
 }
 
-/** Exit codes of a run stopped by a signal (128 + signal number). */
-const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+/** The resolved config, or null with `--resume` alone (the run's saved config.json is used). */
+function flagsConfig(flags: TrainFlags): RunConfig | null {
+  const sets = [...(flags.set ?? [])];
+  if (flags.allowUnmatched) sets.push('allowUnmatched=true');
+  if (flags.config !== undefined) return resolveConfig(flags.config, sets);
+  if (!flags.resume) {
+    throw inputError(
+      'train: --config <file|preset> is required (presets: paper, tiny, demo), unless --resume continues a run dir.',
+    );
+  }
+  if (sets.length > 0) {
+    throw inputError(
+      'train --resume: --set needs --config too (the saved config.json is used otherwise).',
+    );
+  }
+  return null;
+}
 
 /**
- * `vqkit train --config <file|preset> [--set k=v …] [--run-dir d] [--resume] [--allow-unmatched] [--backend …]`:
+ * `vqkit train --config <file|preset> [--set k=v …] [--run-dir d] [--resume [--allow-older-checkpoint]] [--allow-unmatched] [--backend …]`:
  * trains one model. SIGINT/SIGTERM finish the current step, write a checkpoint and exit with 130/143;
  * a second signal exits at once (the last checkpoint stays loadable: checkpoints are written atomically).
  */
@@ -39,8 +56,12 @@ export function register(program: Command): void {
       'override a config key, e.g. --set train.epochs=10 (repeatable; value parsed as JSON when possible)',
       collectSets,
     )
-    .option('-r, --run-dir <dir>', 'run directory (default: runs/<config name>)')
+    .option('-r, --run-dir <dir>', 'run directory (default: vqkit-runs/<config name>)')
     .option('--resume', 'continue the run in --run-dir from its latest checkpoint')
+    .option(
+      '--allow-older-checkpoint',
+      'with --resume: when the newest checkpoints are damaged, continue from the newest intact one',
+    )
     .option(
       '--allow-unmatched',
       'train even if the pair does not satisfy eqs. 4–5 (metrics.json then says so)',
@@ -48,59 +69,30 @@ export function register(program: Command): void {
     .option('-q, --quiet', 'no progress output');
   addBackendOption(command);
   command.action(async (flags: TrainFlags) => {
-    const sets = [...(flags.set ?? [])];
-    if (flags.allowUnmatched) sets.push('allowUnmatched=true');
-    let config: RunConfig | null = null;
-    if (flags.config !== undefined) config = resolveConfig(flags.config, sets);
-    else if (!flags.resume) {
-      throw inputError(
-        'train: --config <file|preset> is required (presets: paper, tiny, demo), unless --resume continues a run dir.',
-      );
-    } else if (sets.length > 0) {
-      throw inputError(
-        'train --resume: --set needs --config too (the saved config.json is used otherwise).',
-      );
-    }
+    const config = flagsConfig(flags);
     if (flags.resume && flags.runDir === undefined) {
       throw inputError('train --resume: pass --run-dir <dir> with the run to continue.');
     }
-    const runDir = flags.runDir ?? join('runs', config!.name);
-    const controller = new AbortController();
-    let received: string | null = null;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (received !== null) {
-        process.stderr.write(
-          `\n${signal} again: exiting now; the last checkpoint in ${runDir}/checkpoints is intact.\n`,
-        );
-        process.exit(SIGNAL_EXIT[signal] ?? 1);
-      }
-      received = signal;
+    const runDir = flags.runDir ?? join('vqkit-runs', config!.name);
+    const summary = await withInterrupt(
+      (signal) =>
+        `${signal}: finishing the current step and writing a checkpoint (press again to exit at once)…`,
+      (signal) =>
+        trainRun(config, {
+          runDir,
+          backend: flags.backend,
+          resume: flags.resume ?? false,
+          allowOlderCheckpoint: flags.allowOlderCheckpoint ?? false,
+          quiet: flags.quiet ?? false,
+          signal,
+        }),
+    );
+    if (summary.status === 'interrupted') {
       process.stderr.write(
-        `\n${signal}: finishing the current step and writing a checkpoint (press again to exit at once)…\n`,
+        `stopped at step ${summary.steps}; resume with: vqkit train --resume --run-dir ${runDir}\n`,
       );
-      controller.abort(signal);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    try {
-      const summary = await trainRun(config, {
-        runDir,
-        backend: flags.backend,
-        resume: flags.resume ?? false,
-        quiet: flags.quiet ?? false,
-        signal: controller.signal,
-      });
-      if (summary.status === 'interrupted') {
-        process.stderr.write(
-          `stopped at step ${summary.steps}; resume with: vqkit train --resume --run-dir ${runDir}\n`,
-        );
-        process.exitCode = SIGNAL_EXIT[received ?? 'SIGINT'] ?? 130;
-      } else {
-        process.stdout.write(`${runDir}\n`);
-      }
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+    } else {
+      process.stdout.write(`${runDir}\n`);
     }
   });
 }

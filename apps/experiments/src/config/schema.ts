@@ -1,3 +1,4 @@
+import { IMAGE_TRANSFORMS, type ImageTransform } from '@vqkit/data';
 import { HIERARCHICAL_DEFAULTS, MODEL_DEFAULTS, SINGLE_LEVEL_DEFAULTS } from '@vqkit/models';
 import { z } from 'zod';
 
@@ -11,6 +12,31 @@ export const dataSchema = z.strictObject({
   train: z.string().min(1),
   /** Validation image folder, or `'demo'` (held-out crops of the bundled photos). */
   val: z.string().min(1),
+  /**
+   * Test image folder, or `'demo'` (crops of the bundled photos from a region disjoint from both
+   * the training and the validation crops): `vqkit eval` reports on it, so the numbers come from
+   * images that model selection (the best checkpoint by validation MSE) never saw. Absent: eval
+   * uses `val`.
+   */
+  test: z.string().min(1).optional(),
+  /**
+   * How a folder's image becomes a `size` × `size` sample (@vqkit/data): `'resize'` (the paper,
+   * §4: "images resized to 256×256"), `'center-crop'`, `'random-resized-crop'`. Folders only
+   * (`'demo'` cuts random crops). Absent: @vqkit/data's default, `'resize'`.
+   */
+  transform: z.enum(IMAGE_TRANSFORMS as readonly [ImageTransform, ...ImageTransform[]]).optional(),
+  /**
+   * Mirror training samples left–right at random (never evaluation samples). Absent: @vqkit/data's
+   * default — no flips for folders (the paper names no augmentation), flips for `'demo'` crops.
+   */
+  flip: z.boolean().optional(),
+  /** Folders only: samples drawn from each training image per epoch (a few photos fill batches). Absent: 1. */
+  cropsPerImage: positiveInt.optional(),
+  /**
+   * Images with more pixels are refused from their header (decompression bombs); null = no limit.
+   * Absent: @vqkit/data's `DEFAULT_MAX_PIXELS` (178,956,970: twice PIL's limit).
+   */
+  maxPixels: positiveInt.nullable().optional(),
   /** S: square crop side in pixels. @default 256 */
   size: positiveInt.default(256),
   /** Pixel value range fed to the model: `'0,1'` (data range 1) or `'-1,1'` (data range 2). @default '0,1' */
@@ -95,8 +121,13 @@ export const trainSchema = z.strictObject({
   batchSize: positiveInt.default(16),
   /** Adam learning rate (paper 3e-4). @default 3e-4 */
   learningRate: z.number().positive().default(3e-4),
-  /** Exponential learning-rate decay per epoch: lr_e = learningRate · lrDecay^e (paper 0.99). @default 0.99 */
+  /** Exponential learning-rate decay per `lrDecayEvery` unit: lr_n = learningRate · lrDecay^n (paper 0.99). @default 0.99 */
   lrDecay: z.number().gt(0).lte(1).default(0.99),
+  /**
+   * The unit n of the decay: per `'epoch'`, per optimizer `'step'`, or `'none'` (constant rate).
+   * The paper gives the factor 0.99 but not its unit; `'epoch'` is vqkit's reading. @default 'epoch'
+   */
+  lrDecayEvery: z.enum(['epoch', 'step', 'none']).default('epoch'),
   /** Checkpoint every this many steps, besides the one at every epoch end; 0 = epoch ends only. @default 0 */
   checkpointEvery: nonNegativeInt.default(0),
   /** How many of the most recent checkpoints to keep (the best by validation MSE is always kept too). @default 3 */

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ImageLoader } from '@vqkit/data';
 import { msePerImage } from '@vqkit/metrics';
 import type { VQVAE } from '@vqkit/models';
+import { yieldToEventLoop } from '../interrupt';
 import { levelCounts } from '../train/level-counts';
 
 /** Per-image results and per-level code counts of one pass over an evaluation loader. */
@@ -17,6 +18,8 @@ export interface EvalPassResult {
   samples: { original: Float32Array; reconstruction: Float32Array }[];
   /** Side S of the images. */
   size: number;
+  /** True when `signal` stopped the pass before its last batch (the results cover `images` only). */
+  interrupted: boolean;
 }
 
 /** Options of {@link runEvalPass}. */
@@ -27,12 +30,16 @@ export interface EvalPassOptions {
   samples?: number;
   /** Called after each batch with the images done so far. */
   onBatch?: (done: number) => void;
+  /** Aborting it stops the pass after the current batch (`interrupted: true`). */
+  signal?: AbortSignal;
 }
 
 /**
  * Runs the model in evaluation mode (no codebook update) over one epoch of `loader` (epoch 0: the
  * loader's fixed evaluation order), reading back per-image MSE, optional SSIM and the code counts.
- * Reads are `await t.data()` per batch, so this works on webgpu.
+ * Reads are `await t.data()` per batch, so this works on webgpu; each batch ends with a turn of
+ * the event loop, so a signal handler runs (and `signal` stops the pass) even when the batches
+ * come from memory and every read resolves as a microtask.
  */
 export async function runEvalPass(
   model: VQVAE,
@@ -47,9 +54,14 @@ export async function runEvalPass(
     counts: model.levels.map((l) => new Float64Array(l.codebookSize)),
     samples: [],
     size: loader.size,
+    interrupted: false,
   };
   let countSums: tf.Tensor1D[] | null = null;
   for await (const batch of loader.epoch(0)) {
+    if (options.signal?.aborted) {
+      result.interrupted = true;
+      break;
+    }
     const x = tf.tensor4d(batch.images, batch.shape, 'float32');
     const out = model.forward(x, { training: false });
     const perImage = msePerImage(x, out.reconstruction);
@@ -76,6 +88,7 @@ export async function runEvalPass(
     tf.dispose([x, out, perImage]);
     if (ssim) ssim.dispose();
     options.onBatch?.(result.images);
+    await yieldToEventLoop();
   }
   if (countSums !== null) {
     const sums: tf.Tensor1D[] = countSums;

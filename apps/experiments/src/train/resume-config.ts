@@ -41,7 +41,8 @@ function differences(a: unknown, b: unknown, path = ''): string[] {
 /**
  * The config a resumed run continues with: the run directory's saved `config.json`, with only the
  * {@link RESUMABLE_CHANGES} taken from `given` (e.g. more epochs). Any other difference is refused,
- * since it would silently change the experiment half-way.
+ * since it would silently change the experiment half-way; so is lowering `train.epochs` (the run
+ * directory would then claim a shorter run than its log and checkpoints hold).
  *
  * @throws ExperimentsError (exit 2) listing every conflicting key.
  */
@@ -61,6 +62,11 @@ export function resumeConfig(savedPath: string, given: RunConfig | null): RunCon
     throw inputError(
       `train --resume: the given config differs from the run's saved config.json in ${conflicts.map((c) => `'${c}'`).join(', ')}. ` +
         `A resumed run may only change ${RESUMABLE_CHANGES.join(', ')}. Resume without --config (the saved one is used), or start a new run dir.`,
+    );
+  }
+  if (given.train.epochs < saved.train.epochs) {
+    throw inputError(
+      `train --resume: train.epochs may only grow on resume: the run was configured for ${saved.train.epochs} epochs, the given config says ${given.train.epochs}. Keep ${saved.train.epochs} or more (stop early with Ctrl-C: the run stays resumable), or start a new run dir.`,
     );
   }
   const out = structuredClone(saved);

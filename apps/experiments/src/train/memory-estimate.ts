@@ -1,0 +1,137 @@
+import { vqvaeParamCounts } from '@vqkit/backbones';
+import { inputError } from '../config/errors';
+import type { RunConfig } from '../config/schema';
+
+/** Bytes of one float32 value. */
+const F32 = 4;
+
+/**
+ * The largest tensor vqkit lets a model allocate: 2 GiB, the most a WebGPU storage buffer can
+ * bind (vqkit choice: the same limit on every backend, so a config that runs on cpu runs on
+ * webgpu too; tfjs' cpu backend cannot hold a much larger typed array either).
+ */
+export const MAX_TENSOR_BYTES = 2 ** 31;
+
+/** One part of a training run's memory: what it is, the config key that sizes it, its bytes. */
+export interface MemoryPart {
+  label: string;
+  key: string;
+  bytes: number;
+}
+
+/** A lower bound of what training `config` holds in memory at once, and its largest tensor. */
+export interface MemoryNeed {
+  bytes: number;
+  parts: MemoryPart[];
+  /** The largest tensor, or the first one above {@link MAX_TENSOR_BYTES} (kernel, codebook, distances, features). */
+  largestTensor: MemoryPart;
+}
+
+/**
+ * A lower bound of the memory training the config's architecture needs, from the config alone
+ * (nothing is allocated): weights, gradients and Adam's two moments (4 × P floats, P from
+ * `vqvaeParamCounts`), each level's codebook state (codebook, EMA sums and counts, the reset
+ * window), one chunk of code distances, the input batch and the first feature map. The largest
+ * single tensor is the biggest of a 3×3 C→C kernel, a K×D codebook, a chunk×K distance block and
+ * the first B×(S/2)²×(C/2) feature map.
+ */
+export function trainingMemory(config: RunConfig): MemoryNeed {
+  const { quantizer: q } = config;
+  const { codebookSize: k, codeDim: d } = config.model[config.architecture];
+  const tensors = largeTensors(config);
+  const levels = config.architecture === 'hierarchical' ? 2 : 1;
+  const parts: MemoryPart[] = [
+    {
+      label: `weights, gradients and Adam's moments (4 × ${trainableParams(config)} floats)`,
+      key: `model.${config.architecture}.channels`,
+      bytes: 4 * trainableParams(config) * F32,
+    },
+    {
+      label: `codebook state of ${levels} level(s)`,
+      key: `model.${config.architecture}.codebookSize`,
+      bytes: levels * (3 * k * d + (3 + q.resetWindow) * k) * F32,
+    },
+    ...tensors.slice(2),
+  ];
+  // The first too-large tensor in this order names the root cause (a huge K makes both the
+  // codebook and the distance block too large: lowering chunkSize would not help).
+  const tooLarge = tensors.find((t) => t.bytes > MAX_TENSOR_BYTES);
+  const largestTensor = tooLarge ?? tensors.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+  return { bytes: parts.reduce((s, p) => s + p.bytes, 0), parts, largestTensor };
+}
+
+/** P: trainable parameters of the config's architecture (`vqvaeParamCounts`, nothing allocated). */
+function trainableParams(config: RunConfig): number {
+  const m = config.model;
+  const counts = vqvaeParamCounts({
+    singleChannels: m.single.channels,
+    hierarchicalChannels: m.hierarchical.channels,
+    codeDim: m[config.architecture].codeDim,
+    resBlocks: m.resBlocks,
+    resChannels: m.resChannels,
+    downsample: m.downsample,
+    topDownsample: m.topDownsample,
+    conditioned: m.hierarchical.conditioned,
+  });
+  return counts[config.architecture].total;
+}
+
+/** The candidates for the largest tensor: a 3×3 C→C kernel, a K×D codebook, a chunk×K distance block, the first feature map. */
+function largeTensors(config: RunConfig): MemoryPart[] {
+  const { model: m, quantizer: q, data, train } = config;
+  const side = config.architecture;
+  const { channels: c, codebookSize: k, codeDim: d } = m[side];
+  const chunkRows = Math.min(q.chunkSize, train.batchSize * (data.size / m.downsample) ** 2);
+  const half = Math.ceil(c / 2);
+  return [
+    {
+      label: `a 3×3 convolution kernel of ${c} → ${c} channels`,
+      key: `model.${side}.channels`,
+      bytes: 9 * c * c * F32,
+    },
+    { label: `a ${k} × ${d} codebook`, key: `model.${side}.codebookSize`, bytes: k * d * F32 },
+    {
+      label: `a ${chunkRows} × ${k} block of code distances`,
+      key: 'quantizer.chunkSize',
+      bytes: chunkRows * k * F32,
+    },
+    {
+      label: `the first feature map of a batch (${train.batchSize} × ${data.size / 2}² × ${half})`,
+      key: 'train.batchSize',
+      bytes: train.batchSize * (data.size / 2) ** 2 * half * F32,
+    },
+  ];
+}
+
+/** "1.5 GB" */
+export function formatBytes(bytes: number): string {
+  const units = ['bytes', 'kB', 'MB', 'GB', 'TB', 'PB'];
+  let v = bytes;
+  let i = 0;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${i === 0 ? v : v.toPrecision(3)} ${units[i]}`;
+}
+
+/**
+ * Refuses a config whose model cannot be allocated, before anything is: a single tensor larger
+ * than {@link MAX_TENSOR_BYTES}, or a lower bound of the whole run above `availableBytes`.
+ * @throws ExperimentsError (exit 2) naming the tensor or total, the config key to lower, and the limit.
+ */
+export function assertTrainingMemory(config: RunConfig, availableBytes: number): void {
+  const need = trainingMemory(config);
+  const t = need.largestTensor;
+  if (t.bytes > MAX_TENSOR_BYTES) {
+    throw inputError(
+      `train: ${config.architecture} model: ${t.label} takes ${formatBytes(t.bytes)}, more than the ${formatBytes(MAX_TENSOR_BYTES)} one tensor may take. Lower ${t.key}.`,
+    );
+  }
+  if (need.bytes > availableBytes) {
+    const top = [...need.parts].sort((a, b) => b.bytes - a.bytes)[0]!;
+    throw inputError(
+      `train: ${config.architecture} model needs at least ${formatBytes(need.bytes)} to train (${need.parts.map((p) => `${p.label}: ${formatBytes(p.bytes)}`).join('; ')}), more than this machine's ${formatBytes(availableBytes)}. Lower ${top.key}.`,
+    );
+  }
+}
