@@ -3,6 +3,7 @@
  *
  * - `@vqkit/*` imports resolve to the sibling package's `src/index.ts` (subpaths `@vqkit/x/y` to
  *   `src/y/index.ts`), so tests never need a build.
+ * - `scripts/vitest-fast-check-setup.ts` seeds every fast-check property (`VQKIT_FC_SEED=random` to explore).
  * - `tfjs: true` runs `scripts/vitest-tfjs-setup.ts` first: cpu backend selected, gradients registered.
  * - Each package writes `.vitest/results.json`; `npm test` (scripts/run-tests.mjs) sums them.
  */
@@ -32,7 +33,10 @@ export function vqkitVitestConfig(options: SharedOptions = {}) {
     },
     test: {
       include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-      setupFiles: options.tfjs ? [`${root}scripts/vitest-tfjs-setup.ts`] : [],
+      setupFiles: [
+        `${root}scripts/vitest-fast-check-setup.ts`,
+        ...(options.tfjs ? [`${root}scripts/vitest-tfjs-setup.ts`] : []),
+      ],
       testTimeout: options.testTimeout ?? 60_000,
       hookTimeout: 120_000,
       pool: 'forks',

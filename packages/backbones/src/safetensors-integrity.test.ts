@@ -53,9 +53,12 @@ function rejection(bytes: Uint8Array): BackbonesError {
 }
 
 /** Decodes, asserting the only possible failure is a BackbonesError and nothing is over-allocated. */
-function decodeOrReject(bytes: Uint8Array): SafetensorsFile | BackbonesError {
+function decodeOrReject(
+  bytes: Uint8Array,
+  options: { requireChecksum?: boolean } = {},
+): SafetensorsFile | BackbonesError {
   try {
-    const file = decodeSafetensors(bytes);
+    const file = decodeSafetensors(bytes, options);
     const held = Object.values(file.tensors).reduce((n, t) => n + t.data.byteLength, 0);
     expect(held).toBeLessThanOrEqual(bytes.length);
     return file;
@@ -361,8 +364,10 @@ describe('fuzzing (property): nothing but BackbonesError, never more memory than
           else bytes = Uint8Array.from([...bytes, ...m.extra]);
           if (bytes.length === 0) break;
         }
-        const out = decodeOrReject(bytes);
-        // The checksums catch every change: only an identical file decodes.
+        // With checksums required, they catch every change: only an identical file decodes.
+        // (Without requireChecksum, a mutation that renames both checksum keys leaves a valid
+        // file without checksums, which decodes: readers that must detect damage require them.)
+        const out = decodeOrReject(bytes, { requireChecksum: true });
         if (!(out instanceof BackbonesError)) expect(bytes).toEqual(base);
       }),
       { numRuns: 800 },
