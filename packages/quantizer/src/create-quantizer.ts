@@ -26,7 +26,8 @@ import {
   ResidualVectorQuantizer,
   type ResidualVectorQuantizerOptions,
 } from './residual-vector-quantizer';
-import { VectorQuantizer, type VectorQuantizerOptions } from './vector-quantizer';
+import { VectorQuantizer } from './vector-quantizer';
+import type { VectorQuantizerOptions } from './vector-quantizer-options';
 
 /** An init policy as plain data: a name, or `{ kind, ...options }`. */
 export type InitSpec =

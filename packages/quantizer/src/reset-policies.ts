@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '@vqkit/random';
 import { EMA_RESET_DEFAULTS, WINDOWED_RESET_DEFAULTS } from './defaults';
 import { QuantizerError } from './errors';
-import type { PolicyState, TensorData } from './state';
+import { assignData, type PolicyState, tensorData } from './state';
 
 /** What a {@link ResetPolicyInstance} sees on every training step, after the EMA update. */
 export interface ResetContext {
@@ -295,87 +295,43 @@ export function emaDeadCodeReset(options: EmaResetOptions = {}): ResetPolicy {
   const name = 'ema';
   return {
     name,
-    create({ codebookSize: k }) {
-      return {
-        step({ batch, emaCount, rng, valid }) {
-          const rows = batch.shape[0];
-          const pick = rng.sample(rows, k, rows < k);
-          const replacement = tf.gather(batch, tf.tensor1d(pick, 'int32')) as tf.Tensor2D;
-          const dead = tf.logicalAnd(valid, tf.less(emaCount, threshold)) as tf.Tensor1D;
-          return { dead, replacement, count: threshold };
-        },
-        onInitialize() {},
-        async getState() {
-          return { policy: name, tensors: {}, numbers: {} };
-        },
-        setState(state) {
-          checkPolicyName(name, state);
-        },
-        dispose() {},
-        liveState() {
-          return { variables: {}, host: {} };
-        },
-        setHostState() {},
-      };
-    },
+    create: ({ codebookSize: k }) =>
+      statelessInstance(name, ({ batch, emaCount, rng, valid }) => {
+        const rows = batch.shape[0];
+        const pick = rng.sample(rows, k, rows < k);
+        const replacement = tf.gather(batch, tf.tensor1d(pick, 'int32')) as tf.Tensor2D;
+        const dead = tf.logicalAnd(valid, tf.less(emaCount, threshold)) as tf.Tensor1D;
+        return { dead, replacement, count: threshold };
+      }),
   };
 }
 
 /** Never resets a code (plain EMA VQ-VAE). */
 export function noReset(): ResetPolicy {
   const name = 'none';
+  return { name, create: () => statelessInstance(name, () => null) };
+}
+
+/** The instance of a policy that keeps no state between steps: only `step` does anything. */
+function statelessInstance(
+  name: string,
+  step: (ctx: ResetContext) => ResetDecision | null,
+): ResetPolicyInstance {
   return {
-    name,
-    create() {
-      return {
-        step: () => null,
-        onInitialize() {},
-        async getState() {
-          return { policy: name, tensors: {}, numbers: {} };
-        },
-        setState(state) {
-          checkPolicyName(name, state);
-        },
-        dispose() {},
-        liveState() {
-          return { variables: {}, host: {} };
-        },
-        setHostState() {},
-      };
+    step,
+    onInitialize() {},
+    async getState() {
+      return { policy: name, tensors: {}, numbers: {} };
     },
+    setState(state) {
+      checkPolicyName(name, state);
+    },
+    dispose() {},
+    liveState() {
+      return { variables: {}, host: {} };
+    },
+    setHostState() {},
   };
-}
-
-/** Reads a tensor into a {@link TensorData} (async; works on webgpu). */
-export async function tensorData(t: tf.Tensor): Promise<TensorData> {
-  return { shape: [...t.shape], data: (await t.data()) as Float32Array };
-}
-
-/**
- * Validates `value` against the shape of `target` and assigns it.
- * @throws {@link QuantizerError} naming `field` when the shape or length differs or data is missing.
- */
-export function assignData(
-  fn: string,
-  field: string,
-  target: tf.Variable,
-  value: TensorData | undefined,
-): void {
-  const shape = target.shape;
-  const size = shape.reduce((a, b) => a * b, 1);
-  const ok =
-    value !== undefined &&
-    Array.isArray(value.shape) &&
-    value.shape.length === shape.length &&
-    value.shape.every((s, i) => s === shape[i]) &&
-    value.data != null &&
-    value.data.length === size;
-  if (!ok) {
-    throw new QuantizerError(
-      `${fn}: ${field} must have shape [${shape}] with ${size} values, got ${value === undefined ? 'nothing' : `shape [${value.shape}] with ${value.data?.length} values`}. Restore a state saved by a quantizer with the same options.`,
-    );
-  }
-  tf.tidy(() => target.assign(tf.tensor(Float32Array.from(value.data), shape, 'float32')));
 }
 
 function checkPolicyName(name: string, state: PolicyState): void {
