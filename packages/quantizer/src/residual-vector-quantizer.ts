@@ -113,19 +113,8 @@ export class ResidualVectorQuantizer implements Quantizer<ResidualVectorQuantize
   private stepCount = 0;
 
   constructor(options: ResidualVectorQuantizerOptions) {
-    const fn = 'ResidualVectorQuantizer';
     const o = options ?? ({} as ResidualVectorQuantizerOptions);
-    if (!Number.isInteger(o.depth) || o.depth < 1) {
-      throw new QuantizerError(
-        `${fn}: depth must be an integer ≥ 1 (the number of stages), got ${JSON.stringify(o.depth)}. Use e.g. 4 (1 is a plain VectorQuantizer).`,
-      );
-    }
-    const minDepth = o.quantizerDropoutMinDepth ?? DEFAULTS.quantizerDropoutMinDepth;
-    if (!Number.isInteger(minDepth) || minDepth < 1 || minDepth > o.depth) {
-      throw new QuantizerError(
-        `${fn}: quantizerDropoutMinDepth must be an integer in [1, depth = ${o.depth}], got ${JSON.stringify(minDepth)}. Use e.g. 1.`,
-      );
-    }
+    const minDepth = checkDepths(o);
     const { depth, sharedCodebook, quantizerDropout, quantizerDropoutMinDepth, ...vq } = o;
     const seed = vq.seed ?? VECTOR_QUANTIZER_DEFAULTS.seed;
     const stage = (s: number) =>
@@ -176,14 +165,7 @@ export class ResidualVectorQuantizer implements Quantizer<ResidualVectorQuantize
     checkInput(fn, z, this.codeDim);
     const training = options.training ?? false;
     for (const q of this.stages) q.checkInitialized(fn, training);
-    const drawn =
-      training && this.quantizerDropout
-        ? this.quantizerDropoutMinDepth +
-          this.rng.int(this.depth - this.quantizerDropoutMinDepth + 1)
-        : this.depth;
-    // Until every stage has been initialised (data init policies run on a stage's first training
-    // batch), training batches use every stage, so dropout never leaves a stage uninitialised.
-    const active = this.stages.every((q) => q.initialized) ? drawn : this.depth;
+    const active = this.activeDepth(training);
     const out = tf.tidy(() => {
       const z2d = tf.reshape(z, [-1, this.codeDim]) as tf.Tensor2D;
       const p = this.projections;
@@ -191,20 +173,11 @@ export class ResidualVectorQuantizer implements Quantizer<ResidualVectorQuantize
       const r = this.sharedCodebook
         ? this.sharedStages(x, active, training)
         : this.separateStages(x, active, training);
-      const n = x.shape[0];
-      const dropped = tf.fill([n, this.depth - active], -1, 'int32');
-      const indices = tf.reshape(
-        active === this.depth ? tf.stack(r.idx, 1) : tf.concat([tf.stack(r.idx, 1), dropped], 1),
-        [...z.shape.slice(0, -1), this.depth],
-      );
-      const zeros = tf.zeros([this.depth - active, this.codebookSize]);
-      const stageCounts = (
-        active === this.depth ? tf.stack(r.counts) : tf.concat([tf.stack(r.counts), zeros])
-      ) as tf.Tensor2D;
+      const { indices, stageCounts } = this.padDropped(r, x.shape[0], active);
       const sum = p === null ? r.sum : applyLinearProjection(r.sum, p.projectOut);
       return {
         quantized: tf.reshape(sum, z.shape),
-        indices,
+        indices: tf.reshape(indices, [...z.shape.slice(0, -1), this.depth]),
         loss: tf.addN(r.losses) as tf.Scalar,
         stageCounts,
         ...(this.sharedCodebook ? { counts: tf.sum(stageCounts, 0) as tf.Tensor1D } : {}),
@@ -212,6 +185,41 @@ export class ResidualVectorQuantizer implements Quantizer<ResidualVectorQuantize
     });
     if (training) this.stepCount++;
     return { ...out, activeDepth: active } as ResidualQuantizerOutput;
+  }
+
+  /**
+   * Stages this forward uses: `depth`, or under quantizer dropout in training a seeded draw from
+   * [quantizerDropoutMinDepth, depth] (one per training batch).
+   */
+  private activeDepth(training: boolean): number {
+    const drawn =
+      training && this.quantizerDropout
+        ? this.quantizerDropoutMinDepth +
+          this.rng.int(this.depth - this.quantizerDropoutMinDepth + 1)
+        : this.depth;
+    // Until every stage has been initialised (data init policies run on a stage's first training
+    // batch), training batches use every stage, so dropout never leaves a stage uninitialised.
+    return this.stages.every((q) => q.initialized) ? drawn : this.depth;
+  }
+
+  /** Indices `[N, depth]` (−1 for dropped stages) and counts `[depth, K]` (zeros for them). */
+  private padDropped(
+    r: StageResults,
+    n: number,
+    active: number,
+  ): { indices: tf.Tensor2D; stageCounts: tf.Tensor2D } {
+    if (active === this.depth) {
+      return {
+        indices: tf.stack(r.idx, 1) as tf.Tensor2D,
+        stageCounts: tf.stack(r.counts) as tf.Tensor2D,
+      };
+    }
+    const dropped = tf.fill([n, this.depth - active], -1, 'int32');
+    const zeros = tf.zeros([this.depth - active, this.codebookSize]);
+    return {
+      indices: tf.concat([tf.stack(r.idx, 1), dropped], 1) as tf.Tensor2D,
+      stageCounts: tf.concat([tf.stack(r.counts), zeros]) as tf.Tensor2D,
+    };
   }
 
   /** Separate codebooks: stage s runs its own forward on `r_s`. */
@@ -419,6 +427,27 @@ export class ResidualVectorQuantizer implements Quantizer<ResidualVectorQuantize
     for (const q of this.stages) q.dispose();
     disposeProjectionPair(this.projections);
   }
+}
+
+/**
+ * `depth` and `quantizerDropoutMinDepth` of the options when both are integers, with
+ * 1 ≤ quantizerDropoutMinDepth ≤ depth; returns the latter (default 1).
+ * @throws {@link QuantizerError} naming the option, the value and the fix.
+ */
+function checkDepths(o: ResidualVectorQuantizerOptions): number {
+  const fn = 'ResidualVectorQuantizer';
+  if (!Number.isInteger(o.depth) || o.depth < 1) {
+    throw new QuantizerError(
+      `${fn}: depth must be an integer ≥ 1 (the number of stages), got ${JSON.stringify(o.depth)}. Use e.g. 4 (1 is a plain VectorQuantizer).`,
+    );
+  }
+  const minDepth = o.quantizerDropoutMinDepth ?? DEFAULTS.quantizerDropoutMinDepth;
+  if (!Number.isInteger(minDepth) || minDepth < 1 || minDepth > o.depth) {
+    throw new QuantizerError(
+      `${fn}: quantizerDropoutMinDepth must be an integer in [1, depth = ${o.depth}], got ${JSON.stringify(minDepth)}. Use e.g. 1.`,
+    );
+  }
+  return minDepth;
 }
 
 interface StageResults {
