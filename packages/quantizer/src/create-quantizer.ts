@@ -19,8 +19,6 @@ import {
   emaDeadCodeReset,
   noReset,
   type ResetPolicy,
-  type WindowedResetOptions,
-  windowedDeadCodeReset,
 } from './reset-policies';
 import {
   ResidualVectorQuantizer,
@@ -28,6 +26,7 @@ import {
 } from './residual-vector-quantizer';
 import { VectorQuantizer } from './vector-quantizer';
 import type { VectorQuantizerOptions } from './vector-quantizer-options';
+import { type WindowedResetOptions, windowedDeadCodeReset } from './windowed-dead-code-reset';
 
 /** An init policy as plain data: a name, or `{ kind, ...options }`. */
 export type InitSpec =

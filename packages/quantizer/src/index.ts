@@ -67,8 +67,6 @@ export {
   type ResetDecision,
   type ResetPolicy,
   type ResetPolicyInstance,
-  type WindowedResetOptions,
-  windowedDeadCodeReset,
 } from './reset-policies';
 export {
   type ResidualQuantizerOutput,
@@ -83,3 +81,4 @@ export type { UsageTrackerState } from './usage-tracker';
 export { type ForwardOptions, type QuantizerOutput, VectorQuantizer } from './vector-quantizer';
 export type { VectorQuantizerOptions } from './vector-quantizer-options';
 export type { VectorQuantizerState } from './vector-quantizer-state';
+export { type WindowedResetOptions, windowedDeadCodeReset } from './windowed-dead-code-reset';

@@ -3,7 +3,8 @@ import { QuantizerError } from './errors';
 import { type InitPolicy, initFromData } from './init-policies';
 import { chunkedNearestCode, type NearestCodeSearch } from './nearest-code';
 import { checkEnum, checkNumber, isNonNegative, isPositiveInteger } from './option-checks';
-import { type ResetPolicy, windowedDeadCodeReset } from './reset-policies';
+import type { ResetPolicy } from './reset-policies';
+import { windowedDeadCodeReset } from './windowed-dead-code-reset';
 
 /** Constructor options of {@link VectorQuantizer}. Defaults: {@link VECTOR_QUANTIZER_DEFAULTS}. */
 export interface VectorQuantizerOptions {
