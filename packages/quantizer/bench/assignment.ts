@@ -11,6 +11,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { arg, useBackend } from './setup';
 
 interface Row {
   k: number;
@@ -24,11 +25,6 @@ interface Row {
   skipped?: string;
 }
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
-}
-
 const backend = arg('backend', 'cpu');
 const n = Number(arg('n', '65536'));
 const chunk = Number(arg('chunk', '4096'));
@@ -36,20 +32,7 @@ const reps = Number(arg('reps', '1'));
 const maxGiB = Number(arg('max-gib', '1'));
 
 async function single(k: number, d: number, mode: 'chunked' | 'unchunked'): Promise<Row> {
-  process.env.XDG_RUNTIME_DIR ??= '/tmp';
-  if (backend === 'webgpu') {
-    const { create, globals } = await import('webgpu');
-    Object.assign(globalThis, globals);
-    // biome-ignore lint/suspicious/noExplicitAny: navigator.gpu is not in the node typings.
-    (globalThis as any).navigator = { gpu: create([]) };
-  }
-  const tf = await import('@tensorflow/tfjs-core');
-  await import('@tensorflow/tfjs-backend-cpu');
-  if (backend === 'webgpu') await import('@tensorflow/tfjs-backend-webgpu');
-  await tf.setBackend(backend);
-  await tf.ready();
-  // biome-ignore lint/suspicious/noExplicitAny: silences the cpu backend's "use tfjs-node" banner.
-  (tf.backend() as any).firstUse = false;
+  const tf = await useBackend(backend);
   const { chunkedNearestCode } = await import('../src/index');
   const z = tf.randomNormal([n, d], 0, 1, 'float32', 1) as import('@tensorflow/tfjs-core').Tensor2D;
   const e = tf.randomNormal([k, d], 0, 1, 'float32', 2) as import('@tensorflow/tfjs-core').Tensor2D;

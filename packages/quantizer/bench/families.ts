@@ -10,11 +10,7 @@
  * Not part of the test suite.
  */
 import type * as TF from '@tensorflow/tfjs-core';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
-}
+import { arg, useBackend } from './setup';
 
 const backend = arg('backend', 'cpu');
 const batch = Number(arg('batch', '8'));
@@ -22,21 +18,7 @@ const size = Number(arg('size', '16'));
 const steps = Number(arg('steps', '10'));
 
 async function main(): Promise<void> {
-  process.env.XDG_RUNTIME_DIR ??= '/tmp';
-  if (backend === 'webgpu') {
-    const { create, globals } = await import('webgpu');
-    Object.assign(globalThis, globals);
-    // biome-ignore lint/suspicious/noExplicitAny: navigator.gpu is not in the node typings.
-    (globalThis as any).navigator = { gpu: create([]) };
-  }
-  const tf = await import('@tensorflow/tfjs-core');
-  await import('@tensorflow/tfjs-backend-cpu');
-  await import('@tensorflow/tfjs-layers'); // gradients in Node
-  if (backend === 'webgpu') await import('@tensorflow/tfjs-backend-webgpu');
-  await tf.setBackend(backend);
-  await tf.ready();
-  // biome-ignore lint/suspicious/noExplicitAny: silences the cpu backend's "use tfjs-node" banner.
-  (tf.backend() as any).firstUse = false;
+  const tf = await useBackend(backend, { layers: true }); // tfjs-layers: gradients in Node
   const { createQuantizer } = await import('../src/index');
   const specs = {
     vq: { kind: 'vq', codebookSize: 4096, codeDim: 4 },

@@ -19,14 +19,14 @@ import {
   emaDeadCodeReset,
   noReset,
   type ResetPolicy,
-  type WindowedResetOptions,
-  windowedDeadCodeReset,
 } from './reset-policies';
 import {
   ResidualVectorQuantizer,
   type ResidualVectorQuantizerOptions,
 } from './residual-vector-quantizer';
-import { VectorQuantizer, type VectorQuantizerOptions } from './vector-quantizer';
+import { VectorQuantizer } from './vector-quantizer';
+import type { VectorQuantizerOptions } from './vector-quantizer-options';
+import { type WindowedResetOptions, windowedDeadCodeReset } from './windowed-dead-code-reset';
 
 /** An init policy as plain data: a name, or `{ kind, ...options }`. */
 export type InitSpec =
@@ -105,15 +105,24 @@ const VQ_KEYS = [
   'statsWindow',
 ] as const;
 
-const INIT_KEYS: Record<string, readonly string[]> = {
-  data: [],
-  kmeans: ['iterations', 'maxSamples'],
-  random: ['mean', 'std'],
+/** A policy kind as plain data: the option keys it takes and how to build it from them. */
+interface PolicyKind<P> {
+  readonly keys: readonly string[];
+  create(options: object): P;
+}
+
+const INIT_KINDS: Record<string, PolicyKind<InitPolicy>> = {
+  data: { keys: [], create: () => initFromData() },
+  kmeans: { keys: ['iterations', 'maxSamples'], create: (o) => initKMeans(o as KMeansInitOptions) },
+  random: { keys: ['mean', 'std'], create: (o) => initRandom(o as RandomInitOptions) },
 };
-const RESET_KEYS: Record<string, readonly string[]> = {
-  windowed: ['threshold', 'window', 'source', 'bufferSize', 'groupSize'],
-  ema: ['threshold'],
-  none: [],
+const RESET_KINDS: Record<string, PolicyKind<ResetPolicy>> = {
+  windowed: {
+    keys: ['threshold', 'window', 'source', 'bufferSize', 'groupSize'],
+    create: (o) => windowedDeadCodeReset(o as WindowedResetOptions),
+  },
+  ema: { keys: ['threshold'], create: (o) => emaDeadCodeReset(o as EmaResetOptions) },
+  none: { keys: [], create: () => noReset() },
 };
 
 function checkKeys(fn: string, what: string, value: object, allowed: readonly string[]): void {
@@ -138,24 +147,26 @@ function kindOf(fn: string, what: string, spec: unknown, kinds: readonly string[
 
 /** An {@link InitPolicy} from its plain-data spec. */
 export function initPolicyFromSpec(spec: InitSpec): InitPolicy {
-  const fn = 'initPolicyFromSpec';
-  const kind = kindOf(fn, 'init', spec, Object.keys(INIT_KEYS));
-  const options = typeof spec === 'string' ? {} : spec;
-  checkKeys(fn, `init '${kind}'`, options, INIT_KEYS[kind]!);
-  if (kind === 'kmeans') return initKMeans(options as KMeansInitOptions);
-  if (kind === 'random') return initRandom(options as RandomInitOptions);
-  return initFromData();
+  return policyFromSpec('initPolicyFromSpec', 'init', spec, INIT_KINDS);
 }
 
 /** A {@link ResetPolicy} from its plain-data spec. */
 export function resetPolicyFromSpec(spec: ResetSpec): ResetPolicy {
-  const fn = 'resetPolicyFromSpec';
-  const kind = kindOf(fn, 'reset', spec, Object.keys(RESET_KEYS));
+  return policyFromSpec('resetPolicyFromSpec', 'reset', spec, RESET_KINDS);
+}
+
+/** A policy from `'kind'` or `{ kind, ...options }`, its kind and option names checked. */
+function policyFromSpec<P>(
+  fn: string,
+  what: string,
+  spec: string | { kind: string },
+  kinds: Record<string, PolicyKind<P>>,
+): P {
+  const kind = kindOf(fn, what, spec, Object.keys(kinds));
   const options = typeof spec === 'string' ? {} : spec;
-  checkKeys(fn, `reset '${kind}'`, options, RESET_KEYS[kind]!);
-  if (kind === 'windowed') return windowedDeadCodeReset(options as WindowedResetOptions);
-  if (kind === 'ema') return emaDeadCodeReset(options as EmaResetOptions);
-  return noReset();
+  const policy = kinds[kind]!;
+  checkKeys(fn, `${what} '${kind}'`, options, policy.keys);
+  return policy.create(options);
 }
 
 function codebookOptions(spec: Record<string, unknown>, runtime: QuantizerRuntime) {

@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkInput, finiteRows, MAX_IMPLICIT_CODEBOOK } from './check-input';
+import { checkInput, MAX_IMPLICIT_CODEBOOK } from './check-input';
 import { FINITE_SCALAR_QUANTIZER_DEFAULTS as DEFAULTS } from './defaults';
 import { QuantizerError } from './errors';
-import { EventLog } from './event-log';
-import { type IndexInput, indexTensor, inRange } from './indices';
+import { ImplicitCodebook } from './implicit-codebook';
+import { decodeIndices, type IndexInput } from './indices';
+import { checkNumber, isPositiveInteger } from './option-checks';
 import type {
   LiveState,
   QuantizeResult,
@@ -13,8 +14,7 @@ import type {
 } from './quantizer';
 import { straightThrough } from './rotation-trick';
 import type { CodeUsage } from './stats';
-import { untaped } from './untaped';
-import { UsageTracker, type UsageTrackerState } from './usage-tracker';
+import type { UsageTrackerState } from './usage-tracker';
 
 /** Constructor options of {@link FiniteScalarQuantizer}. Defaults: {@link FINITE_SCALAR_QUANTIZER_DEFAULTS}. */
 export interface FiniteScalarQuantizerOptions {
@@ -77,50 +77,30 @@ export class FiniteScalarQuantizer implements Quantizer<FiniteScalarQuantizerSta
   private readonly shift: number[];
   private readonly halfWidth: number[];
   private readonly basis: number[];
-  private readonly usageTracker: UsageTracker;
-  private readonly events = new EventLog();
-  private stepCount = 0;
-  private disposed = false;
+  private readonly book: ImplicitCodebook;
 
   constructor(options: FiniteScalarQuantizerOptions) {
     const fn = 'FiniteScalarQuantizer';
-    const levels = options?.levels;
-    if (!Array.isArray(levels) || levels.length === 0) {
-      throw new QuantizerError(
-        `${fn}: levels must be a non-empty array of integers ≥ 2 (one per dimension), got ${JSON.stringify(levels)}. Use e.g. [8, 5, 5, 5].`,
-      );
-    }
-    levels.forEach((l, i) => {
-      if (!Number.isInteger(l) || l < 2) {
-        throw new QuantizerError(
-          `${fn}: levels[${i}] must be an integer ≥ 2, got ${JSON.stringify(l)}: a dimension needs at least 2 levels to carry information. Use e.g. [8, 5, 5, 5].`,
-        );
-      }
-    });
-    const size = levels.reduce((a, b) => a * b, 1);
-    if (size > MAX_IMPLICIT_CODEBOOK) {
-      throw new QuantizerError(
-        `${fn}: the implicit codebook ∏ levels = ${size} exceeds 2^24 = ${MAX_IMPLICIT_CODEBOOK} (indices are exact in float32 only up to there). Use fewer or smaller levels.`,
-      );
-    }
-    if (options.codeDim !== undefined && options.codeDim !== levels.length) {
-      throw new QuantizerError(
-        `${fn}: codeDim ${options.codeDim} does not match levels.length ${levels.length} (FSQ quantizes each input dimension with its own levels). Give one level count per dimension, or project z to ${levels.length} channels first.`,
-      );
-    }
-    const eps = options.boundEpsilon ?? DEFAULTS.boundEpsilon;
-    if (!(Number.isFinite(eps) && eps > 0 && eps < 1)) {
-      throw new QuantizerError(`${fn}: boundEpsilon must be in (0, 1), got ${eps}. Use e.g. 1e-3.`);
-    }
-    const window = options.statsWindow ?? DEFAULTS.statsWindow;
-    if (!(Number.isInteger(window) && window >= 1)) {
-      throw new QuantizerError(
-        `${fn}: statsWindow must be an integer ≥ 1, got ${window}. Use e.g. 10.`,
-      );
-    }
+    const levels = checkLevels(fn, options);
+    const eps = checkNumber(
+      fn,
+      'boundEpsilon',
+      options.boundEpsilon ?? DEFAULTS.boundEpsilon,
+      (v) => Number.isFinite(v) && v > 0 && v < 1,
+      'in (0, 1)',
+      '1e-3',
+    );
+    const window = checkNumber(
+      fn,
+      'statsWindow',
+      options.statsWindow ?? DEFAULTS.statsWindow,
+      isPositiveInteger,
+      'an integer ≥ 1',
+      DEFAULTS.statsWindow,
+    );
     this.levels = Object.freeze([...levels]);
     this.codeDim = levels.length;
-    this.codebookSize = size;
+    this.codebookSize = levels.reduce((a, b) => a * b, 1);
     this.bitsPerPosition = levels.reduce((s, l) => s + Math.log2(l), 0);
     this.boundEpsilon = eps;
     this.halfL = levels.map((l) => ((l - 1) * (1 + eps)) / 2);
@@ -128,12 +108,12 @@ export class FiniteScalarQuantizer implements Quantizer<FiniteScalarQuantizerSta
     this.shift = levels.map((_, i) => Math.atanh(this.offset[i]! / this.halfL[i]!));
     this.halfWidth = levels.map((l) => Math.floor(l / 2));
     this.basis = levels.map((_, i) => levels.slice(0, i).reduce((a, b) => a * b, 1));
-    this.usageTracker = new UsageTracker(size, window);
+    this.book = new ImplicitCodebook(fn, this.codebookSize, window);
   }
 
   /** Training steps taken so far. */
   get step(): number {
-    return this.stepCount;
+    return this.book.step;
   }
 
   /**
@@ -142,33 +122,19 @@ export class FiniteScalarQuantizer implements Quantizer<FiniteScalarQuantizerSta
    * event); its NaN entries stay NaN in `quantized`.
    */
   forward(z: tf.Tensor, options: QuantizerForwardOptions = {}): FiniteScalarQuantizerOutput {
-    const fn = 'FiniteScalarQuantizer.forward';
-    this.checkAlive('forward');
-    checkInput(fn, z, this.codeDim);
+    this.book.life.check('forward');
+    checkInput('FiniteScalarQuantizer.forward', z, this.codeDim);
     const training = options.training ?? false;
-    const out = tf.tidy(() => {
+    return tf.tidy(() => {
       const x = tf.reshape(z, [-1, this.codeDim]) as tf.Tensor2D;
       const bounded = this.bound(x);
-      const rounded = tf.round(bounded) as tf.Tensor2D;
-      const codes = straightThrough(bounded, rounded);
+      const codes = straightThrough(bounded, tf.round(bounded) as tf.Tensor2D);
       const quantized = tf.reshape(tf.div(codes, this.constant(this.halfWidth)), z.shape);
-      const a = untaped(() => {
-        const { clean, valid } = finiteRows(x);
-        const idx = this.indicesOf(tf.round(this.bound(clean)) as tf.Tensor2D);
-        const counts = tf.scatterND(tf.reshape(idx, [-1, 1]), tf.ones([idx.shape[0]]), [
-          this.codebookSize,
-        ]) as tf.Tensor1D;
-        this.usageTracker.record(counts, valid, training);
-        this.events.pushDevice(this.stepCount, tf.scalar(0), valid, training);
-        return { idx, counts };
-      });
-      const indices = tf.reshape(a.idx, z.shape.slice(0, -1));
-      const counts = tf.clone(a.counts);
-      tf.dispose([a.idx, a.counts]);
+      const { indices, counts } = this.book.observe(x, z.shape.slice(0, -1), training, (clean) =>
+        this.indicesOf(tf.round(this.bound(clean)) as tf.Tensor2D),
+      );
       return { quantized, indices, loss: tf.scalar(0), counts };
-    });
-    if (training) this.stepCount++;
-    return out as FiniteScalarQuantizerOutput;
+    }) as FiniteScalarQuantizerOutput;
   }
 
   /**
@@ -179,108 +145,76 @@ export class FiniteScalarQuantizer implements Quantizer<FiniteScalarQuantizerSta
    * @returns `[..., D]` float32.
    */
   decode(indices: IndexInput): tf.Tensor {
-    const fn = 'FiniteScalarQuantizer.decode';
-    this.checkAlive('decode');
-    const { tensor, created } = indexTensor(fn, indices, { codebookSize: this.codebookSize });
-    try {
-      return tf.tidy(() => {
-        const ok = tf.reshape(inRange(tensor, this.codebookSize), [-1, 1]);
-        let rest = tf.reshape(tf.cast(tensor, 'float32'), [-1, 1]) as tf.Tensor2D;
+    this.book.life.check('decode');
+    return decodeIndices(
+      'FiniteScalarQuantizer.decode',
+      indices,
+      this.codebookSize,
+      this.codeDim,
+      (flat) => {
+        let rest = tf.reshape(tf.cast(flat, 'float32'), [-1, 1]) as tf.Tensor2D;
         const digits: tf.Tensor2D[] = [];
         for (const l of this.levels) {
           const d = exactMod(rest, l);
           digits.push(d);
           rest = tf.div(tf.sub(rest, d), l) as tf.Tensor2D;
         }
-        const level = tf.concat(digits, 1);
         const hw = this.constant(this.halfWidth);
-        const codes = tf.div(tf.sub(level, hw), hw);
-        const masked = tf.where(ok, codes, tf.fill(codes.shape, Number.NaN));
-        return tf.reshape(masked, [...tensor.shape, this.codeDim]);
-      });
-    } finally {
-      if (created) tensor.dispose();
-    }
+        return tf.div(tf.sub(tf.concat(digits, 1), hw), hw) as tf.Tensor2D;
+      },
+    );
   }
 
   /** Usage of the implicit codes over the `'window'` (default), `'last'` batch or `'eval'` pass. */
   usage(which: 'last' | 'window' | 'eval' = 'window', threshold?: number): Promise<CodeUsage> {
-    this.checkAlive('usage');
-    return this.usageTracker.usage(which, threshold);
+    return this.book.usage(which, threshold);
   }
 
   /** Counts per implicit code of the last batch / window / evaluation pass `[∏ Lᵢ]` (new tensors). */
   lastCounts(): tf.Tensor1D {
-    return this.usageTracker.lastCounts();
+    return this.book.counts.lastCounts();
   }
   windowCounts(): tf.Tensor1D {
-    return this.usageTracker.windowCounts();
+    return this.book.counts.windowCounts();
   }
   evalCounts(): tf.Tensor1D {
-    return this.usageTracker.evalCounts();
+    return this.book.counts.evalCounts();
   }
   resetEvalCounts(): void {
-    this.usageTracker.resetEvalCounts();
+    this.book.counts.resetEvalCounts();
   }
 
   /** Batches skipped for non-finite input (FSQ never initialises or resets). */
   flushEvents(): Promise<QuantizerEvent[]> {
-    return this.events.flush('none');
+    return this.book.flushEvents();
   }
 
-  async getState(): Promise<FiniteScalarQuantizerState> {
-    this.checkAlive('getState');
-    return {
-      version: 1,
-      kind: 'fsq',
-      levels: [...this.levels],
-      step: this.stepCount,
-      ...(await this.usageTracker.getState()),
-    };
+  getState(): Promise<FiniteScalarQuantizerState> {
+    return this.book.getState({ kind: 'fsq' as const, levels: [...this.levels] });
   }
 
   setState(state: FiniteScalarQuantizerState): void {
-    const fn = 'FiniteScalarQuantizer.setState';
-    this.checkAlive('setState');
-    if (state?.version !== 1 || state.kind !== 'fsq') {
-      throw new QuantizerError(
-        `${fn}: expected a finite-scalar state (version 1, kind 'fsq') from getState(), got ${JSON.stringify({ version: state?.version, kind: state?.kind })}.`,
-      );
-    }
-    if (JSON.stringify(state.levels) !== JSON.stringify(this.levels)) {
-      throw new QuantizerError(
-        `${fn}: state is for levels ${JSON.stringify(state.levels)}, this quantizer has ${JSON.stringify(this.levels)}. Construct it with the saved levels.`,
-      );
-    }
-    if (!Number.isInteger(state.step) || state.step < 0) {
-      throw new QuantizerError(`${fn}: step must be a non-negative integer, got ${state.step}.`);
-    }
-    this.usageTracker.setState(fn, state);
-    this.stepCount = state.step;
+    this.book.setState(state, 'fsq', 'finite-scalar', (fn) => {
+      if (JSON.stringify(state.levels) !== JSON.stringify(this.levels)) {
+        throw new QuantizerError(
+          `${fn}: state is for levels ${JSON.stringify(state.levels)}, this quantizer has ${JSON.stringify(this.levels)}. Construct it with the saved levels.`,
+        );
+      }
+    });
   }
 
   /** The state without reads (for the tf.layers wrapper): the usage counts and `{ step }`. */
   liveState(): LiveState {
-    this.checkAlive('liveState');
-    return { variables: this.usageTracker.variables(), host: { step: this.stepCount } };
+    return this.book.liveState();
   }
 
   /** Restores the `host` part of {@link liveState}. */
   setHostState(host: unknown): void {
-    const step = (host as { step?: unknown } | null)?.step;
-    if (!Number.isInteger(step) || (step as number) < 0) {
-      throw new QuantizerError(
-        `FiniteScalarQuantizer.setHostState: expected { step } from liveState().host, got ${JSON.stringify(host)}.`,
-      );
-    }
-    this.stepCount = step as number;
+    this.book.setHostState(host);
   }
 
   dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.usageTracker.dispose();
-    this.events.dispose();
+    this.book.dispose();
   }
 
   /** `tanh(x + shift)·half_l − offset` per dimension, `[N, D]` (on the tape). */
@@ -301,14 +235,39 @@ export class FiniteScalarQuantizer implements Quantizer<FiniteScalarQuantizerSta
   private constant(values: number[]): tf.Tensor2D {
     return tf.tensor2d(values, [1, values.length]);
   }
+}
 
-  private checkAlive(method: string): void {
-    if (this.disposed) {
+/**
+ * `levels` of the options when each is an integer ≥ 2, their product (the implicit codebook) is
+ * at most 2^24 and `codeDim`, when given, is their number.
+ * @throws {@link QuantizerError} naming the first bad entry and the fix.
+ */
+function checkLevels(fn: string, options: FiniteScalarQuantizerOptions): number[] {
+  const levels = options?.levels;
+  if (!Array.isArray(levels) || levels.length === 0) {
+    throw new QuantizerError(
+      `${fn}: levels must be a non-empty array of integers ≥ 2 (one per dimension), got ${JSON.stringify(levels)}. Use e.g. [8, 5, 5, 5].`,
+    );
+  }
+  levels.forEach((l, i) => {
+    if (!Number.isInteger(l) || l < 2) {
       throw new QuantizerError(
-        `FiniteScalarQuantizer.${method}: the quantizer was disposed. Create a new one.`,
+        `${fn}: levels[${i}] must be an integer ≥ 2, got ${JSON.stringify(l)}: a dimension needs at least 2 levels to carry information. Use e.g. [8, 5, 5, 5].`,
       );
     }
+  });
+  const size = levels.reduce((a, b) => a * b, 1);
+  if (size > MAX_IMPLICIT_CODEBOOK) {
+    throw new QuantizerError(
+      `${fn}: the implicit codebook ∏ levels = ${size} exceeds 2^24 = ${MAX_IMPLICIT_CODEBOOK} (indices are exact in float32 only up to there). Use fewer or smaller levels.`,
+    );
   }
+  if (options.codeDim !== undefined && options.codeDim !== levels.length) {
+    throw new QuantizerError(
+      `${fn}: codeDim ${options.codeDim} does not match levels.length ${levels.length} (FSQ quantizes each input dimension with its own levels). Give one level count per dimension, or project z to ${levels.length} channels first.`,
+    );
+  }
+  return levels;
 }
 
 /** `a mod m` for non-negative integers `a < 2^24` in float32, exact (floor's rounding corrected). */

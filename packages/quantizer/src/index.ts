@@ -67,8 +67,6 @@ export {
   type ResetDecision,
   type ResetPolicy,
   type ResetPolicyInstance,
-  type WindowedResetOptions,
-  windowedDeadCodeReset,
 } from './reset-policies';
 export {
   type ResidualQuantizerOutput,
@@ -80,10 +78,7 @@ export { l2Normalize, rotateTo, rotationTrickGradient, straightThrough } from '.
 export type { PolicyState, TensorData } from './state';
 export { type CodeUsage, readUsage } from './stats';
 export type { UsageTrackerState } from './usage-tracker';
-export {
-  type ForwardOptions,
-  type QuantizerOutput,
-  VectorQuantizer,
-  type VectorQuantizerOptions,
-  type VectorQuantizerState,
-} from './vector-quantizer';
+export { type ForwardOptions, type QuantizerOutput, VectorQuantizer } from './vector-quantizer';
+export type { VectorQuantizerOptions } from './vector-quantizer-options';
+export type { VectorQuantizerState } from './vector-quantizer-state';
+export { type WindowedResetOptions, windowedDeadCodeReset } from './windowed-dead-code-reset';

@@ -71,3 +71,30 @@ export function indexTensor(
 export function inRange(indices: tf.Tensor, codebookSize: number): tf.Tensor {
   return tf.tidy(() => tf.logicalAnd(tf.greaterEqual(indices, 0), tf.less(indices, codebookSize)));
 }
+
+/**
+ * The body of a family's `decode`: `indices` (any {@link IndexInput}) → `[..., codeDim]` float32,
+ * where `codesOf` maps the flattened indices `[M]` (int32; out-of-range entries replaced by 0) to
+ * their codes `[M, codeDim]`, and every out-of-range entry of a tensor decodes to NaN. Host data
+ * is range-checked by {@link indexTensor} first.
+ */
+export function decodeIndices(
+  fn: string,
+  indices: IndexInput,
+  codebookSize: number,
+  codeDim: number,
+  codesOf: (flat: tf.Tensor1D) => tf.Tensor2D,
+): tf.Tensor {
+  const { tensor, created } = indexTensor(fn, indices, { codebookSize });
+  try {
+    return tf.tidy(() => {
+      const ok = inRange(tensor, codebookSize);
+      const flat = tf.reshape(tf.where(ok, tensor, tf.zerosLike(tensor)), [-1]) as tf.Tensor1D;
+      const codes = codesOf(flat);
+      const masked = tf.where(tf.reshape(ok, [-1, 1]), codes, tf.fill(codes.shape, Number.NaN));
+      return tf.reshape(masked, [...tensor.shape, codeDim]);
+    });
+  } finally {
+    if (created) tensor.dispose();
+  }
+}

@@ -96,61 +96,85 @@ export function initKMeans(options: KMeansInitOptions = {}): InitPolicy {
     needsData: true,
     initialize({ batch, codebookSize: k, rng, search, chunkSize }) {
       const z = requireBatch('initKMeans', batch);
-      const x =
+      const x = (
         z.shape[0] > maxSamples
           ? tf.tidy(() => tf.gather(z, tf.tensor1d(rng.sample(z.shape[0], maxSamples), 'int32')))
-          : tf.clone(z);
-      const n = x.shape[0]!;
-      const centres: tf.Tensor2D[] = [];
-      let minDist: tf.Tensor1D | null = null;
+          : tf.clone(z)
+      ) as tf.Tensor2D;
       try {
-        for (let j = 0; j < k; j++) {
-          const centre = tf.tidy(() => {
-            if (minDist === null) {
-              return tf.gather(x, tf.tensor1d([rng.int(n)], 'int32')) as tf.Tensor2D;
-            }
-            const cdf = tf.cumsum(minDist);
-            const target = tf.mul(tf.slice(cdf, [n - 1], [1]), rng.uniform());
-            // First index whose cumulative weight exceeds the target.
-            const idx = tf.minimum(
-              tf.sum(tf.cast(tf.lessEqual(cdf, target), 'int32')),
-              tf.scalar(n - 1, 'int32'),
-            );
-            return tf.gather(x, tf.reshape(idx, [1])) as tf.Tensor2D;
-          });
-          centres.push(centre);
-          const next = tf.tidy(() => {
-            const d = tf.sum(tf.squaredDifference(x, centre), 1) as tf.Tensor1D;
-            return minDist === null ? d : (tf.minimum(minDist, d) as tf.Tensor1D);
-          });
-          minDist?.dispose();
-          minDist = next;
-        }
-        let codebook = tf.concat(centres) as tf.Tensor2D;
-        for (let it = 0; it < iterations; it++) {
-          const next = tf.tidy(() => {
-            const idx = search(x as tf.Tensor2D, codebook, { chunkSize });
-            const at = tf.reshape(idx, [-1, 1]);
-            const sums = tf.scatterND(at, x, [k, x.shape[1]!]);
-            const counts = tf.scatterND(at, tf.ones([n]), [k]);
-            const mean = tf.div(sums, tf.reshape(tf.maximum(counts, 1), [k, 1]));
-            return tf.where(
-              tf.reshape(tf.greater(counts, 0), [k, 1]),
-              mean,
-              codebook,
-            ) as tf.Tensor2D;
-          });
-          codebook.dispose();
-          codebook = next;
-        }
-        return codebook;
+        return lloyd(x, kMeansPlusPlus(x, k, rng), iterations, search, chunkSize);
       } finally {
-        tf.dispose(centres);
-        (minDist as tf.Tensor | null)?.dispose();
         x.dispose();
       }
     },
   };
+}
+
+/**
+ * k-means++ seeding of `k` centres `[k, D]` among the rows of `x` `[n, D]`: the first uniformly,
+ * each next one with probability ∝ D(x)², the squared distance to the nearest chosen centre (a
+ * host uniform `u` picks the first row whose cumulative D² exceeds `u · ΣD²`, on device).
+ */
+function kMeansPlusPlus(x: tf.Tensor2D, k: number, rng: Rng): tf.Tensor2D {
+  const n = x.shape[0];
+  const centres: tf.Tensor2D[] = [];
+  let minDist: tf.Tensor1D | null = null;
+  try {
+    for (let j = 0; j < k; j++) {
+      const centre = tf.tidy(() => {
+        if (minDist === null) {
+          return tf.gather(x, tf.tensor1d([rng.int(n)], 'int32')) as tf.Tensor2D;
+        }
+        const cdf = tf.cumsum(minDist);
+        const target = tf.mul(tf.slice(cdf, [n - 1], [1]), rng.uniform());
+        // First index whose cumulative weight exceeds the target.
+        const idx = tf.minimum(
+          tf.sum(tf.cast(tf.lessEqual(cdf, target), 'int32')),
+          tf.scalar(n - 1, 'int32'),
+        );
+        return tf.gather(x, tf.reshape(idx, [1])) as tf.Tensor2D;
+      });
+      centres.push(centre);
+      const next = tf.tidy(() => {
+        const d = tf.sum(tf.squaredDifference(x, centre), 1) as tf.Tensor1D;
+        return minDist === null ? d : (tf.minimum(minDist, d) as tf.Tensor1D);
+      });
+      minDist?.dispose();
+      minDist = next;
+    }
+    return tf.concat(centres) as tf.Tensor2D;
+  } finally {
+    tf.dispose(centres);
+    (minDist as tf.Tensor | null)?.dispose();
+  }
+}
+
+/**
+ * `iterations` Lloyd steps from `codebook` `[k, D]` (which it takes over and disposes):
+ * `e_k ← mean{x : k(x) = k}` over the rows of `x` `[n, D]`; an empty cluster keeps its centre.
+ */
+function lloyd(
+  x: tf.Tensor2D,
+  codebook: tf.Tensor2D,
+  iterations: number,
+  search: NearestCodeSearch,
+  chunkSize: number,
+): tf.Tensor2D {
+  const [n, d] = x.shape;
+  const k = codebook.shape[0];
+  let current = codebook;
+  for (let it = 0; it < iterations; it++) {
+    const next = tf.tidy(() => {
+      const at = tf.reshape(search(x, current, { chunkSize }), [-1, 1]);
+      const sums = tf.scatterND(at, x, [k, d]);
+      const counts = tf.scatterND(at, tf.ones([n]), [k]);
+      const mean = tf.div(sums, tf.reshape(tf.maximum(counts, 1), [k, 1]));
+      return tf.where(tf.reshape(tf.greater(counts, 0), [k, 1]), mean, current) as tf.Tensor2D;
+    });
+    current.dispose();
+    current = next;
+  }
+  return current;
 }
 
 /** Options of {@link initRandom}. */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '@vqkit/random';
-import { assignData, tensorData } from './reset-policies';
-import type { TensorData } from './state';
+import { QuantizerError } from './errors';
+import { assignData, type TensorData, tensorData } from './state';
 
 /** A trainable affine map `y = x·W + b`, `W` `[inDim, outDim]`, `b` `[outDim]`. */
 export interface LinearProjection {
@@ -50,4 +50,94 @@ export function setLinearProjectionState(
 ): void {
   assignData(fn, `${field}.kernel`, p.kernel, state?.kernel);
   assignData(fn, `${field}.bias`, p.bias, state?.bias);
+}
+
+/**
+ * The trainable in/out projections of a quantizer whose codes have `codebookDim` ≠ `codeDim`
+ * (vector-quantize-pytorch's `project_in`/`project_out`): `projectIn` `[D, Dc]`, `projectOut`
+ * `[Dc, D]`.
+ */
+export interface ProjectionPair {
+  readonly projectIn: LinearProjection;
+  readonly projectOut: LinearProjection;
+}
+
+/** Saved values of a {@link ProjectionPair} (a state's `projections` field). */
+export interface ProjectionPairState {
+  projectIn: LinearProjectionState;
+  projectOut: LinearProjectionState;
+}
+
+/**
+ * The projections between `codeDim` and `codebookDim`, drawn from `rng` (`projectIn` first), or
+ * `null` when the two are equal (no projection).
+ */
+export function createProjectionPair(
+  rng: Rng,
+  codeDim: number,
+  codebookDim: number,
+): ProjectionPair | null {
+  if (codebookDim === codeDim) return null;
+  const projectIn = createLinearProjection(rng, codeDim, codebookDim);
+  const projectOut = createLinearProjection(rng, codebookDim, codeDim);
+  return { projectIn, projectOut };
+}
+
+/** The pair's variables by their stable names: `projectIn.kernel`, `projectIn.bias`, `projectOut.*`. */
+export function projectionVariables(pair: ProjectionPair | null): Record<string, tf.Variable> {
+  if (pair === null) return {};
+  return {
+    'projectIn.kernel': pair.projectIn.kernel,
+    'projectIn.bias': pair.projectIn.bias,
+    'projectOut.kernel': pair.projectOut.kernel,
+    'projectOut.bias': pair.projectOut.bias,
+  };
+}
+
+/** Reads the pair's values (async). */
+export async function projectionPairState(pair: ProjectionPair): Promise<ProjectionPairState> {
+  return {
+    projectIn: await linearProjectionState(pair.projectIn),
+    projectOut: await linearProjectionState(pair.projectOut),
+  };
+}
+
+/**
+ * Checks that a saved state has `projections` exactly when the quantizer projects.
+ * @param has - how the message describes a quantizer that projects (e.g. `'projects 3 → 2'`).
+ * @throws {@link QuantizerError} naming `fn`, what the state has and what the quantizer has.
+ */
+export function checkProjectionPresence(
+  fn: string,
+  pair: ProjectionPair | null,
+  saved: ProjectionPairState | undefined,
+  has: string,
+): void {
+  if ((saved !== undefined) !== (pair !== null)) {
+    throw new QuantizerError(
+      `${fn}: state ${saved === undefined ? 'has no' : 'has'} projections but this quantizer ${pair === null ? 'has none' : has}. Construct it with the saved codebookDim.`,
+    );
+  }
+}
+
+/** Restores a state's `projections` into `pair` (nothing without a pair; check presence first). */
+export function setProjectionPairState(
+  fn: string,
+  pair: ProjectionPair | null,
+  saved: ProjectionPairState | undefined,
+): void {
+  if (pair === null) return;
+  setLinearProjectionState(fn, 'projections.projectIn', pair.projectIn, saved?.projectIn);
+  setLinearProjectionState(fn, 'projections.projectOut', pair.projectOut, saved?.projectOut);
+}
+
+/** Frees the pair's variables. */
+export function disposeProjectionPair(pair: ProjectionPair | null): void {
+  if (pair !== null)
+    tf.dispose([
+      pair.projectIn.kernel,
+      pair.projectIn.bias,
+      pair.projectOut.kernel,
+      pair.projectOut.bias,
+    ]);
 }

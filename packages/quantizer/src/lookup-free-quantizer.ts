@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkInput, finiteRows, MAX_IMPLICIT_CODEBOOK } from './check-input';
+import { checkInput, MAX_IMPLICIT_CODEBOOK } from './check-input';
 import { LOOKUP_FREE_QUANTIZER_DEFAULTS as DEFAULTS } from './defaults';
 import { QuantizerError } from './errors';
-import { EventLog } from './event-log';
-import { type IndexInput, indexTensor, inRange } from './indices';
+import { ImplicitCodebook } from './implicit-codebook';
+import { decodeIndices, type IndexInput } from './indices';
 import { batchEntropy, codeBits, perSampleEntropy } from './lfq-entropy';
+import { checkNumber, isNonNegative, isPositiveInteger } from './option-checks';
 import type {
   LiveState,
   QuantizeResult,
@@ -15,7 +16,7 @@ import type {
 import { straightThrough } from './rotation-trick';
 import type { CodeUsage } from './stats';
 import { untaped } from './untaped';
-import { UsageTracker, type UsageTrackerState } from './usage-tracker';
+import type { UsageTrackerState } from './usage-tracker';
 
 /** Constructor options of {@link LookupFreeQuantizer}. Defaults: {@link LOOKUP_FREE_QUANTIZER_DEFAULTS}. */
 export interface LookupFreeQuantizerOptions {
@@ -83,10 +84,7 @@ export class LookupFreeQuantizer implements Quantizer<LookupFreeQuantizerState> 
   readonly entropyChunkSize: number;
   private readonly bits: tf.Tensor2D;
   private readonly powers: tf.Tensor2D;
-  private readonly usageTracker: UsageTracker;
-  private readonly events = new EventLog();
-  private stepCount = 0;
-  private disposed = false;
+  private readonly book: ImplicitCodebook;
 
   constructor(options: LookupFreeQuantizerOptions) {
     const fn = 'LookupFreeQuantizer';
@@ -96,71 +94,57 @@ export class LookupFreeQuantizer implements Quantizer<LookupFreeQuantizerState> 
         `${fn}: codeDim must be an integer in [1, 24] (2^codeDim codes, indices exact in float32), got ${JSON.stringify(d)}. MAGVIT-v2 uses 18; project z to that many channels first.`,
       );
     }
-    const num = (
-      name: keyof LookupFreeQuantizerOptions,
+    const number = (
+      name: NumberOption,
       fallback: number,
       ok: (v: number) => boolean,
       expected: string,
-    ) => {
-      const v = (options[name] as number | undefined) ?? fallback;
-      if (typeof v !== 'number' || !ok(v)) {
-        throw new QuantizerError(
-          `${fn}: ${name} must be ${expected}, got ${String(v)}. Use e.g. ${fallback}.`,
-        );
-      }
-      return v;
-    };
-    const nonNegative = (v: number) => Number.isFinite(v) && v >= 0;
+    ) => checkNumber(fn, name, options[name] ?? fallback, ok, expected, fallback);
     this.codeDim = d;
     this.codebookSize = 2 ** d;
     this.bitsPerPosition = d;
-    this.entropyWeight = num(
+    this.entropyWeight = number(
       'entropyWeight',
       DEFAULTS.entropyWeight,
-      nonNegative,
+      isNonNegative,
       'a finite number ≥ 0',
     );
-    this.commitmentWeight = num(
+    this.commitmentWeight = number(
       'commitmentWeight',
       DEFAULTS.commitmentWeight,
-      nonNegative,
+      isNonNegative,
       'a finite number ≥ 0',
     );
-    this.diversityGamma = num(
+    this.diversityGamma = number(
       'diversityGamma',
       DEFAULTS.diversityGamma,
-      nonNegative,
+      isNonNegative,
       'a finite number ≥ 0',
     );
-    this.inverseTemperature = num(
+    this.inverseTemperature = number(
       'inverseTemperature',
       DEFAULTS.inverseTemperature,
       (v) => Number.isFinite(v) && v > 0,
       'a finite number > 0',
     );
-    this.entropyChunkSize = num(
+    this.entropyChunkSize = number(
       'entropyChunkSize',
       Math.max(1, Math.floor(2 ** 22 / this.codebookSize)),
-      (v) => Number.isInteger(v) && v >= 1,
+      isPositiveInteger,
       'an integer ≥ 1',
     );
-    const window = num(
-      'statsWindow',
-      DEFAULTS.statsWindow,
-      (v) => Number.isInteger(v) && v >= 1,
-      'an integer ≥ 1',
-    );
+    const window = number('statsWindow', DEFAULTS.statsWindow, isPositiveInteger, 'an integer ≥ 1');
     this.bits = codeBits(d);
     this.powers = tf.tensor2d(
       Array.from({ length: d }, (_, i) => 2 ** (d - 1 - i)),
       [d, 1],
     );
-    this.usageTracker = new UsageTracker(this.codebookSize, window);
+    this.book = new ImplicitCodebook(fn, this.codebookSize, window);
   }
 
   /** Training steps taken so far. */
   get step(): number {
-    return this.stepCount;
+    return this.book.step;
   }
 
   /**
@@ -168,11 +152,10 @@ export class LookupFreeQuantizer implements Quantizer<LookupFreeQuantizerState> 
    * the weighted entropy and commitment terms; in evaluation only the commitment term.
    */
   forward(z: tf.Tensor, options: QuantizerForwardOptions = {}): LookupFreeQuantizerOutput {
-    const fn = 'LookupFreeQuantizer.forward';
-    this.checkAlive('forward');
-    checkInput(fn, z, this.codeDim);
+    this.book.life.check('forward');
+    checkInput('LookupFreeQuantizer.forward', z, this.codeDim);
     const training = options.training ?? false;
-    const out = tf.tidy(() => {
+    return tf.tidy(() => {
       const x = tf.reshape(z, [-1, this.codeDim]) as tf.Tensor2D;
       // Off the tape: the comparison has no gradient, and sg(q) must be a constant.
       const { signs } = untaped(() => ({
@@ -183,29 +166,15 @@ export class LookupFreeQuantizer implements Quantizer<LookupFreeQuantizerState> 
         tf.mean(tf.squaredDifference(x, signs)),
         this.commitmentWeight,
       ) as tf.Scalar;
-      let loss = commitmentLoss;
-      let entropyLoss: tf.Scalar | undefined;
-      if (training) {
-        const a = tf.mul(x, 4 * this.inverseTemperature) as tf.Tensor2D;
-        entropyLoss = tf.sub(
-          perSampleEntropy(a),
-          tf.mul(batchEntropy(a, this.bits, this.entropyChunkSize), this.diversityGamma),
-        ) as tf.Scalar;
-        loss = tf.add(commitmentLoss, tf.mul(entropyLoss, this.entropyWeight)) as tf.Scalar;
-      }
-      const a = untaped(() => {
-        const { clean, valid } = finiteRows(x);
-        const idx = this.indicesOf(clean);
-        const counts = tf.scatterND(tf.reshape(idx, [-1, 1]), tf.ones([idx.shape[0]]), [
-          this.codebookSize,
-        ]) as tf.Tensor1D;
-        this.usageTracker.record(counts, valid, training);
-        this.events.pushDevice(this.stepCount, tf.scalar(0), valid, training);
-        return { idx, counts };
-      });
-      const indices = tf.reshape(a.idx, z.shape.slice(0, -1));
-      const counts = tf.clone(a.counts);
-      tf.dispose([a.idx, a.counts, signs]);
+      const entropyLoss = training ? this.entropyLoss(x) : undefined;
+      const loss =
+        entropyLoss === undefined
+          ? commitmentLoss
+          : (tf.add(commitmentLoss, tf.mul(entropyLoss, this.entropyWeight)) as tf.Scalar);
+      const { indices, counts } = this.book.observe(x, z.shape.slice(0, -1), training, (clean) =>
+        this.indicesOf(clean),
+      );
+      signs.dispose();
       return {
         quantized: tf.reshape(q, z.shape),
         indices,
@@ -214,9 +183,7 @@ export class LookupFreeQuantizer implements Quantizer<LookupFreeQuantizerState> 
         ...(entropyLoss === undefined ? {} : { entropyLoss }),
         counts,
       };
-    });
-    if (training) this.stepCount++;
-    return out as LookupFreeQuantizerOutput;
+    }) as LookupFreeQuantizerOutput;
   }
 
   /**
@@ -226,104 +193,81 @@ export class LookupFreeQuantizer implements Quantizer<LookupFreeQuantizerState> 
    * @returns `[..., D]` float32.
    */
   decode(indices: IndexInput): tf.Tensor {
-    const fn = 'LookupFreeQuantizer.decode';
-    this.checkAlive('decode');
-    const { tensor, created } = indexTensor(fn, indices, { codebookSize: this.codebookSize });
-    try {
-      return tf.tidy(() => {
-        const ok = tf.reshape(inRange(tensor, this.codebookSize), [-1, 1]);
-        const v = tf.reshape(tf.cast(tensor, 'float32'), [-1, 1]);
+    this.book.life.check('decode');
+    return decodeIndices(
+      'LookupFreeQuantizer.decode',
+      indices,
+      this.codebookSize,
+      this.codeDim,
+      (flat) => {
+        const v = tf.reshape(tf.cast(flat, 'float32'), [-1, 1]);
         // Divisions by powers of two are exact in float32.
         const shifted = tf.floor(tf.div(v, tf.reshape(this.powers, [1, -1])));
         const bit = tf.sub(shifted, tf.mul(tf.floor(tf.div(shifted, 2)), 2));
-        const codes = tf.sub(tf.mul(bit, 2), 1);
-        const masked = tf.where(ok, codes, tf.fill(codes.shape, Number.NaN));
-        return tf.reshape(masked, [...tensor.shape, this.codeDim]);
-      });
-    } finally {
-      if (created) tensor.dispose();
-    }
+        return tf.sub(tf.mul(bit, 2), 1) as tf.Tensor2D;
+      },
+    );
   }
 
   /** Usage of the 2^D codes over the `'window'` (default), `'last'` batch or `'eval'` pass. */
   usage(which: 'last' | 'window' | 'eval' = 'window', threshold?: number): Promise<CodeUsage> {
-    this.checkAlive('usage');
-    return this.usageTracker.usage(which, threshold);
+    return this.book.usage(which, threshold);
   }
 
   /** Counts per code of the last batch / window / evaluation pass `[2^D]` (new tensors). */
   lastCounts(): tf.Tensor1D {
-    return this.usageTracker.lastCounts();
+    return this.book.counts.lastCounts();
   }
   windowCounts(): tf.Tensor1D {
-    return this.usageTracker.windowCounts();
+    return this.book.counts.windowCounts();
   }
   evalCounts(): tf.Tensor1D {
-    return this.usageTracker.evalCounts();
+    return this.book.counts.evalCounts();
   }
   resetEvalCounts(): void {
-    this.usageTracker.resetEvalCounts();
+    this.book.counts.resetEvalCounts();
   }
 
   /** Batches skipped for non-finite input (LFQ never initialises or resets). */
   flushEvents(): Promise<QuantizerEvent[]> {
-    return this.events.flush('none');
+    return this.book.flushEvents();
   }
 
-  async getState(): Promise<LookupFreeQuantizerState> {
-    this.checkAlive('getState');
-    return {
-      version: 1,
-      kind: 'lfq',
-      codeDim: this.codeDim,
-      step: this.stepCount,
-      ...(await this.usageTracker.getState()),
-    };
+  getState(): Promise<LookupFreeQuantizerState> {
+    return this.book.getState({ kind: 'lfq' as const, codeDim: this.codeDim });
   }
 
   setState(state: LookupFreeQuantizerState): void {
-    const fn = 'LookupFreeQuantizer.setState';
-    this.checkAlive('setState');
-    if (state?.version !== 1 || state.kind !== 'lfq') {
-      throw new QuantizerError(
-        `${fn}: expected a lookup-free state (version 1, kind 'lfq') from getState(), got ${JSON.stringify({ version: state?.version, kind: state?.kind })}.`,
-      );
-    }
-    if (state.codeDim !== this.codeDim) {
-      throw new QuantizerError(
-        `${fn}: state is for codeDim ${state.codeDim}, this quantizer has ${this.codeDim}. Construct it with the saved codeDim.`,
-      );
-    }
-    if (!Number.isInteger(state.step) || state.step < 0) {
-      throw new QuantizerError(`${fn}: step must be a non-negative integer, got ${state.step}.`);
-    }
-    this.usageTracker.setState(fn, state);
-    this.stepCount = state.step;
+    this.book.setState(state, 'lfq', 'lookup-free', (fn) => {
+      if (state.codeDim !== this.codeDim) {
+        throw new QuantizerError(
+          `${fn}: state is for codeDim ${state.codeDim}, this quantizer has ${this.codeDim}. Construct it with the saved codeDim.`,
+        );
+      }
+    });
   }
 
   /** The state without reads (for the tf.layers wrapper): the usage counts and `{ step }`. */
   liveState(): LiveState {
-    this.checkAlive('liveState');
-    return { variables: this.usageTracker.variables(), host: { step: this.stepCount } };
+    return this.book.liveState();
   }
 
   /** Restores the `host` part of {@link liveState}. */
   setHostState(host: unknown): void {
-    const step = (host as { step?: unknown } | null)?.step;
-    if (!Number.isInteger(step) || (step as number) < 0) {
-      throw new QuantizerError(
-        `LookupFreeQuantizer.setHostState: expected { step } from liveState().host, got ${JSON.stringify(host)}.`,
-      );
-    }
-    this.stepCount = step as number;
+    this.book.setHostState(host);
   }
 
   dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    tf.dispose([this.bits, this.powers]);
-    this.usageTracker.dispose();
-    this.events.dispose();
+    if (this.book.dispose()) tf.dispose([this.bits, this.powers]);
+  }
+
+  /** `H_sample − γ·H_batch` of `x` `[N, D]` (nats, unweighted; on the tape). */
+  private entropyLoss(x: tf.Tensor2D): tf.Scalar {
+    const a = tf.mul(x, 4 * this.inverseTemperature) as tf.Tensor2D;
+    return tf.sub(
+      perSampleEntropy(a),
+      tf.mul(batchEntropy(a, this.bits, this.entropyChunkSize), this.diversityGamma),
+    ) as tf.Scalar;
   }
 
   /** int32 `[N]`: `Σ_i [z_i > 0]·2^(D−1−i)` (exact in float32 for D ≤ 24). */
@@ -331,12 +275,7 @@ export class LookupFreeQuantizer implements Quantizer<LookupFreeQuantizerState> 
     const bit = tf.cast(tf.greater(x, 0), 'float32');
     return tf.cast(tf.reshape(tf.matMul(bit, this.powers), [-1]), 'int32') as tf.Tensor1D;
   }
-
-  private checkAlive(method: string): void {
-    if (this.disposed) {
-      throw new QuantizerError(
-        `LookupFreeQuantizer.${method}: the quantizer was disposed. Create a new one.`,
-      );
-    }
-  }
 }
+
+/** The numeric options of {@link LookupFreeQuantizerOptions}, each checked by one rule. */
+type NumberOption = Exclude<keyof LookupFreeQuantizerOptions, 'codeDim'>;

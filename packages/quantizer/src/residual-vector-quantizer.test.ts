@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '@vqkit/random';
 import { describe, expect, it } from 'vitest';
+import { mat, seeded } from '../test/fixtures';
 import { dot, type Mat, nearest, sub } from '../test/reference';
 import {
   initFromTensor,
@@ -11,14 +11,6 @@ import {
   type ResidualVectorQuantizerState,
   VectorQuantizer,
 } from './index';
-
-const seeded = (seed: number, rows: number, cols: number, std = 1): Mat => {
-  const rng = new Rng(seed);
-  return Array.from({ length: rows }, () =>
-    Array.from(rng.fillNormal(new Float32Array(cols), 0, std)),
-  );
-};
-const mat = (t: tf.Tensor) => t.arraySync() as Mat;
 
 /** Plain-JS residual quantization: per-stage indices, residuals and codes, and the sum. */
 function residualReference(z: Mat, codebooks: Mat[]) {

@@ -1,16 +1,21 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng, type RngState } from '@vqkit/random';
+import type { Assignment } from './assign-codes';
 import { checkInput } from './check-input';
 import { RESIDUAL_QUANTIZER_DEFAULTS as DEFAULTS, VECTOR_QUANTIZER_DEFAULTS } from './defaults';
 import { QuantizerError } from './errors';
 import { type IndexInput, indexTensor } from './indices';
+import { Lifecycle } from './lifecycle';
 import {
   applyLinearProjection,
-  createLinearProjection,
-  type LinearProjection,
-  type LinearProjectionState,
-  linearProjectionState,
-  setLinearProjectionState,
+  checkProjectionPresence,
+  createProjectionPair,
+  disposeProjectionPair,
+  type ProjectionPair,
+  type ProjectionPairState,
+  projectionPairState,
+  projectionVariables,
+  setProjectionPairState,
 } from './linear-projection';
 import type {
   LiveState,
@@ -19,14 +24,12 @@ import type {
   QuantizerEvent,
   QuantizerForwardOptions,
 } from './quantizer';
+import { checkCounter, checkStateKind } from './state';
 import type { CodeUsage } from './stats';
-import {
-  type Assignment,
-  stopGradient,
-  VectorQuantizer,
-  type VectorQuantizerOptions,
-  type VectorQuantizerState,
-} from './vector-quantizer';
+import { stopGradient } from './stop-gradient';
+import { VectorQuantizer } from './vector-quantizer';
+import type { VectorQuantizerOptions } from './vector-quantizer-options';
+import type { VectorQuantizerState } from './vector-quantizer-state';
 
 /** Constructor options of {@link ResidualVectorQuantizer}; every stage gets the VQ options. */
 export interface ResidualVectorQuantizerOptions extends VectorQuantizerOptions {
@@ -72,7 +75,7 @@ export interface ResidualVectorQuantizerState {
   /** One state per stage (one in all with a shared codebook). */
   stages: VectorQuantizerState[];
   /** `projectIn` / `projectOut` values when `codebookDim ≠ codeDim`. */
-  projections?: { projectIn: LinearProjectionState; projectOut: LinearProjectionState };
+  projections?: ProjectionPairState;
 }
 
 /**
@@ -105,25 +108,13 @@ export class ResidualVectorQuantizer implements Quantizer<ResidualVectorQuantize
   /** Stage variables as `stages.<s>.<name>` (`codebook` alone when shared) plus `projectIn.*`/`projectOut.*`. */
   readonly variables: Readonly<Record<string, tf.Variable>>;
   private readonly rng: Rng;
-  private readonly projectIn: LinearProjection | null;
-  private readonly projectOut: LinearProjection | null;
+  private readonly projections: ProjectionPair | null;
+  private readonly life = new Lifecycle('ResidualVectorQuantizer');
   private stepCount = 0;
-  private disposed = false;
 
   constructor(options: ResidualVectorQuantizerOptions) {
-    const fn = 'ResidualVectorQuantizer';
     const o = options ?? ({} as ResidualVectorQuantizerOptions);
-    if (!Number.isInteger(o.depth) || o.depth < 1) {
-      throw new QuantizerError(
-        `${fn}: depth must be an integer ≥ 1 (the number of stages), got ${JSON.stringify(o.depth)}. Use e.g. 4 (1 is a plain VectorQuantizer).`,
-      );
-    }
-    const minDepth = o.quantizerDropoutMinDepth ?? DEFAULTS.quantizerDropoutMinDepth;
-    if (!Number.isInteger(minDepth) || minDepth < 1 || minDepth > o.depth) {
-      throw new QuantizerError(
-        `${fn}: quantizerDropoutMinDepth must be an integer in [1, depth = ${o.depth}], got ${JSON.stringify(minDepth)}. Use e.g. 1.`,
-      );
-    }
+    const minDepth = checkDepths(o);
     const { depth, sharedCodebook, quantizerDropout, quantizerDropoutMinDepth, ...vq } = o;
     const seed = vq.seed ?? VECTOR_QUANTIZER_DEFAULTS.seed;
     const stage = (s: number) =>
@@ -149,26 +140,14 @@ export class ResidualVectorQuantizer implements Quantizer<ResidualVectorQuantize
         : [first, ...Array.from({ length: depth - 1 }, (_, s) => stage(s + 1))],
     );
     this.rng = new Rng(seed);
-    const projected = this.codebookDim !== this.codeDim;
-    this.projectIn = projected
-      ? createLinearProjection(this.rng, this.codeDim, this.codebookDim)
-      : null;
-    this.projectOut = projected
-      ? createLinearProjection(this.rng, this.codebookDim, this.codeDim)
-      : null;
+    this.projections = createProjectionPair(this.rng, this.codeDim, this.codebookDim);
     const variables: Record<string, tf.Variable> = {};
     this.stages.forEach((q, s) => {
       for (const [name, v] of Object.entries(q.variables)) {
         variables[this.sharedCodebook ? name : `stages.${s}.${name}`] = v;
       }
     });
-    if (this.projectIn !== null && this.projectOut !== null) {
-      variables['projectIn.kernel'] = this.projectIn.kernel;
-      variables['projectIn.bias'] = this.projectIn.bias;
-      variables['projectOut.kernel'] = this.projectOut.kernel;
-      variables['projectOut.bias'] = this.projectOut.bias;
-    }
-    this.variables = Object.freeze(variables);
+    this.variables = Object.freeze({ ...variables, ...projectionVariables(this.projections) });
   }
 
   /** Training steps taken so far. */
@@ -182,38 +161,23 @@ export class ResidualVectorQuantizer implements Quantizer<ResidualVectorQuantize
    */
   forward(z: tf.Tensor, options: QuantizerForwardOptions = {}): ResidualQuantizerOutput {
     const fn = 'ResidualVectorQuantizer.forward';
-    this.checkAlive('forward');
+    this.life.check('forward');
     checkInput(fn, z, this.codeDim);
     const training = options.training ?? false;
     for (const q of this.stages) q.checkInitialized(fn, training);
-    const drawn =
-      training && this.quantizerDropout
-        ? this.quantizerDropoutMinDepth +
-          this.rng.int(this.depth - this.quantizerDropoutMinDepth + 1)
-        : this.depth;
-    // Until every stage has been initialised (data init policies run on a stage's first training
-    // batch), training batches use every stage, so dropout never leaves a stage uninitialised.
-    const active = this.stages.every((q) => q.initialized) ? drawn : this.depth;
+    const active = this.activeDepth(training);
     const out = tf.tidy(() => {
       const z2d = tf.reshape(z, [-1, this.codeDim]) as tf.Tensor2D;
-      const x = this.projectIn === null ? z2d : applyLinearProjection(z2d, this.projectIn);
+      const p = this.projections;
+      const x = p === null ? z2d : applyLinearProjection(z2d, p.projectIn);
       const r = this.sharedCodebook
         ? this.sharedStages(x, active, training)
         : this.separateStages(x, active, training);
-      const n = x.shape[0];
-      const dropped = tf.fill([n, this.depth - active], -1, 'int32');
-      const indices = tf.reshape(
-        active === this.depth ? tf.stack(r.idx, 1) : tf.concat([tf.stack(r.idx, 1), dropped], 1),
-        [...z.shape.slice(0, -1), this.depth],
-      );
-      const zeros = tf.zeros([this.depth - active, this.codebookSize]);
-      const stageCounts = (
-        active === this.depth ? tf.stack(r.counts) : tf.concat([tf.stack(r.counts), zeros])
-      ) as tf.Tensor2D;
-      const sum = this.projectOut === null ? r.sum : applyLinearProjection(r.sum, this.projectOut);
+      const { indices, stageCounts } = this.padDropped(r, x.shape[0], active);
+      const sum = p === null ? r.sum : applyLinearProjection(r.sum, p.projectOut);
       return {
         quantized: tf.reshape(sum, z.shape),
-        indices,
+        indices: tf.reshape(indices, [...z.shape.slice(0, -1), this.depth]),
         loss: tf.addN(r.losses) as tf.Scalar,
         stageCounts,
         ...(this.sharedCodebook ? { counts: tf.sum(stageCounts, 0) as tf.Tensor1D } : {}),
@@ -221,6 +185,41 @@ export class ResidualVectorQuantizer implements Quantizer<ResidualVectorQuantize
     });
     if (training) this.stepCount++;
     return { ...out, activeDepth: active } as ResidualQuantizerOutput;
+  }
+
+  /**
+   * Stages this forward uses: `depth`, or under quantizer dropout in training a seeded draw from
+   * [quantizerDropoutMinDepth, depth] (one per training batch).
+   */
+  private activeDepth(training: boolean): number {
+    const drawn =
+      training && this.quantizerDropout
+        ? this.quantizerDropoutMinDepth +
+          this.rng.int(this.depth - this.quantizerDropoutMinDepth + 1)
+        : this.depth;
+    // Until every stage has been initialised (data init policies run on a stage's first training
+    // batch), training batches use every stage, so dropout never leaves a stage uninitialised.
+    return this.stages.every((q) => q.initialized) ? drawn : this.depth;
+  }
+
+  /** Indices `[N, depth]` (−1 for dropped stages) and counts `[depth, K]` (zeros for them). */
+  private padDropped(
+    r: StageResults,
+    n: number,
+    active: number,
+  ): { indices: tf.Tensor2D; stageCounts: tf.Tensor2D } {
+    if (active === this.depth) {
+      return {
+        indices: tf.stack(r.idx, 1) as tf.Tensor2D,
+        stageCounts: tf.stack(r.counts) as tf.Tensor2D,
+      };
+    }
+    const dropped = tf.fill([n, this.depth - active], -1, 'int32');
+    const zeros = tf.zeros([this.depth - active, this.codebookSize]);
+    return {
+      indices: tf.concat([tf.stack(r.idx, 1), dropped], 1) as tf.Tensor2D,
+      stageCounts: tf.concat([tf.stack(r.counts), zeros]) as tf.Tensor2D,
+    };
   }
 
   /** Separate codebooks: stage s runs its own forward on `r_s`. */
@@ -282,7 +281,7 @@ export class ResidualVectorQuantizer implements Quantizer<ResidualVectorQuantize
    */
   decode(indices: IndexInput): tf.Tensor {
     const fn = 'ResidualVectorQuantizer.decode';
-    this.checkAlive('decode');
+    this.life.check('decode');
     const { tensor, created } = indexTensor(fn, indices, {
       codebookSize: this.codebookSize,
       allowDropped: true,
@@ -305,7 +304,8 @@ export class ResidualVectorQuantizer implements Quantizer<ResidualVectorQuantize
           const part = tf.where(tf.reshape(kept, [-1, 1]), q, tf.zerosLike(q)) as tf.Tensor2D;
           sum = sum === null ? part : (tf.add(sum, part) as tf.Tensor2D);
         }
-        const out = this.projectOut === null ? sum! : applyLinearProjection(sum!, this.projectOut);
+        const p = this.projections;
+        const out = p === null ? sum! : applyLinearProjection(sum!, p.projectOut);
         return tf.reshape(out, [...tensor.shape.slice(0, -1), this.codeDim]);
       });
     } finally {
@@ -337,7 +337,7 @@ export class ResidualVectorQuantizer implements Quantizer<ResidualVectorQuantize
     which: 'last' | 'window' | 'eval' = 'window',
     threshold?: number,
   ): Promise<CodeUsage[]> {
-    this.checkAlive('stageUsage');
+    this.life.check('stageUsage');
     return Promise.all(this.stages.map((q) => q.usage(which, threshold)));
   }
 
@@ -348,7 +348,7 @@ export class ResidualVectorQuantizer implements Quantizer<ResidualVectorQuantize
   }
 
   async getState(): Promise<ResidualVectorQuantizerState> {
-    this.checkAlive('getState');
+    this.life.check('getState');
     const state: ResidualVectorQuantizerState = {
       version: 1,
       kind: 'residual',
@@ -358,23 +358,14 @@ export class ResidualVectorQuantizer implements Quantizer<ResidualVectorQuantize
       rng: this.rng.getState(),
       stages: await Promise.all(this.stages.map((q) => q.getState())),
     };
-    if (this.projectIn !== null && this.projectOut !== null) {
-      state.projections = {
-        projectIn: await linearProjectionState(this.projectIn),
-        projectOut: await linearProjectionState(this.projectOut),
-      };
-    }
+    if (this.projections !== null) state.projections = await projectionPairState(this.projections);
     return state;
   }
 
   setState(state: ResidualVectorQuantizerState): void {
     const fn = 'ResidualVectorQuantizer.setState';
-    this.checkAlive('setState');
-    if (state?.version !== 1 || state.kind !== 'residual') {
-      throw new QuantizerError(
-        `${fn}: expected a residual state (version 1, kind 'residual') from getState(), got ${JSON.stringify({ version: state?.version, kind: state?.kind })}.`,
-      );
-    }
+    this.life.check('setState');
+    checkStateKind(fn, state, 'residual', 'residual');
     if (
       state.depth !== this.depth ||
       state.sharedCodebook !== this.sharedCodebook ||
@@ -385,31 +376,12 @@ export class ResidualVectorQuantizer implements Quantizer<ResidualVectorQuantize
         `${fn}: state is for depth ${state.depth}, sharedCodebook ${state.sharedCodebook} (${state.stages?.length} stage states), this quantizer has depth ${this.depth}, sharedCodebook ${this.sharedCodebook}. Construct it with the saved options.`,
       );
     }
-    if ((state.projections !== undefined) !== (this.projectIn !== null)) {
-      throw new QuantizerError(
-        `${fn}: state ${state.projections === undefined ? 'has no' : 'has'} projections but this quantizer ${this.projectIn === null ? 'has none' : 'has'}. Construct it with the saved codebookDim.`,
-      );
-    }
-    if (!Number.isInteger(state.step) || state.step < 0) {
-      throw new QuantizerError(`${fn}: step must be a non-negative integer, got ${state.step}.`);
-    }
+    checkProjectionPresence(fn, this.projections, state.projections, 'has');
+    checkCounter(fn, 'step', state.step);
     this.stages.forEach((q, s) => {
       q.setState(state.stages[s]!);
     });
-    if (this.projectIn !== null && this.projectOut !== null) {
-      setLinearProjectionState(
-        fn,
-        'projections.projectIn',
-        this.projectIn,
-        state.projections?.projectIn,
-      );
-      setLinearProjectionState(
-        fn,
-        'projections.projectOut',
-        this.projectOut,
-        state.projections?.projectOut,
-      );
-    }
+    setProjectionPairState(fn, this.projections, state.projections);
     this.rng.setState(state.rng);
     this.stepCount = state.step;
   }
@@ -419,16 +391,14 @@ export class ResidualVectorQuantizer implements Quantizer<ResidualVectorQuantize
    * `stages.<s>.<name>`, the projections, and `host` `{ step, rng, stages }`.
    */
   liveState(): LiveState {
-    this.checkAlive('liveState');
+    this.life.check('liveState');
     const variables: Record<string, tf.Variable> = {};
     const stages = this.stages.map((q, s) => {
       const live = q.liveState();
       for (const [name, v] of Object.entries(live.variables)) variables[`stages.${s}.${name}`] = v;
       return live.host;
     });
-    for (const [name, v] of Object.entries(this.variables)) {
-      if (name.startsWith('project')) variables[name] = v;
-    }
+    Object.assign(variables, projectionVariables(this.projections));
     return { variables, host: { step: this.stepCount, rng: this.rng.getState(), stages } };
   }
 
@@ -453,20 +423,31 @@ export class ResidualVectorQuantizer implements Quantizer<ResidualVectorQuantize
   }
 
   dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
+    if (!this.life.end()) return;
     for (const q of this.stages) q.dispose();
-    for (const p of [this.projectIn, this.projectOut])
-      if (p !== null) tf.dispose([p.kernel, p.bias]);
+    disposeProjectionPair(this.projections);
   }
+}
 
-  private checkAlive(method: string): void {
-    if (this.disposed) {
-      throw new QuantizerError(
-        `ResidualVectorQuantizer.${method}: the quantizer was disposed. Create a new one.`,
-      );
-    }
+/**
+ * `depth` and `quantizerDropoutMinDepth` of the options when both are integers, with
+ * 1 ≤ quantizerDropoutMinDepth ≤ depth; returns the latter (default 1).
+ * @throws {@link QuantizerError} naming the option, the value and the fix.
+ */
+function checkDepths(o: ResidualVectorQuantizerOptions): number {
+  const fn = 'ResidualVectorQuantizer';
+  if (!Number.isInteger(o.depth) || o.depth < 1) {
+    throw new QuantizerError(
+      `${fn}: depth must be an integer ≥ 1 (the number of stages), got ${JSON.stringify(o.depth)}. Use e.g. 4 (1 is a plain VectorQuantizer).`,
+    );
   }
+  const minDepth = o.quantizerDropoutMinDepth ?? DEFAULTS.quantizerDropoutMinDepth;
+  if (!Number.isInteger(minDepth) || minDepth < 1 || minDepth > o.depth) {
+    throw new QuantizerError(
+      `${fn}: quantizerDropoutMinDepth must be an integer in [1, depth = ${o.depth}], got ${JSON.stringify(minDepth)}. Use e.g. 1.`,
+    );
+  }
+  return minDepth;
 }
 
 interface StageResults {

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { assignData, tensorData } from './reset-policies';
-import type { TensorData } from './state';
+import { assignData, type TensorData, tensorData } from './state';
 import { type CodeUsage, readUsage } from './stats';
 
 /** Saved values of a {@link UsageTracker}. */
@@ -14,9 +13,19 @@ export interface UsageTrackerState {
 }
 
 /**
- * Per-code usage counts of a quantizer family without an EMA codebook (finite-scalar, lookup-free):
- * the last batch, a window of training batches and an evaluation pass, all on device. Holds
- * `(W + 2)·C` floats (C = codebook size, W = window).
+ * float32 `[C]`: how many of the indices `[N]` (int32 in [0, C)) name each code, in one
+ * scatter-add.
+ */
+export function countCodes(indices: tf.Tensor1D, codebookSize: number): tf.Tensor1D {
+  return tf.scatterND(tf.reshape(indices, [-1, 1]), tf.ones([indices.shape[0]]), [
+    codebookSize,
+  ]) as tf.Tensor1D;
+}
+
+/**
+ * Per-code usage counts of a quantizer (every built-in family with a countable codebook): the last
+ * batch, a window of training batches and an evaluation pass, all on device. Holds `(W + 2)·C`
+ * floats (C = codebook size, W = window).
  */
 export class UsageTracker {
   private readonly last: tf.Variable<tf.Rank.R1>;

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '@vqkit/random';
 import { describe, expect, it } from 'vitest';
+import { mat, seeded } from '../test/fixtures';
 import {
   affine,
   dot,
@@ -25,13 +25,6 @@ import {
   type VectorQuantizerState,
 } from './index';
 
-const seeded = (seed: number, rows: number, cols: number, std = 1): Mat => {
-  const rng = new Rng(seed);
-  return Array.from({ length: rows }, () =>
-    Array.from(rng.fillNormal(new Float32Array(cols), 0, std)),
-  );
-};
-const mat = (t: tf.Tensor) => t.arraySync() as Mat;
 const expectClose = (got: Mat | Vec, want: Mat | Vec, digits = 5) => {
   expect(got.length).toBe(want.length);
   got.flat().forEach((v, i) => {

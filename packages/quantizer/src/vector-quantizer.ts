@@ -1,20 +1,23 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng, type RngState } from '@vqkit/random';
+import { Rng } from '@vqkit/random';
+import { type Assignment, assignCodes } from './assign-codes';
 import { checkInput, finiteRows } from './check-input';
-import { VECTOR_QUANTIZER_DEFAULTS as DEFAULTS } from './defaults';
+import { EmaCodebook } from './ema-codebook';
 import { QuantizerError } from './errors';
 import { EventLog } from './event-log';
-import { type IndexInput, indexTensor, inRange } from './indices';
-import { type InitPolicy, initFromData } from './init-policies';
+import { decodeIndices, type IndexInput } from './indices';
+import type { InitPolicy } from './init-policies';
+import { Lifecycle } from './lifecycle';
 import {
   applyLinearProjection,
-  createLinearProjection,
-  type LinearProjection,
-  type LinearProjectionState,
-  linearProjectionState,
-  setLinearProjectionState,
+  createProjectionPair,
+  disposeProjectionPair,
+  type ProjectionPair,
+  projectionPairState,
+  projectionVariables,
+  setProjectionPairState,
 } from './linear-projection';
-import { chunkedNearestCode, type NearestCodeSearch } from './nearest-code';
+import type { NearestCodeSearch } from './nearest-code';
 import type {
   LiveState,
   QuantizeResult,
@@ -22,78 +25,21 @@ import type {
   QuantizerEvent,
   QuantizerForwardOptions,
 } from './quantizer';
-import {
-  assignData,
-  type ResetPolicy,
-  type ResetPolicyInstance,
-  tensorData,
-  windowedDeadCodeReset,
-} from './reset-policies';
-import { l2Normalize, rotationTrickGradient } from './rotation-trick';
-import type { PolicyState, TensorData } from './state';
-import { type CodeUsage, readUsage } from './stats';
+import type { ResetPolicy, ResetPolicyInstance } from './reset-policies';
+import { l2Normalize } from './rotation-trick';
+import type { CodeUsage } from './stats';
 import { untaped } from './untaped';
-
-/** Constructor options of {@link VectorQuantizer}. Defaults: {@link VECTOR_QUANTIZER_DEFAULTS}. */
-export interface VectorQuantizerOptions {
-  /** Number of codes K (integer ≥ 1). Required. */
-  codebookSize: number;
-  /** D: the last dimension of `z` and of `quantized` (integer ≥ 1). Required. */
-  codeDim: number;
-  /**
-   * Dimension of the code vectors when it differs from `codeDim`: `z` is mapped by a trainable
-   * `projectIn` (`[codeDim, codebookDim]` + bias) before the search and `quantized` back by
-   * `projectOut` (vector-quantize-pytorch's `codebook_dim`). @default codeDim (no projections)
-   */
-  codebookDim?: number;
-  /**
-   * Nearest-code distance: `'euclidean'` (eq. 2), or `'cosine'`: the (projected) inputs and the
-   * codes are l2-normalised, so the search maximises cosine similarity and `quantized` has unit
-   * norm (ViT-VQGAN / Improved VQGAN; vector-quantize-pytorch's `use_cosine_sim`). Needs a
-   * codebook dimension ≥ 2 and `learning: 'ema'`. @default 'euclidean'
-   */
-  distance?: 'euclidean' | 'cosine';
-  /**
-   * How the codebook learns: `'ema'` (§3: exponential moving averages; the codebook is state), or
-   * `'gradient'`: the codebook is a trainable variable (in {@link VectorQuantizer.variables}) and
-   * the loss gains the codebook term `codebookLossWeight·mean‖sg(z) − e‖²` (VQ-VAE eq. 3).
-   * @default 'ema'
-   */
-  learning?: 'ema' | 'gradient';
-  /**
-   * Gradient from `quantized` to `z`: `'straight-through'` (identity, §3) or `'rotation'` (the
-   * rotation trick of Fifty et al. 2024: through the rotation and rescaling taking z to e, treated
-   * as constants). @default 'straight-through'
-   */
-  gradient?: 'straight-through' | 'rotation';
-  /** EMA decay γ in (0, 1) (with `'gradient'` learning it only smooths the counts N). @default 0.99 */
-  decay?: number;
-  /** Laplace smoothing ε > 0 of the EMA counts. @default 1e-5 */
-  epsilon?: number;
-  /** Commitment weight β ≥ 0 in `β·mean‖z − sg(e)‖²`. @default 0.25 */
-  commitmentWeight?: number;
-  /** Weight ≥ 0 of the codebook loss `mean‖sg(z) − e‖²` (`learning: 'gradient'` only). @default 1 */
-  codebookLossWeight?: number;
-  /** Codebook initialisation. @default initFromData() */
-  init?: InitPolicy;
-  /** Dead-code reset rule. @default windowedDeadCodeReset() (the paper's rule: threshold 2, window 10, recent mean) */
-  reset?: ResetPolicy;
-  /** Rows of z per nearest-code chunk; peak memory ≈ 4·chunkSize·K bytes. @default 4096 */
-  chunkSize?: number;
-  /** Nearest-code search. @default chunkedNearestCode */
-  search?: NearestCodeSearch;
-  /** Seed of the quantizer's {@link Rng} (projection init, init draws, reset draws). @default 0 */
-  seed?: number;
-  /**
-   * Sonnet-style bias-corrected EMA (TF `assign_moving_average(zero_debias=True)`): the hidden
-   * accumulators start at 0 after initialisation and are divided by `1 − γ^t` (t = updates since
-   * initialisation). Unlike Sonnet, a code never assigned since initialisation keeps its vector
-   * instead of collapsing to 0. @default false
-   */
-  biasCorrection?: boolean;
-  /** Training batches summed by {@link VectorQuantizer.windowCounts} (logging only). @default 10 */
-  statsWindow?: number;
-}
+import { UsageTracker } from './usage-tracker';
+import {
+  resolveVectorQuantizerOptions,
+  type VectorQuantizerOptions,
+} from './vector-quantizer-options';
+import { type VectorQuantizerOutputs, vectorQuantizerOutputs } from './vector-quantizer-outputs';
+import {
+  checkVectorQuantizerState,
+  parseVectorQuantizerHost,
+  type VectorQuantizerState,
+} from './vector-quantizer-state';
 
 /** Options of {@link VectorQuantizer.forward} (the {@link Quantizer} interface's). */
 export type ForwardOptions = QuantizerForwardOptions;
@@ -117,82 +63,6 @@ export interface QuantizerOutput extends QuantizeResult {
 }
 
 /**
- * Everything that defines a quantizer, as plain data (typed arrays + numbers). Tensors are
- * {@link TensorData} `{ shape, data: Float32Array }` (row-major), ready for safetensors; for JSON
- * convert `data` with `Array.from`. Field shapes (Dc = codebook dimension): `codebook` `[K, Dc]`,
- * `emaCount` `[K]` (N), `emaSum` `[K, Dc]` (M), `lastCounts` `[K]`, `evalCounts` `[K]`,
- * `statsWindow` `[W, K]` (oldest first), plus the reset policy's buffers in `reset.tensors` and,
- * with `codebookDim ≠ codeDim`, the projections.
- */
-export interface VectorQuantizerState {
-  /** Format version, currently 1. */
-  version: 1;
-  codebookSize: number;
-  codeDim: number;
-  /** Training steps taken. */
-  step: number;
-  /** EMA updates since the last initialisation (the `t` of bias correction; batches rejected for
-   * non-finite values do not count). */
-  emaSteps: number;
-  /** Whether the codebook has been initialised. */
-  initialized: boolean;
-  /** Whether it was saved with `biasCorrection` (then `emaCount`/`emaSum` are hidden accumulators). */
-  biasCorrection: boolean;
-  codebook: TensorData;
-  emaCount: TensorData;
-  emaSum: TensorData;
-  lastCounts: TensorData;
-  evalCounts: TensorData;
-  statsWindow: TensorData;
-  /** The quantizer's generator state. */
-  rng: RngState;
-  /** Reset policy state (`policy` is the policy's name). */
-  reset: PolicyState;
-  /** `projectIn` `[D, Dc]` / `projectOut` `[Dc, D]` values when `codebookDim ≠ codeDim`. */
-  projections?: { projectIn: LinearProjectionState; projectOut: LinearProjectionState };
-}
-
-/**
- * One batch's nearest codes (internal; used by {@link ResidualVectorQuantizer} too). Kept tensors
- * the caller disposes: `idx` int32 `[N]`, `codes` `[N, Dc]` (the rows before this step's update),
- * `counts` `[K]`.
- * @internal
- */
-export interface Assignment {
-  idx: tf.Tensor1D;
-  codes: tf.Tensor2D;
-  counts: tf.Tensor1D;
-}
-
-function checkEnum<T extends string>(fn: string, name: string, value: T, allowed: T[]): T {
-  if (!allowed.includes(value)) {
-    throw new QuantizerError(
-      `${fn}: ${name} must be ${allowed.map((a) => `'${a}'`).join(' or ')}, got ${JSON.stringify(value)}.`,
-    );
-  }
-  return value;
-}
-
-function checkNumber(
-  fn: string,
-  name: string,
-  value: number,
-  ok: (v: number) => boolean,
-  expected: string,
-  example: number | string,
-): number {
-  if (typeof value !== 'number' || !ok(value)) {
-    throw new QuantizerError(
-      `${fn}: ${name} must be ${expected}, got ${String(value)}. Use e.g. ${example}.`,
-    );
-  }
-  return value;
-}
-
-const isPositiveInteger = (v: number) => Number.isInteger(v) && v >= 1;
-const isNonNegative = (v: number) => Number.isFinite(v) && v >= 0;
-
-/**
  * Vector quantizer (VQ-VAE; EMA codebook by default, paper §3).
  *
  * Forward on `x = P_in(z)` (`P_in` the optional projection, then l2-normalisation for cosine):
@@ -204,6 +74,11 @@ const isNonNegative = (v: number) => Number.isFinite(v) && v >= 0;
  * `N_k ← γN_k + (1−γ)n_k`, `M_k ← γM_k + (1−γ)s_k`,
  * `Ñ_k = (N_k + ε)/(Σ_j N_j + Kε)·Σ_j N_j`, `e_k ← M_k / Ñ_k` (l2-normalised for cosine); then
  * the reset policy.
+ *
+ * Built from small parts: the options ({@link resolveVectorQuantizerOptions}), the codebook with
+ * its EMA statistics ({@link EmaCodebook}), the outputs and losses
+ * ({@link vectorQuantizerOutputs}), usage counts ({@link UsageTracker}), the projections and the
+ * state checks ({@link checkVectorQuantizerState}).
  *
  * The training path never reads tensors back to the host, so it runs on webgpu; reads happen
  * only in the async methods ({@link flushEvents}, {@link getState}, {@link usage}).
@@ -252,157 +127,49 @@ export class VectorQuantizer implements Quantizer<VectorQuantizerState> {
   private readonly search: NearestCodeSearch;
   private readonly rng: Rng;
   private readonly resetState: ResetPolicyInstance;
-  private readonly projectIn: LinearProjection | null;
-  private readonly projectOut: LinearProjection | null;
-  private readonly cb: tf.Variable<tf.Rank.R2>;
-  private readonly emaCount: tf.Variable<tf.Rank.R1>;
-  private readonly emaSum: tf.Variable<tf.Rank.R2>;
-  private readonly last: tf.Variable<tf.Rank.R1>;
-  private readonly evalAcc: tf.Variable<tf.Rank.R1>;
-  private readonly statsRing: tf.Variable<tf.Rank.R2>;
-  /** EMA updates accepted since the last initialisation (the `t` of bias correction), on device:
-   * a batch rejected for non-finite values must not advance it, and that is only known there. */
-  private readonly emaT: tf.Variable<tf.Rank.R0>;
+  private readonly projections: ProjectionPair | null;
+  private readonly ema: EmaCodebook;
+  private readonly counts: UsageTracker;
   private readonly events = new EventLog();
+  private readonly life = new Lifecycle('VectorQuantizer');
   private stepCount = 0;
   private isInitialized = false;
-  private disposed = false;
 
   constructor(options: VectorQuantizerOptions) {
-    const o = options ?? ({} as VectorQuantizerOptions);
-    const fn = 'VectorQuantizer';
-    if (!Number.isInteger(o.codebookSize) || o.codebookSize < 1) {
-      throw new QuantizerError(
-        `${fn}: codebookSize must be an integer ≥ 1, got ${o.codebookSize}. The paper uses e.g. 8192.`,
-      );
-    }
-    if (!Number.isInteger(o.codeDim) || o.codeDim < 1) {
-      throw new QuantizerError(
-        `${fn}: codeDim must be an integer ≥ 1, got ${o.codeDim}. The paper uses e.g. 16 or 64.`,
-      );
-    }
-    const codebookDim = checkNumber(
-      fn,
-      'codebookDim',
-      o.codebookDim ?? o.codeDim,
-      isPositiveInteger,
-      'an integer ≥ 1',
-      `${o.codeDim} (no projection)`,
-    );
-    this.distance = checkEnum(fn, 'distance', o.distance ?? DEFAULTS.distance, [
-      'euclidean',
-      'cosine',
-    ]);
-    this.learning = checkEnum(fn, 'learning', o.learning ?? DEFAULTS.learning, ['ema', 'gradient']);
-    this.gradient = checkEnum(fn, 'gradient', o.gradient ?? DEFAULTS.gradient, [
-      'straight-through',
-      'rotation',
-    ]);
-    if (this.distance === 'cosine' && codebookDim < 2) {
-      throw new QuantizerError(
-        `${fn}: distance 'cosine' needs a code dimension ≥ 2, got ${codebookDim}: l2-normalised 1-D vectors are only ±1, so at most 2 codes could ever be used. Use distance 'euclidean', or codebookDim ≥ 2.`,
-      );
-    }
-    if (this.distance === 'cosine' && this.learning === 'gradient') {
-      throw new QuantizerError(
-        `${fn}: distance 'cosine' with learning 'gradient' is not supported (nor in vector-quantize-pytorch): the optimizer would move codes off the unit sphere. Use learning 'ema' with cosine, or distance 'euclidean'.`,
-      );
-    }
-    this.decay = checkNumber(
-      fn,
-      'decay',
-      o.decay ?? DEFAULTS.decay,
-      (v) => v > 0 && v < 1,
-      'in (0, 1)',
-      DEFAULTS.decay,
-    );
-    this.epsilon = checkNumber(
-      fn,
-      'epsilon',
-      o.epsilon ?? DEFAULTS.epsilon,
-      (v) => Number.isFinite(v) && v > 0,
-      'a finite number > 0',
-      DEFAULTS.epsilon,
-    );
-    this.commitmentWeight = checkNumber(
-      fn,
-      'commitmentWeight',
-      o.commitmentWeight ?? DEFAULTS.commitmentWeight,
-      isNonNegative,
-      'a finite number ≥ 0',
-      DEFAULTS.commitmentWeight,
-    );
-    this.codebookLossWeight = checkNumber(
-      fn,
-      'codebookLossWeight',
-      o.codebookLossWeight ?? DEFAULTS.codebookLossWeight,
-      isNonNegative,
-      'a finite number ≥ 0',
-      DEFAULTS.codebookLossWeight,
-    );
-    this.chunkSize = checkNumber(
-      fn,
-      'chunkSize',
-      o.chunkSize ?? DEFAULTS.chunkSize,
-      isPositiveInteger,
-      'an integer ≥ 1',
-      DEFAULTS.chunkSize,
-    );
-    this.statsWindowSize = checkNumber(
-      fn,
-      'statsWindow',
-      o.statsWindow ?? DEFAULTS.statsWindow,
-      isPositiveInteger,
-      'an integer ≥ 1',
-      DEFAULTS.statsWindow,
-    );
-    const seed = checkNumber(
-      fn,
-      'seed',
-      o.seed ?? DEFAULTS.seed,
-      Number.isFinite,
-      'a finite number',
-      DEFAULTS.seed,
-    );
+    const o = resolveVectorQuantizerOptions(options);
     this.codebookSize = o.codebookSize;
     this.codeDim = o.codeDim;
-    this.codebookDim = codebookDim;
-    this.biasCorrection = o.biasCorrection ?? DEFAULTS.biasCorrection;
+    this.codebookDim = o.codebookDim;
+    this.distance = o.distance;
+    this.learning = o.learning;
+    this.gradient = o.gradient;
+    this.decay = o.decay;
+    this.epsilon = o.epsilon;
+    this.commitmentWeight = o.commitmentWeight;
+    this.codebookLossWeight = o.codebookLossWeight;
+    this.chunkSize = o.chunkSize;
+    this.statsWindowSize = o.statsWindow;
+    this.biasCorrection = o.biasCorrection;
     this.bitsPerPosition = Math.log2(o.codebookSize);
-    this.initPolicy = o.init ?? initFromData();
-    this.resetPolicy = o.reset ?? windowedDeadCodeReset();
-    this.search = o.search ?? chunkedNearestCode;
-    this.rng = new Rng(seed);
-    const k = this.codebookSize;
-    const dc = this.codebookDim;
-    const projected = dc !== this.codeDim;
-    this.projectIn = projected ? createLinearProjection(this.rng, this.codeDim, dc) : null;
-    this.projectOut = projected ? createLinearProjection(this.rng, dc, this.codeDim) : null;
-    const trainable = this.learning === 'gradient';
-    this.cb = tf.tidy(() => tf.variable(tf.zeros([k, dc]), trainable));
-    this.emaCount = tf.tidy(() => tf.variable(tf.zeros([k]), false));
-    this.emaSum = tf.tidy(() => tf.variable(tf.zeros([k, dc]), false));
-    this.last = tf.tidy(() => tf.variable(tf.zeros([k]), false));
-    this.evalAcc = tf.tidy(() => tf.variable(tf.zeros([k]), false));
-    this.statsRing = tf.tidy(() => tf.variable(tf.zeros([this.statsWindowSize, k]), false));
-    this.emaT = tf.tidy(() => tf.variable(tf.scalar(0), false));
-    const variables: Record<string, tf.Variable> = {};
-    if (trainable) variables.codebook = this.cb;
-    if (this.projectIn !== null && this.projectOut !== null) {
-      variables['projectIn.kernel'] = this.projectIn.kernel;
-      variables['projectIn.bias'] = this.projectIn.bias;
-      variables['projectOut.kernel'] = this.projectOut.kernel;
-      variables['projectOut.bias'] = this.projectOut.bias;
-    }
-    this.variables = Object.freeze(variables);
-    this.resetState = this.resetPolicy.create({ codebookSize: k, codeDim: dc });
-    if (!this.initPolicy.needsData) this.runInit(null, null);
+    this.initPolicy = o.init;
+    this.resetPolicy = o.reset;
+    this.search = o.search;
+    this.rng = new Rng(o.seed);
+    this.projections = createProjectionPair(this.rng, o.codeDim, o.codebookDim);
+    this.ema = new EmaCodebook(o);
+    this.counts = new UsageTracker(o.codebookSize, o.statsWindow);
+    this.variables = Object.freeze({
+      ...(o.learning === 'gradient' ? { codebook: this.ema.codebook } : {}),
+      ...projectionVariables(this.projections),
+    });
+    this.resetState = o.reset.create({ codebookSize: o.codebookSize, codeDim: o.codebookDim });
+    if (!o.init.needsData) this.runInit(null, null);
   }
 
   /** The codebook `[K, Dc]` (a variable updated in place by training; do not dispose). */
   get codebook(): tf.Tensor2D {
-    this.checkAlive('codebook');
-    return this.cb;
+    this.life.check('codebook');
+    return this.ema.codebook;
   }
 
   /** Training steps taken so far. */
@@ -430,7 +197,7 @@ export class VectorQuantizer implements Quantizer<VectorQuantizerState> {
    */
   forward(z: tf.Tensor, options: ForwardOptions = {}): QuantizerOutput {
     const fn = 'VectorQuantizer.forward';
-    this.checkAlive('forward');
+    this.life.check('forward');
     this.checkZ(fn, z);
     const training = options.training ?? false;
     this.checkInitialized(fn, training);
@@ -442,17 +209,14 @@ export class VectorQuantizer implements Quantizer<VectorQuantizerState> {
       try {
         this.update(x, a, training);
         const out = this.outputs(x, a);
-        const quantized = tf.reshape(this.fromCodeSpace(out.quantized), z.shape);
-        const indices = tf.reshape(a.idx, z.shape.slice(0, -1));
-        // Re-home the kept counts into this scope (clone shares data; no copy).
-        const counts = tf.clone(a.counts);
         return {
-          quantized,
-          indices,
+          quantized: tf.reshape(this.fromCodeSpace(out.quantized), z.shape),
+          indices: tf.reshape(a.idx, z.shape.slice(0, -1)),
           loss: out.loss,
           commitmentLoss: out.commitmentLoss,
           ...(out.codebookLoss === undefined ? {} : { codebookLoss: out.codebookLoss }),
-          counts,
+          // Re-home the kept counts into this scope (clone shares data; no copy).
+          counts: tf.clone(a.counts),
         };
       } finally {
         tf.dispose([a.idx, a.codes, a.counts]);
@@ -465,13 +229,15 @@ export class VectorQuantizer implements Quantizer<VectorQuantizerState> {
    * l2-normalisation (cosine). On the gradient tape. @internal
    */
   toCodeSpace(z2d: tf.Tensor2D): tf.Tensor2D {
-    const projected = this.projectIn === null ? z2d : applyLinearProjection(z2d, this.projectIn);
+    const p = this.projections;
+    const projected = p === null ? z2d : applyLinearProjection(z2d, p.projectIn);
     return this.distance === 'cosine' ? l2Normalize(projected) : projected;
   }
 
   /** `[N, Dc]` → `[N, D]` through `projectOut` (identity without projections). @internal */
   fromCodeSpace(q2d: tf.Tensor2D): tf.Tensor2D {
-    return this.projectOut === null ? q2d : applyLinearProjection(q2d, this.projectOut);
+    const p = this.projections;
+    return p === null ? q2d : applyLinearProjection(q2d, p.projectOut);
   }
 
   /**
@@ -485,11 +251,7 @@ export class VectorQuantizer implements Quantizer<VectorQuantizerState> {
         const { clean, valid } = finiteRows(x);
         this.runInit(clean, valid);
       }
-      const idx = this.search(x, this.cb, { chunkSize: this.chunkSize });
-      const codes = tf.gather(this.cb, idx) as tf.Tensor2D;
-      const at = tf.reshape(idx, [-1, 1]) as tf.Tensor2D;
-      const counts = tf.scatterND(at, tf.ones([x.shape[0]]), [this.codebookSize]) as tf.Tensor1D;
-      return { idx, codes, counts };
+      return assignCodes(x, this.ema.codebook, this.search, this.chunkSize);
     });
   }
 
@@ -505,13 +267,21 @@ export class VectorQuantizer implements Quantizer<VectorQuantizerState> {
       let codesReset: tf.Scalar = tf.scalar(0);
       if (training) {
         const at = tf.reshape(a.idx, [-1, 1]) as tf.Tensor2D;
-        codesReset = this.trainStep(clean, at, a.counts, valid);
-      } else {
-        this.evalAcc.assign(
-          tf.add(this.evalAcc, tf.where(valid, a.counts, tf.zerosLike(a.counts))),
+        codesReset = this.ema.update({ clean, at, counts: a.counts, valid }, (emaCount, codebook) =>
+          this.resetState.step({
+            codebookSize: this.codebookSize,
+            codeDim: this.codebookDim,
+            rng: this.rng,
+            step: this.stepCount,
+            batch: clean,
+            counts: a.counts,
+            emaCount,
+            codebook,
+            valid,
+          }),
         );
       }
-      this.last.assign(a.counts);
+      this.counts.record(a.counts, valid, training);
       this.events.pushDevice(this.stepCount, codesReset, valid, training);
       return {};
     });
@@ -523,50 +293,8 @@ export class VectorQuantizer implements Quantizer<VectorQuantizerState> {
    * trick), `commitmentLoss = β·mean‖x − sg(e)‖²`, and with gradient learning
    * `codebookLoss = w·mean‖sg(x) − e‖²` whose gradient reaches the codebook rows. @internal
    */
-  outputs(
-    x: tf.Tensor2D,
-    a: Assignment,
-  ): {
-    quantized: tf.Tensor2D;
-    loss: tf.Scalar;
-    commitmentLoss: tf.Scalar;
-    codebookLoss?: tf.Scalar;
-  } {
-    const codes = a.codes;
-    const rotation = this.gradient === 'rotation';
-    const estimator = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-      const input = args[0] as tf.Tensor2D;
-      if (rotation) (args[1] as tf.GradSaveFunc)([input, codes]);
-      return {
-        value: tf.clone(codes),
-        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-          rotation
-            ? rotationTrickGradient(
-                saved[0] as tf.Tensor2D,
-                saved[1] as tf.Tensor2D,
-                dy as tf.Tensor2D,
-              )
-            : dy,
-      };
-    });
-    const quantized = estimator(x) as tf.Tensor2D;
-    // codes is not reachable from any variable on the tape, so it acts as sg(e).
-    const commitmentLoss = tf.mul(
-      tf.mean(tf.squaredDifference(x, codes)),
-      tf.scalar(this.commitmentWeight),
-    ) as tf.Scalar;
-    if (this.learning !== 'gradient') return { quantized, loss: commitmentLoss, commitmentLoss };
-    const rows = codebookRows(this.cb, a.idx, codes);
-    const codebookLoss = tf.mul(
-      tf.mean(tf.squaredDifference(stopGradient(x), rows)),
-      tf.scalar(this.codebookLossWeight),
-    ) as tf.Scalar;
-    return {
-      quantized,
-      loss: tf.add(commitmentLoss, codebookLoss) as tf.Scalar,
-      commitmentLoss,
-      codebookLoss,
-    };
+  outputs(x: tf.Tensor2D, a: Assignment): VectorQuantizerOutputs {
+    return vectorQuantizerOutputs(x, a, this.ema.codebook, this);
   }
 
   /**
@@ -578,20 +306,10 @@ export class VectorQuantizer implements Quantizer<VectorQuantizerState> {
    */
   decode(indices: IndexInput): tf.Tensor {
     const fn = 'VectorQuantizer.decode';
-    this.checkAlive('decode');
-    const { tensor, created } = indexTensor(fn, indices, { codebookSize: this.codebookSize });
-    try {
-      return tf.tidy(() => {
-        const ok = inRange(tensor, this.codebookSize);
-        const flat = tf.reshape(tf.where(ok, tensor, tf.zerosLike(tensor)), [-1]);
-        const codes = this.fromCodeSpace(tf.gather(this.cb, flat) as tf.Tensor2D);
-        const okRow = tf.reshape(ok, [-1, 1]);
-        const masked = tf.where(okRow, codes, tf.fill(codes.shape, Number.NaN));
-        return tf.reshape(masked, [...tensor.shape, this.codeDim]);
-      });
-    } finally {
-      if (created) tensor.dispose();
-    }
+    this.life.check('decode');
+    return decodeIndices(fn, indices, this.codebookSize, this.codeDim, (flat) =>
+      this.fromCodeSpace(tf.gather(this.ema.codebook, flat) as tf.Tensor2D),
+    );
   }
 
   /**
@@ -600,7 +318,7 @@ export class VectorQuantizer implements Quantizer<VectorQuantizerState> {
    * reset policy's history. No host reads (non-finite entries of z are replaced by 0 and reported).
    */
   initialize(z?: tf.Tensor): void {
-    this.checkAlive('initialize');
+    this.life.check('initialize');
     if (this.initPolicy.needsData && z === undefined) {
       throw new QuantizerError(
         `VectorQuantizer.initialize: init policy '${this.initPolicy.name}' needs data; pass a batch of encoder outputs z [..., ${this.codeDim}].`,
@@ -621,26 +339,26 @@ export class VectorQuantizer implements Quantizer<VectorQuantizerState> {
 
   /** Counts of the last forward batch `[K]` (new tensor; caller disposes). */
   lastCounts(): tf.Tensor1D {
-    this.checkAlive('lastCounts');
-    return tf.clone(this.last);
+    this.life.check('lastCounts');
+    return this.counts.lastCounts();
   }
 
   /** Counts summed over the last `statsWindow` training batches `[K]` (new tensor; caller disposes). */
   windowCounts(): tf.Tensor1D {
-    this.checkAlive('windowCounts');
-    return tf.tidy(() => tf.sum(this.statsRing, 0) as tf.Tensor1D);
+    this.life.check('windowCounts');
+    return this.counts.windowCounts();
   }
 
   /** Counts accumulated by evaluation forwards since {@link resetEvalCounts} `[K]` (new tensor). */
   evalCounts(): tf.Tensor1D {
-    this.checkAlive('evalCounts');
-    return tf.clone(this.evalAcc);
+    this.life.check('evalCounts');
+    return this.counts.evalCounts();
   }
 
   /** Starts a new evaluation pass: zeroes the evaluation counts. */
   resetEvalCounts(): void {
-    this.checkAlive('resetEvalCounts');
-    tf.tidy(() => this.evalAcc.assign(tf.zerosLike(this.evalAcc)));
+    this.life.check('resetEvalCounts');
+    this.counts.resetEvalCounts();
   }
 
   /**
@@ -653,17 +371,9 @@ export class VectorQuantizer implements Quantizer<VectorQuantizerState> {
     which: 'last' | 'window' | 'eval' = 'window',
     threshold?: number,
   ): Promise<CodeUsage> {
-    const counts =
-      which === 'last'
-        ? this.lastCounts()
-        : which === 'eval'
-          ? this.evalCounts()
-          : this.windowCounts();
-    try {
-      return await readUsage(counts, threshold);
-    } finally {
-      counts.dispose();
-    }
+    // After dispose the error names the count method read, `lastCounts`/`windowCounts`/`evalCounts`.
+    this.life.check(`${which === 'last' || which === 'eval' ? which : 'window'}Counts`);
+    return this.counts.usage(which, threshold);
   }
 
   /**
@@ -677,30 +387,27 @@ export class VectorQuantizer implements Quantizer<VectorQuantizerState> {
 
   /** Plain-data snapshot of the whole quantizer (async read). See {@link VectorQuantizerState}. */
   async getState(): Promise<VectorQuantizerState> {
-    this.checkAlive('getState');
+    this.life.check('getState');
+    const ema = await this.ema.getState();
+    const counts = await this.counts.getState();
     const state: VectorQuantizerState = {
       version: 1,
       codebookSize: this.codebookSize,
       codeDim: this.codeDim,
       step: this.stepCount,
-      emaSteps: (await this.emaT.data())[0]!,
+      emaSteps: ema.emaSteps,
       initialized: this.isInitialized,
       biasCorrection: this.biasCorrection,
-      codebook: await tensorData(this.cb),
-      emaCount: await tensorData(this.emaCount),
-      emaSum: await tensorData(this.emaSum),
-      lastCounts: await tensorData(this.last),
-      evalCounts: await tensorData(this.evalAcc),
-      statsWindow: await tensorData(this.statsRing),
+      codebook: ema.codebook,
+      emaCount: ema.emaCount,
+      emaSum: ema.emaSum,
+      lastCounts: counts.lastCounts,
+      evalCounts: counts.evalCounts,
+      statsWindow: counts.statsWindow,
       rng: this.rng.getState(),
       reset: await this.resetState.getState(),
     };
-    if (this.projectIn !== null && this.projectOut !== null) {
-      state.projections = {
-        projectIn: await linearProjectionState(this.projectIn),
-        projectOut: await linearProjectionState(this.projectOut),
-      };
-    }
+    if (this.projections !== null) state.projections = await projectionPairState(this.projections);
     return state;
   }
 
@@ -711,48 +418,19 @@ export class VectorQuantizer implements Quantizer<VectorQuantizerState> {
    */
   setState(state: VectorQuantizerState): void {
     const fn = 'VectorQuantizer.setState';
-    this.checkAlive('setState');
-    if (state?.version !== 1) {
-      throw new QuantizerError(
-        `${fn}: expected a state with version 1 from getState(), got version ${state?.version}.`,
-      );
-    }
-    if (state.codebookSize !== this.codebookSize || state.codeDim !== this.codeDim) {
-      throw new QuantizerError(
-        `${fn}: state is for codebookSize ${state.codebookSize}, codeDim ${state.codeDim}, but this quantizer has ${this.codebookSize}, ${this.codeDim}. Construct it with the saved sizes.`,
-      );
-    }
-    if (state.biasCorrection !== this.biasCorrection) {
-      throw new QuantizerError(
-        `${fn}: state was saved with biasCorrection ${state.biasCorrection}, this quantizer has ${this.biasCorrection}. Construct it with the saved setting.`,
-      );
-    }
-    if ((state.projections !== undefined) !== (this.projectIn !== null)) {
-      throw new QuantizerError(
-        `${fn}: state ${state.projections === undefined ? 'has no' : 'has'} projections but this quantizer ${this.projectIn === null ? 'has none' : `projects ${this.codeDim} → ${this.codebookDim}`}. Construct it with the saved codebookDim.`,
-      );
-    }
-    for (const key of ['step', 'emaSteps'] as const) {
-      if (!Number.isInteger(state[key]) || state[key] < 0) {
-        throw new QuantizerError(
-          `${fn}: ${key} must be a non-negative integer, got ${state[key]}.`,
-        );
-      }
-    }
+    this.life.check('setState');
+    checkVectorQuantizerState(fn, state, {
+      codebookSize: this.codebookSize,
+      codeDim: this.codeDim,
+      codebookDim: this.codebookDim,
+      biasCorrection: this.biasCorrection,
+      projections: this.projections,
+    });
     this.resetState.setState(state.reset);
     this.rng.setState(state.rng);
-    assignData(fn, 'codebook', this.cb, state.codebook);
-    assignData(fn, 'emaCount', this.emaCount, state.emaCount);
-    assignData(fn, 'emaSum', this.emaSum, state.emaSum);
-    assignData(fn, 'lastCounts', this.last, state.lastCounts);
-    assignData(fn, 'evalCounts', this.evalAcc, state.evalCounts);
-    assignData(fn, 'statsWindow', this.statsRing, state.statsWindow);
-    if (this.projectIn !== null && this.projectOut !== null) {
-      const p = state.projections;
-      setLinearProjectionState(fn, 'projections.projectIn', this.projectIn, p?.projectIn);
-      setLinearProjectionState(fn, 'projections.projectOut', this.projectOut, p?.projectOut);
-    }
-    tf.tidy(() => this.emaT.assign(tf.scalar(state.emaSteps)));
+    this.ema.setState(fn, state);
+    this.counts.setState(fn, state);
+    setProjectionPairState(fn, this.projections, state.projections);
     this.stepCount = state.step;
     this.isInitialized = Boolean(state.initialized);
   }
@@ -765,7 +443,7 @@ export class VectorQuantizer implements Quantizer<VectorQuantizerState> {
    * @throws {@link QuantizerError} when the reset policy does not implement `liveState`.
    */
   liveState(): LiveState {
-    this.checkAlive('liveState');
+    this.life.check('liveState');
     const reset = this.resetState.liveState?.();
     if (reset === undefined) {
       throw new QuantizerError(
@@ -773,67 +451,40 @@ export class VectorQuantizer implements Quantizer<VectorQuantizerState> {
       );
     }
     const variables: Record<string, tf.Variable> = {
-      codebook: this.cb,
-      emaCount: this.emaCount,
-      emaSum: this.emaSum,
-      lastCounts: this.last,
-      evalCounts: this.evalAcc,
-      statsWindow: this.statsRing,
-      emaSteps: this.emaT,
+      codebook: this.ema.codebook,
+      emaCount: this.ema.count,
+      emaSum: this.ema.sum,
+      ...this.counts.variables(),
+      emaSteps: this.ema.steps,
+      ...this.variables,
     };
-    for (const [name, v] of Object.entries(this.variables)) variables[name] = v;
     for (const [name, v] of Object.entries(reset.variables)) variables[`reset.${name}`] = v;
-    return {
-      variables,
-      host: {
-        step: this.stepCount,
-        initialized: this.isInitialized,
-        rng: this.rng.getState(),
-        reset: reset.host,
-      },
+    const host = {
+      step: this.stepCount,
+      initialized: this.isInitialized,
+      rng: this.rng.getState(),
+      reset: reset.host,
     };
+    return { variables, host };
   }
 
   /** Restores the `host` part of {@link liveState}. */
   setHostState(host: unknown): void {
     const fn = 'VectorQuantizer.setHostState';
-    this.checkAlive('setHostState');
-    const h = host as {
-      step?: unknown;
-      initialized?: unknown;
-      rng?: RngState;
-      reset?: Record<string, number>;
-    } | null;
-    if (
-      !Number.isInteger(h?.step) ||
-      (h?.step as number) < 0 ||
-      typeof h?.initialized !== 'boolean'
-    ) {
-      throw new QuantizerError(
-        `${fn}: expected { step, initialized, rng, reset } from liveState().host, got ${JSON.stringify(host)}.`,
-      );
-    }
-    this.rng.setState(h.rng as RngState);
-    this.resetState.setHostState?.(h.reset ?? {});
-    this.stepCount = h.step as number;
+    this.life.check('setHostState');
+    const h = parseVectorQuantizerHost(fn, host);
+    this.rng.setState(h.rng);
+    this.resetState.setHostState?.(h.reset);
+    this.stepCount = h.step;
     this.isInitialized = h.initialized;
   }
 
   /** Releases every device buffer (codebook, EMA state, windows, projections, pending events). */
   dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    tf.dispose([
-      this.cb,
-      this.emaCount,
-      this.emaSum,
-      this.last,
-      this.evalAcc,
-      this.statsRing,
-      this.emaT,
-    ]);
-    for (const p of [this.projectIn, this.projectOut])
-      if (p !== null) tf.dispose([p.kernel, p.bias]);
+    if (!this.life.end()) return;
+    this.ema.dispose();
+    this.counts.dispose();
+    disposeProjectionPair(this.projections);
     this.resetState.dispose();
     this.events.dispose();
   }
@@ -847,6 +498,11 @@ export class VectorQuantizer implements Quantizer<VectorQuantizerState> {
     }
   }
 
+  /** @internal Validates z `[..., D]` (float32, non-empty). */
+  checkZ(fn: string, z: tf.Tensor): void {
+    checkInput(fn, z, this.codeDim);
+  }
+
   /** Runs the init policy; `valid` (bool scalar) guards data inits against non-finite batches. */
   private runInit(batch: tf.Tensor2D | null, valid: tf.Scalar | null): void {
     tf.tidy(() => {
@@ -858,150 +514,16 @@ export class VectorQuantizer implements Quantizer<VectorQuantizerState> {
         search: this.search,
         chunkSize: this.chunkSize,
       });
-      if (
-        fresh.rank !== 2 ||
-        fresh.shape[0] !== this.codebookSize ||
-        fresh.shape[1] !== this.codebookDim
-      ) {
+      const [k, dc] = [this.codebookSize, this.codebookDim];
+      if (fresh.rank !== 2 || fresh.shape[0] !== k || fresh.shape[1] !== dc) {
         throw new QuantizerError(
-          `VectorQuantizer: init policy '${this.initPolicy.name}' returned shape [${fresh.shape}], expected [${this.codebookSize},${this.codebookDim}]. Fix the policy's initialize().`,
+          `VectorQuantizer: init policy '${this.initPolicy.name}' returned shape [${fresh.shape}], expected [${k},${dc}]. Fix the policy's initialize().`,
         );
       }
-      const normalized = this.distance === 'cosine' ? l2Normalize(fresh) : fresh;
-      const codebook =
-        valid === null ? normalized : (tf.where(valid, normalized, this.cb) as tf.Tensor2D);
-      this.cb.assign(codebook);
-      if (this.biasCorrection) {
-        this.emaCount.assign(tf.zerosLike(this.emaCount));
-        this.emaSum.assign(tf.zerosLike(this.emaSum));
-      } else {
-        this.emaCount.assign(tf.onesLike(this.emaCount));
-        this.emaSum.assign(codebook);
-      }
-      this.emaT.assign(tf.scalar(0));
+      this.ema.initialize(fresh, valid);
     });
     this.isInitialized = true;
     this.resetState.onInitialize();
     this.events.pushHost({ kind: 'init', step: this.stepCount, policy: this.initPolicy.name });
   }
-
-  /** EMA update + reset policy + window stats, all on device; returns the number of codes reset. */
-  private trainStep(
-    clean: tf.Tensor2D,
-    at: tf.Tensor2D,
-    counts: tf.Tensor1D,
-    valid: tf.Scalar,
-  ): tf.Scalar {
-    const k = this.codebookSize;
-    const g = this.decay;
-    const ema = this.learning === 'ema';
-    const hiddenN = tf.add(tf.mul(this.emaCount, g), tf.mul(counts, 1 - g)) as tf.Tensor1D;
-    const hiddenM = ema
-      ? (tf.add(
-          tf.mul(this.emaSum, g),
-          tf.mul(tf.scatterND(at, clean, [k, this.codebookDim]), 1 - g),
-        ) as tf.Tensor2D)
-      : this.emaSum;
-    const t = tf.add(this.emaT, 1) as tf.Scalar;
-    // 1 − γ^t = −expm1(t·ln γ): no float32 cancellation when γ^t is close to 1.
-    const scale: tf.Scalar | number = this.biasCorrection
-      ? (tf.neg(tf.expm1(tf.mul(t, Math.log(g)))) as tf.Scalar)
-      : 1;
-    const n = this.biasCorrection ? (tf.div(hiddenN, scale) as tf.Tensor1D) : hiddenN;
-    let codebook: tf.Tensor2D = this.cb;
-    if (ema) {
-      const m = this.biasCorrection ? (tf.div(hiddenM, scale) as tf.Tensor2D) : hiddenM;
-      // Laplace smoothing: Ñ_k = (N_k + ε) / (Σ_j N_j + K·ε) · Σ_j N_j.
-      const total = tf.sum(n);
-      const smoothed = tf.mul(
-        tf.div(tf.add(n, this.epsilon), tf.add(total, k * this.epsilon)),
-        total,
-      );
-      codebook = tf.div(m, tf.reshape(smoothed, [k, 1])) as tf.Tensor2D;
-      if (this.biasCorrection) {
-        codebook = tf.where(tf.reshape(tf.greater(n, 0), [k, 1]), codebook, this.cb) as tf.Tensor2D;
-      }
-      if (this.distance === 'cosine') codebook = l2Normalize(codebook);
-    }
-    let newN: tf.Tensor1D = hiddenN;
-    let newM: tf.Tensor2D = hiddenM;
-    let codesReset: tf.Scalar = tf.scalar(0);
-    const decision = this.resetState.step({
-      codebookSize: k,
-      codeDim: this.codebookDim,
-      rng: this.rng,
-      step: this.stepCount,
-      batch: clean,
-      counts,
-      emaCount: n,
-      codebook,
-      valid,
-    });
-    if (decision !== null) {
-      const dead = tf.logicalAnd(decision.dead, valid) as tf.Tensor1D;
-      const deadRow = tf.reshape(dead, [k, 1]);
-      const fresh =
-        this.distance === 'cosine' ? l2Normalize(decision.replacement) : decision.replacement;
-      // Atomic reset: codebook row, N_k and M_k together (hidden = value · scale).
-      codebook = tf.where(deadRow, fresh, codebook) as tf.Tensor2D;
-      const hiddenCount = tf.mul(scale, decision.count);
-      newN = tf.where(dead, tf.mul(tf.onesLike(hiddenN), hiddenCount), hiddenN) as tf.Tensor1D;
-      newM = tf.where(deadRow, tf.mul(fresh, hiddenCount), hiddenM) as tf.Tensor2D;
-      codesReset = tf.sum(tf.cast(dead, 'float32')) as tf.Scalar;
-    }
-    this.cb.assign(tf.where(valid, codebook, this.cb) as tf.Tensor2D);
-    this.emaCount.assign(tf.where(valid, newN, this.emaCount) as tf.Tensor1D);
-    this.emaSum.assign(tf.where(valid, newM, this.emaSum) as tf.Tensor2D);
-    const ring = tf.concat([
-      tf.slice(this.statsRing, [1, 0], [-1, -1]),
-      tf.reshape(counts, [1, k]),
-    ]);
-    this.statsRing.assign(tf.where(valid, ring, this.statsRing) as tf.Tensor2D);
-    this.emaT.assign(tf.where(valid, t, this.emaT) as tf.Scalar);
-    return codesReset;
-  }
-
-  private checkAlive(method: string): void {
-    if (this.disposed) {
-      throw new QuantizerError(
-        `VectorQuantizer.${method}: the quantizer was disposed. Create a new one.`,
-      );
-    }
-  }
-
-  /** @internal Validates z `[..., D]` (float32, non-empty). */
-  checkZ(fn: string, z: tf.Tensor): void {
-    checkInput(fn, z, this.codeDim);
-  }
-}
-
-/** `x` as a constant: its value, no gradient (tfjs has no stopGradient). */
-export function stopGradient<T extends tf.Tensor>(x: T): T {
-  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
-    value: tf.clone(args[0] as tf.Tensor),
-    gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
-  }));
-  return f(x) as T;
-}
-
-/**
- * The rows `codebook[idx]` `[N, Dc]` on the gradient tape with value `codes` (the rows read before
- * this step's update) and gradient `Σ_{i: idx_i = k} dy_i` (a scatter-add) to row k of the codebook.
- */
-function codebookRows(
-  codebook: tf.Variable<tf.Rank.R2>,
-  idx: tf.Tensor1D,
-  codes: tf.Tensor2D,
-): tf.Tensor2D {
-  const k = codebook.shape[0];
-  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    (args[1] as tf.GradSaveFunc)([idx]);
-    return {
-      value: tf.clone(codes),
-      // scatterND sums duplicate indices in one kernel (unsortedSegmentSum is O(K) kernels on cpu).
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-        tf.scatterND(tf.reshape(saved[0] as tf.Tensor1D, [-1, 1]), dy, [k, dy.shape[1]!]),
-    };
-  });
-  return f(codebook) as tf.Tensor2D;
 }
