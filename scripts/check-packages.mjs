@@ -11,7 +11,9 @@
 //    (the first `npm install …` line in a code block), @vqkit names mapped to the tarballs;
 // 3. run the README's example (the first ```ts / ```js block after that line) with a Node that
 //    strips TypeScript types (Node ≥ 23; the newest LTS in CI) — it must exit 0;
-// 4. for browser-safe packages, bundle `export * from '<package>'` with esbuild for the browser
+// 4. the tarball holds LICENSE, README.md and package.json, and the README's install line names
+//    every package its example imports;
+// 5. for browser-safe packages, bundle `export * from '<package>'` with esbuild for the browser
 //    from that folder: any Node-only import fails the bundle.
 // Prints one line per check and exits 1 if any failed.
 import { spawnSync } from 'node:child_process';
@@ -80,9 +82,30 @@ process.exit(failed === 0 ? 0 : 1);
 
 function checkPackage(dir, pkg) {
   const out = [];
+  const listing = run('tar', ['tzf', tarballs.get(pkg.name)], dir);
+  const shipped = new Set(listing.stdout.split('\n'));
+  const missing = ['package/LICENSE', 'package/README.md', 'package/package.json'].filter(
+    (f) => !shipped.has(f),
+  );
+  out.push({
+    name: pkg.name,
+    ok: listing.status === 0 && missing.length === 0,
+    what: 'tarball holds LICENSE, README.md, package.json',
+    detail: `missing from the tarball: ${missing.join(', ')}`,
+  });
   const readme = readFileSync(join(dir, 'README.md'), 'utf8');
   const parsed = parseReadme(readme);
   if (parsed.error) return [{ name: pkg.name, ok: false, what: 'README', detail: parsed.error }];
+  const unlisted = importedPackages(parsed.example).filter(
+    (name) => !parsed.install.some((spec) => splitSpec(spec).name === name),
+  );
+  if (unlisted.length > 0)
+    out.push({
+      name: pkg.name,
+      ok: false,
+      what: 'README install line names every package the example imports',
+      detail: `not installed by \`${parsed.installLine}\`: ${unlisted.join(', ')}`,
+    });
   const folder = join(work, pkg.name.replace('@vqkit/', ''));
   mkdirSync(folder);
   const dependencies = {};
@@ -156,6 +179,24 @@ function parseReadme(text) {
     example: example.body,
     lang: example.lang === 'ts' || example.lang === 'typescript' ? 'ts' : 'js',
   };
+}
+
+/** Package names the example imports (`node:` builtins and relative paths excluded). */
+function importedPackages(source) {
+  const names = new Set();
+  for (const m of source.matchAll(/(?:^|\n)\s*(?:import|export)\s[^'"]*?['"]([^'"]+)['"]/g)) {
+    const spec = m[1];
+    if (spec.startsWith('.') || spec.startsWith('node:') || spec.startsWith('/')) continue;
+    const parts = spec.split('/');
+    names.add(spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]);
+  }
+  for (const m of source.matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)/g)) {
+    const spec = m[1];
+    if (spec.startsWith('.') || spec.startsWith('node:')) continue;
+    const parts = spec.split('/');
+    names.add(spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]);
+  }
+  return [...names];
 }
 
 function splitSpec(spec) {
