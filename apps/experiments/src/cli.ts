@@ -6,6 +6,7 @@ import { shutdownBackend } from '@vqkit/runtime';
 import { Command, CommanderError } from 'commander';
 import { register as registerAblate } from './commands/ablate';
 import { register as registerCapacity } from './commands/capacity';
+import { register as registerConfig } from './commands/config';
 import { register as registerDemo } from './commands/demo';
 import { register as registerEval } from './commands/eval';
 import { register as registerReport } from './commands/report';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerAblate(program);
   registerReport(program);
   registerCapacity(program);
+  registerConfig(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

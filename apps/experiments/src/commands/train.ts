@@ -4,6 +4,7 @@ import { addBackendOption, collectSets } from '../config/cli-options';
 import { inputError } from '../config/errors';
 import { resolveConfig } from '../config/resolve';
 import type { RunConfig } from '../config/schema';
+import { dryRunCommand } from '../train/dry-run';
 import { trainRun } from '../train/train-run';
 
 interface TrainFlags {
@@ -14,6 +15,7 @@ interface TrainFlags {
   allowUnmatched?: boolean;
   backend: string;
   quiet?: boolean;
+  dryRun?: boolean;
 }
 
 /** Exit codes of a run stopped by a signal (128 + signal number). */
@@ -39,17 +41,22 @@ export function register(program: Command): void {
       'override a config key, e.g. --set train.epochs=10 (repeatable; value parsed as JSON when possible)',
       collectSets,
     )
-    .option('-r, --run-dir <dir>', 'run directory (default: runs/<config name>)')
+    .option('-r, --run-dir <dir>', 'run directory (default: vqkit-runs/<config name>)')
     .option('--resume', 'continue the run in --run-dir from its latest checkpoint')
     .option(
       '--allow-unmatched',
       'train even if the pair does not satisfy eqs. 4–5 (metrics.json then says so)',
     )
-    .option('-q, --quiet', 'no progress output');
+    .option('-q, --quiet', 'no progress output')
+    .option(
+      '--dry-run',
+      'build both sides of the pair, print parameters, latents, index bits and the matched-pair check; train nothing',
+    );
   addBackendOption(command);
   command.action(async (flags: TrainFlags) => {
     const sets = [...(flags.set ?? [])];
     if (flags.allowUnmatched) sets.push('allowUnmatched=true');
+    if (flags.dryRun) return void (await dryRunCommand(flags.config, sets));
     let config: RunConfig | null = null;
     if (flags.config !== undefined) config = resolveConfig(flags.config, sets);
     else if (!flags.resume) {
@@ -64,7 +71,7 @@ export function register(program: Command): void {
     if (flags.resume && flags.runDir === undefined) {
       throw inputError('train --resume: pass --run-dir <dir> with the run to continue.');
     }
-    const runDir = flags.runDir ?? join('runs', config!.name);
+    const runDir = flags.runDir ?? join('vqkit-runs', config!.name);
     const controller = new AbortController();
     let received: string | null = null;
     const onSignal = (signal: NodeJS.Signals) => {

@@ -1,3 +1,5 @@
+import { HIERARCHICAL_DEFAULTS, MODEL_DEFAULTS, SINGLE_LEVEL_DEFAULTS } from '@vqkit/models';
+import { DATA_DEFAULTS, QUANTIZER_DEFAULTS, TRAIN_DEFAULTS } from './defaults';
 import type { RunConfigInput } from './schema';
 
 /** Names accepted by `--config` in place of a file. */
@@ -30,32 +32,32 @@ export const PRESETS: Readonly<Record<PresetName, RunConfigInput>> = Object.free
     // data.train / data.val have no default: the paper trains on ImageNet, which is not bundled.
     // Per-epoch validation uses 10,000 of the 50,000 validation images (spread over the classes);
     // `vqkit eval` uses all of them (eval.images: null).
-    data: { size: 256, range: '0,1', valImages: 10000 } as RunConfigInput['data'],
+    data: {
+      size: DATA_DEFAULTS.size,
+      range: DATA_DEFAULTS.range,
+      transform: 'resize', // paper §4: "ImageNet with images resized to 256×256"
+      flip: false, // the paper names no augmentation
+      cropsPerImage: 1,
+      valImages: 10000,
+    } as RunConfigInput['data'],
     model: {
-      single: { channels: 160, codebookSize: 8192, codeDim: 8 },
-      hierarchical: { channels: 128, codebookSize: 4096, codeDim: 8, conditioned: false },
-      downsample: 4,
-      topDownsample: 2,
-      resBlocks: 2,
+      single: { ...SINGLE_LEVEL_DEFAULTS },
+      hierarchical: {
+        channels: HIERARCHICAL_DEFAULTS.channels,
+        codebookSize: HIERARCHICAL_DEFAULTS.codebookSize,
+        codeDim: HIERARCHICAL_DEFAULTS.codeDim,
+        conditioned: HIERARCHICAL_DEFAULTS.conditioned,
+      },
+      downsample: MODEL_DEFAULTS.downsample,
+      topDownsample: HIERARCHICAL_DEFAULTS.topDownsample,
+      resBlocks: MODEL_DEFAULTS.resBlocks,
       resChannels: 'half', // 80 / 64: the authors' released code (n_res_channel = latent_channel // 2)
+      match: 'kd',
     },
-    quantizer: {
-      decay: 0.99,
-      epsilon: 1e-5,
-      commitmentWeight: 0.25,
-      init: 'data',
-      reset: 'windowed',
-      resetThreshold: 2,
-      resetWindow: 10,
-      resetSource: 'recent-mean',
-      chunkSize: 4096,
-    },
+    quantizer: { ...QUANTIZER_DEFAULTS },
     train: {
-      epochs: 300,
+      ...TRAIN_DEFAULTS,
       stepsPerEpoch: null,
-      batchSize: 16,
-      learningRate: 3e-4,
-      lrDecay: 0.99,
       checkpointEvery: 2000,
       keepLast: 3,
       logEvery: 50,
