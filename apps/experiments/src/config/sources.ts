@@ -5,6 +5,8 @@
  * report's "Setup" section (with the values the runs used).
  */
 
+import { UNSET_DATA } from './resolve';
+
 /** Where one value comes from. */
 export type Source =
   | { kind: 'paper'; section: string; quote: string }
@@ -267,6 +269,7 @@ export function formatSource(source: Source): string {
 /** A config value as the table prints it (`3e-4`, `resize`, `false`). */
 export function formatValue(value: unknown): string {
   if (value === undefined) return '(not recorded)';
+  if (value === UNSET_DATA) return 'your folder (not set)';
   if (typeof value === 'number') {
     if (value !== 0 && Math.abs(value) < 1e-3) return value.toExponential();
     return String(value);

@@ -1,4 +1,4 @@
-import { decimalsFor, fixed, formatParamsM, formatSpread, percent } from './stats';
+import { decimalsFor, formatParamsM, formatSpread, percent } from './stats';
 import type { ArchitectureCell, RowStatus, Table1, Table1Row } from './table1';
 
 const STATUS_TEXT: Record<RowStatus, string> = {
