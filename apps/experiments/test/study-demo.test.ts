@@ -70,14 +70,14 @@ describe('vqkit demo', () => {
     expect(calls).toEqual(ids.flatMap((id) => [`train ${id}`, `eval ${id}`]));
     const config = (id: string) =>
       JSON.parse(readFileSync(join(out, 'runs', id, 'config.json'), 'utf8')) as RunConfig;
-    // The `demo` preset's pair (Kh 128, Dh 8): ladder rungs (a)–(c) at D 64, rung (d) at D 16, K·D kept.
+    // The `demo` preset's pair (Kh 128, Dh 8): ladder rungs (a)–(c) at D 16, rung (d) at D 4 (DEMO_STUDY), K·D kept.
     expect(config('ladder-none-single').model.single).toMatchObject({
-      codebookSize: 32,
-      codeDim: 64,
+      codebookSize: 128,
+      codeDim: 16,
     });
     expect(config('ladder-lowdim-hierarchical').model.hierarchical).toMatchObject({
-      codebookSize: 64,
-      codeDim: 16,
+      codebookSize: 256,
+      codeDim: 4,
     });
     expect(config('ladder-none-hierarchical').quantizer).toMatchObject({
       init: 'random',

@@ -338,6 +338,41 @@ describe('vqkit report on fixture runs', () => {
     expect(f3.files.layout.columns).toBe(1 + f3.runs.length);
   });
 
+  it('never pools runs whose recorded loader settings differ, and never reads samples outside a run', async () => {
+    const dir = join(root, 'settings');
+    const base = {
+      architecture: 'single',
+      ks: 256,
+      ds: 8,
+      kh: 128,
+      dh: 8,
+      mse: [0.01, 0.004],
+    } as const;
+    for (const [name, transform] of [
+      ['resize-0', 'resize'],
+      ['resize-1', 'resize'],
+      ['crop', 'center-crop'],
+    ] as const) {
+      const run = await writeFixtureRun(dir, { ...base, name, psnr: [30, 2], mse: [...base.mse] });
+      const path = join(run, 'metrics.json');
+      const m = JSON.parse(readFileSync(path, 'utf8'));
+      m.data = { split: 'val', settings: { train: { transform, size: 32 }, val: { transform } } };
+      if (name === 'resize-1') m.config.seed = 1;
+      if (name === 'crop') m.samples.originals[0] = '../../../../etc/hostname';
+      writeFileSync(path, JSON.stringify(m));
+    }
+    const r = await writeReport({ runs: [dir], out: join(root, 'settings-report') });
+    const rows = r.table1.rows.map((x) => [x.setting, x.single?.runs.length]);
+    expect(rows).toEqual([
+      ['base', 2],
+      ['loader.train.transform=center-crop, loader.val.transform=center-crop', 1],
+    ]);
+    expect(r.figure3Excluded).toContainEqual({
+      run: 'crop',
+      reason: 'sample paths in metrics.json point outside the run directory',
+    });
+  });
+
   it('accepts a single run directory and rejects a missing path with a named error', () => {
     const one = collectRuns([join(runsDir, 'h-128')]);
     expect(one.runs.map((r) => r.id)).toEqual(['h-128']);

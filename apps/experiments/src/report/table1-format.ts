@@ -49,8 +49,10 @@ function bitGap(r: Table1Row): string {
 const row = (cols: string[]) => `| ${cols.join(' | ')} |`;
 
 /** One Markdown table of pairs (both sides of each row), with a Setting column when needed. */
-export function pairsTable(rows: readonly Table1Row[]): string[] {
-  const settings = new Set(rows.map((r) => r.settingLabel)).size > 1;
+export function pairsTable(
+  rows: readonly Table1Row[],
+  settings = new Set(rows.map((r) => r.settingLabel)).size > 1,
+): string[] {
   const dec = mseDecimals(rows);
   const header = [
     ...(settings ? ['Setting'] : []),
@@ -92,8 +94,7 @@ export function pairsTable(rows: readonly Table1Row[]): string[] {
   return lines;
 }
 
-function singleOnlyTable(rows: readonly Table1Row[]): string[] {
-  const settings = new Set(rows.map((r) => r.settingLabel)).size > 1;
+function singleOnlyTable(rows: readonly Table1Row[], settings: boolean): string[] {
   const dec = mseDecimals(rows);
   const h = [
     ...(settings ? ['Setting'] : []),
@@ -159,7 +160,13 @@ export function table1Markdown(table: Table1, options: Table1MarkdownOptions = {
   }
   for (const mode of modes) {
     if (modes.length > 1 || mode === 'bits') lines.push(MATCH_HEADINGS[mode], '');
-    lines.push(...pairsTable(main.filter((r) => r.match === mode)), '');
+    lines.push(
+      ...pairsTable(
+        main.filter((r) => r.match === mode),
+        table.multipleSettings,
+      ),
+      '',
+    );
   }
   const singleOnly = table.rows.filter((r) => r.status === 'single-only');
   if (singleOnly.length > 0) {
@@ -167,7 +174,7 @@ export function table1Markdown(table: Table1, options: Table1MarkdownOptions = {
     lines.push(
       'Not part of the matched comparison (Figure 2 uses them). The pair each config names is shown.',
       '',
-      ...singleOnlyTable(singleOnly),
+      ...singleOnlyTable(singleOnly, table.multipleSettings),
       '',
     );
   }
