@@ -213,7 +213,7 @@ describe('seeds, bit matching and the demo grid', () => {
       ['hierarchical', 256, 64],
     ]);
     expect(new Set(cells.map((c) => c.id)).size).toBe(cells.length);
-    // Figure 1's pairs at demo widths: D 16 → 4 keeps both sides within 10 % in trainable parameters
+    // Figure 1's pairs at demo widths: D 16 → 8 keeps both sides within 10 % in trainable parameters
     // (D 64 → 16, the paper's dimensions at Ch 128, would give the hierarchical side 94 % more).
     for (const c of cells.filter(
       (x) => x.id.startsWith('ladder-') && x.config.architecture === 'single',

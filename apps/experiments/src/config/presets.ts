@@ -17,7 +17,7 @@ export type PresetName = 'paper' | 'tiny' | 'demo';
  *   Kh 64 / Ks 128, D 8 (still matched: 64·20 = 64·16 + 16·16, 128·8 = 2·64·8).
  * - `demo`: the base of every `vqkit demo` cell on the bundled photos — 32² crops, Ch 32 / Cs 40,
  *   Kh 128 / Ks 256, D 8, 6 epochs × 32 steps of batch 16; `vqkit demo` trains 18 such cells (Table 1's
- *   4 on 64² crops for 4 epochs, see DEMO_STUDY), two at a time on 2 cores, inside 10 minutes.
+ *   4 on 64² crops, see DEMO_STUDY), two at a time on 2 cores, inside 10 minutes.
  *
  * `tiny` and `demo` use Adam lr 1e-3 instead of the paper's 3e-4: with a few hundred steps the
  * paper's rate leaves the models far from converged; everything else follows the paper. Every preset

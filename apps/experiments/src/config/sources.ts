@@ -21,6 +21,8 @@ export interface Hyperparameter {
   key: string | null;
   /** The value when `key` is null (fixed in code). */
   fixed?: string;
+  /** The value the given runs used, when it is not one config key (null: none of them tells). */
+  derive?: (configs: readonly unknown[]) => string | null;
   source: Source;
 }
 
@@ -223,6 +225,7 @@ export const HYPERPARAMETER_SOURCES: readonly Hyperparameter[] = Object.freeze([
     name: 'Figure 1: code dimensions of the ladder',
     key: null,
     fixed: '64 → 16 at constant K·D',
+    derive: (c) => ladderDims(c),
     source: paper(
       '§4.1',
       'Reducing dimensionality from 64 to 16, while keeping the codebook budget constant by increasing the codebook size according to Equation 5',
@@ -233,6 +236,7 @@ export const HYPERPARAMETER_SOURCES: readonly Hyperparameter[] = Object.freeze([
     key: null,
     fixed:
       'K·D of the base pair (paper preset: Kh 512 / Ks 1024 at D 64, Kh 2048 / Ks 4096 at D 16)',
+    derive: (c) => ladderSizes(c),
     source: vqkit(
       'the paper does not state them; keeping the base pair’s budget Kh·Dh = 4096·8 makes the last rung the Table 1 budget',
     ),
@@ -241,18 +245,62 @@ export const HYPERPARAMETER_SOURCES: readonly Hyperparameter[] = Object.freeze([
     name: 'Figure 1: initialisation without intervention',
     key: null,
     fixed: 'random normal codebooks',
+    derive: (c) => {
+      const none = c.filter((x) => valueAt(x, 'tags.ladder') === 'none');
+      return none.length === 0 ? null : `${valuesOf(none, 'quantizer.init').join(', ')} codebooks`;
+    },
     source: vqkit('the paper does not state the baseline’s initialisation'),
   },
   {
     name: 'Figure 2: grid',
     key: null,
     fixed: 'Ks ∈ {1024, 2048, 4096, 8192} × Ds ∈ {8, 16, 32, 64, 128}',
+    derive: (c) => {
+      const grid = c.filter(
+        (x) =>
+          valueAt(x, 'architecture') === 'single' &&
+          valueAt(x, 'tags.study') === 'sweep' &&
+          valueAt(x, 'tags.ladder') === undefined,
+      );
+      if (grid.length === 0) return null;
+      const set = (key: string) =>
+        `{${[...new Set(grid.map((x) => Number(valueAt(x, key))))].sort((a, b) => a - b).join(', ')}}`;
+      return `Ks ∈ ${set('model.single.codebookSize')} × Ds ∈ ${set('model.single.codeDim')}`;
+    },
     source: paper(
       '§4.2',
       'a grid sweep over codebook size Ks ∈ {1024, 2048, 4096, 8192} and code vector dimension Ds ∈ {8, 16, 32, 64, 128}',
     ),
   },
 ]);
+
+/** The ladder runs among `configs`, by rung (tags.ladder). */
+function ladderRuns(configs: readonly unknown[]): { upper: unknown[]; lower: unknown[] } {
+  const rung = (c: unknown) => valueAt(c, 'tags.ladder');
+  return {
+    upper: configs.filter((c) => ['none', 'init', 'reset'].includes(String(rung(c)))),
+    lower: configs.filter((c) => rung(c) === 'lowdim'),
+  };
+}
+
+/** `16 → 8 at constant K·D` from the ladder runs, or null without them. */
+function ladderDims(configs: readonly unknown[]): string | null {
+  const { upper, lower } = ladderRuns(configs);
+  if (upper.length === 0 && lower.length === 0) return null;
+  const dims = (xs: unknown[]) => valuesOf(xs, 'model.hierarchical.codeDim').join(', ') || '—';
+  return `${dims(upper)} → ${dims(lower)} at constant K·D`;
+}
+
+/** `Kh 64 / Ks 128 at D 16, Kh 128 / Ks 256 at D 8` from the ladder runs, or null without them. */
+function ladderSizes(configs: readonly unknown[]): string | null {
+  const { upper, lower } = ladderRuns(configs);
+  const sizes = (xs: unknown[]) =>
+    xs.length === 0
+      ? null
+      : `Kh ${valuesOf(xs, 'model.hierarchical.codebookSize').join(', ')} / Ks ${valuesOf(xs, 'model.single.codebookSize').join(', ')} at D ${valuesOf(xs, 'model.hierarchical.codeDim').join(', ')}`;
+  const parts = [sizes(upper), sizes(lower)].filter((x): x is string => x !== null);
+  return parts.length === 0 ? null : parts.join('; ');
+}
 
 /** `paper §4: "…"`, `authors' released code: …` or `vqkit choice: …`. */
 export function formatSource(source: Source): string {
@@ -303,7 +351,8 @@ function cell(text: string): string {
 export function hyperparameterTable(configs: readonly unknown[]): string {
   const lines = ['| Hyperparameter | Config key | Value | Source |', '| --- | --- | --- | --- |'];
   for (const h of HYPERPARAMETER_SOURCES) {
-    const value = h.key === null ? (h.fixed ?? '') : valuesOf(configs, h.key).join(', ');
+    const value =
+      h.key !== null ? valuesOf(configs, h.key).join(', ') : (h.derive?.(configs) ?? h.fixed ?? '');
     lines.push(
       `| ${cell(h.name)} | ${h.key === null ? '—' : `\`${h.key}\``} | ${cell(value)} | ${cell(formatSource(h.source))} |`,
     );

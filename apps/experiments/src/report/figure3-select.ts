@@ -9,6 +9,7 @@ import {
   samplePaths,
 } from './figure3';
 import { type FigureOutcome, ladderOf, shapeOf } from './figures';
+import { scaleNote } from './scale';
 import { settingKey } from './setting';
 import { fixed } from './stats';
 
@@ -20,8 +21,6 @@ export interface Figure3Options {
   maxColumns: number;
   /** Collects every run left out and why. */
   excluded: { run: string; reason: string }[];
-  /** Scale note printed under the title. */
-  note: string | null;
 }
 
 /** Runs with readable, in-directory samples; the others are listed in `excluded`. */
@@ -166,7 +165,8 @@ export async function figure3(
     ...chosen.map((r) => columnOf(r, rows, anyLadder)),
   ];
   const caption = ['Figure 3: originals (first column) and reconstructions'];
-  if (o.note) caption.push(o.note);
+  const note = scaleNote(chosen.map((r) => r.metrics.config));
+  if (note) caption.push(note);
   const png = join(out, 'figure3.png');
   const layout = await composeGrid(columns, png, caption);
   return { written: true, runs: chosen.map((r) => r.id), files: { png, layout } };

@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import { runtimeError } from '../config/errors';
 import { isInside } from '../config/safe-path';
 import type { FinishedRun } from './collect';
-import { svgToPng } from './plots';
+import { svgToPng, wrap } from './plots';
 
 /** One column of Figure 3: a heading (one or two lines) and one image per row. */
 export interface GridColumn {
@@ -35,20 +35,6 @@ function escapeXml(s: string): string {
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
     .replace(/"/g, '&quot;');
-}
-
-/** Splits `text` into lines of at most `width` characters at spaces. */
-export function wrap(text: string, width: number): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(/\s+/)) {
-    if (line !== '' && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = word;
-    } else line = line === '' ? word : `${line} ${word}`;
-  }
-  if (line !== '') lines.push(line);
-  return lines;
 }
 
 /** Tile side: the image side scaled by an integer to at least 96 px (pixel-exact), or down to 256 px. */

@@ -14,6 +14,7 @@ import {
   perplexitySpec,
   writeFigure,
 } from './plots';
+import { scaleNote } from './scale';
 import { settingKey } from './setting';
 import { average, pool, seedSpread } from './stats';
 
@@ -99,11 +100,15 @@ function levelData(
   return { perplexity, lorenz };
 }
 
+/** The scale note of the runs a figure draws (see scaleNote). */
+function noteOf(runs: readonly FinishedRun[]): string | null {
+  return scaleNote(runs.map((r) => r.metrics.config));
+}
+
 /** Figure 1 from the ablation-ladder runs (runs tagged `ladder`) only. */
 export async function figure1(
   runs: readonly FinishedRun[],
   out: string,
-  note: string | null,
 ): Promise<FigureOutcome<{ mse: FigureFiles; lorenz: FigureFiles; perplexity: FigureFiles }>> {
   const ladder = runs.filter((r) => ladderOf(r) !== undefined);
   if (ladder.length === 0) {
@@ -123,6 +128,7 @@ export async function figure1(
   const mse: LadderMseDatum[] = [];
   const lorenz: LorenzDatum[] = [];
   const perplexity: PerplexityDatum[] = [];
+  const note = noteOf(ladder);
   for (const [key, group] of groups) {
     const [id, architecture] = key.split('|') as [string, 'single' | 'hierarchical'];
     const rung = rungLabel(id);
@@ -165,7 +171,6 @@ export async function figure1(
 export async function figure2(
   runs: readonly FinishedRun[],
   out: string,
-  note: string | null,
 ): Promise<FigureOutcome<FigureFiles>> {
   const singles = runs.filter(
     (r) => r.metrics.architecture === 'single' && ladderOf(r) === undefined,
@@ -215,6 +220,6 @@ export async function figure2(
   return {
     written: true,
     runs: best.map((r) => r.id),
-    files: await writeFigure(gridSpec(data, note), join(out, 'figure2')),
+    files: await writeFigure(gridSpec(data, noteOf(best)), join(out, 'figure2')),
   };
 }

@@ -32,9 +32,26 @@ export const ARCHITECTURE_SCALE = {
   range: ['#1f77b4', '#d62728'],
 };
 
-/** A figure subtitle: what the marks show, then the scale note (demo scale …) when there is one. */
-export function subtitle(what: string, note?: string | null): string | string[] {
-  return note ? [what, note] : what;
+/** Splits `text` into lines of at most `width` characters at spaces. */
+export function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  if (line !== '') lines.push(line);
+  return lines;
+}
+
+/** Characters per subtitle line, so a long note never makes a figure wider than its plot. */
+const SUBTITLE_WIDTH = 90;
+
+/** A figure subtitle: what the marks show, then the scale note (demo scale …) when there is one, wrapped. */
+export function subtitle(what: string, note?: string | null): string[] {
+  return [what, ...(note ? [note] : [])].flatMap((t) => wrap(t, SUBTITLE_WIDTH));
 }
 
 /** Renders a vega-lite spec headlessly to SVG (vega `renderer: 'none'`). */

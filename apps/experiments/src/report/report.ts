@@ -96,8 +96,8 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
       .flatMap((r) => [...(r.single?.runs ?? []), ...(r.hierarchical?.runs ?? [])]);
   const figure3Excluded: { run: string; reason: string }[] = [];
   const figures: ReportResult['figures'] = {
-    figure1: await figure1(runs, out, note),
-    figure2: await figure2(runs, out, note),
+    figure1: await figure1(runs, out),
+    figure2: await figure2(runs, out),
     figure3:
       runs.length === 0
         ? { written: false, reason: 'no finished runs' }
@@ -106,7 +106,6 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
             maxRows: options.figure3Rows ?? 6,
             maxColumns: options.figure3Columns ?? 10,
             excluded: figure3Excluded,
-            note,
           }),
   };
   const unmatchedRuns = [...table1.rows, ...ladderPairs.rows]
