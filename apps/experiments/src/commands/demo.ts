@@ -94,7 +94,7 @@ export async function runDemo(o: DemoOptions = {}) {
 export function register(program: Command): void {
   addBackendOption(program.command('demo'))
     .description(
-      'Run the whole study at small scale on the bundled photos (no download): single vs hierarchical, with and without the interventions, then the report',
+      "The study at demo scale on the bundled photos (no download): Figure 1's intervention ladder, Figure 2's K×D grid and Table 1's matched pairs, then the report",
     )
     .option('--out <dir>', 'output folder (default ./vqkit-runs/demo-<timestamp>)')
     .option('--config <file|preset>', 'base config of every demo run', 'demo')

@@ -180,7 +180,7 @@ export function register(program: Command): void {
     program
       .command('sweep')
       .description(
-        'Run a grid of cells one after another (finished cells are skipped), or write a SLURM job array (--emit slurm). Grids: paper (K×D grid + Table 1 pairs, 28 cells), table1 (16), kxd (20), ablation (8), demo (8)',
+        'Run a grid of cells (one after another, or --jobs at once; finished cells are skipped), or write a SLURM job array (--emit slurm). Grids: paper (K×D grid + Table 1 pairs, 28 cells), table1 (16), kxd (20), ablation (8), demo (18)',
       )
       .option('--grid <name>', `which grid: ${GRID_NAMES.join(', ')}`, 'paper')
       .option('--ks <list>', 'codebook sizes Ks, comma-separated (default 1024,2048,4096,8192)')

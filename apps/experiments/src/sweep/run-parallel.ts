@@ -72,6 +72,25 @@ function lines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => v
   });
 }
 
+/** A finished child's status: trained/evaluated (metrics.json written), interrupted, or failed. */
+function exitOutcome(
+  code: number | null,
+  signal: NodeJS.Signals | null,
+  dir: string,
+  hadSummary: boolean,
+  tail: readonly string[],
+): Pick<CellOutcome, 'status' | 'message'> {
+  if (code === 0 && existsSync(join(dir, 'metrics.json')))
+    return { status: hadSummary ? 'evaluated' : 'trained' };
+  if (code === 130 || code === 143 || signal !== null)
+    return {
+      status: 'interrupted',
+      message: `stopped (${signal ?? `exit ${code}`}); rerun to resume`,
+    };
+  const failed = tail.find((l) => l.includes('FAILED')) ?? tail.slice(-3).join(' | ');
+  return { status: 'failed', message: `exit ${code}: ${failed}` };
+}
+
 function startCell(
   cell: SweepCell,
   index: number,
@@ -110,26 +129,7 @@ function startCell(
     );
     child.on('close', (code, signal) => {
       const seconds = (performance.now() - started) / 1000;
-      const failed = tail.find((l) => l.includes('FAILED')) ?? tail.slice(-3).join(' | ');
-      if (code === 0 && existsSync(join(dir, 'metrics.json'))) {
-        resolve({ id: cell.id, dir, status: hadSummary ? 'evaluated' : 'trained', seconds });
-      } else if (code === 130 || code === 143 || signal !== null) {
-        resolve({
-          id: cell.id,
-          dir,
-          status: 'interrupted',
-          seconds,
-          message: `stopped (${signal ?? `exit ${code}`}); rerun to resume`,
-        });
-      } else {
-        resolve({
-          id: cell.id,
-          dir,
-          status: 'failed',
-          seconds,
-          message: `exit ${code}: ${failed}`,
-        });
-      }
+      resolve({ id: cell.id, dir, seconds, ...exitOutcome(code, signal, dir, hadSummary, tail) });
     });
   });
   return { child, done };
