@@ -6,6 +6,7 @@ import { shutdownBackend } from '@vqkit/runtime';
 import { Command, CommanderError } from 'commander';
 import { register as registerAblate } from './commands/ablate';
 import { register as registerCapacity } from './commands/capacity';
+import { register as registerConfig } from './commands/config';
 import { register as registerDemo } from './commands/demo';
 import { register as registerEval } from './commands/eval';
 import { register as registerPlayground } from './commands/playground';
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerReport(program);
   registerCapacity(program);
   registerPlayground(program);
+  registerConfig(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

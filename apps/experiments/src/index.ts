@@ -16,8 +16,21 @@ export { addBackendOption, collectSets } from './config/cli-options';
 export { ExperimentsError, inputError, runtimeError } from './config/errors';
 export { assertPairAllowed, latentSizes, type MatchReport, matchReport } from './config/matching';
 export { isPresetName, PRESETS, type PresetName } from './config/presets';
-export { applySet, resolveConfig } from './config/resolve';
+export {
+  applySet,
+  type ResolveOptions,
+  resolveConfig,
+  UNSET_DATA,
+  unsetDataKeys,
+} from './config/resolve';
 export { type RunConfig, type RunConfigInput, runConfigSchema } from './config/schema';
+export {
+  formatSource,
+  HYPERPARAMETER_SOURCES,
+  type Hyperparameter,
+  hyperparameterTable,
+  type Source,
+} from './config/sources';
 export {
   type EvalSplit,
   type EvaluateOptions,
@@ -47,6 +60,7 @@ export {
 } from './train/backend';
 export { createModel, modelOptions } from './train/create-model';
 export { DEMO_DATA, DEMO_REGIONS, demoAssetsDir, type Split } from './train/data';
+export { type DryRunReport, type DryRunSide, dryRun, formatDryRun } from './train/dry-run';
 export { learningRateAt } from './train/lr-schedule';
 export { assertTrainingMemory, type MemoryNeed, trainingMemory } from './train/memory-estimate';
 export { type TrainOptions, type TrainSummary, trainRun } from './train/train-run';

@@ -317,7 +317,8 @@ describe('runs survive', () => {
     }
     const metrics = await evaluateRun(straight, { quiet: true, stderr: silent });
     expect(metrics.images).toBe(8);
-    expect(metrics.data).toMatchObject({ split: 'val', source: 'demo' });
+    // The tiny preset has data.test: demo, so eval reports on crops model selection never saw.
+    expect(metrics.data).toMatchObject({ split: 'test', source: 'demo' });
   });
 
   it('ignores a temp file left by a crash mid-write and resumes from the last checkpoint', async () => {

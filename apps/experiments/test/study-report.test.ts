@@ -210,7 +210,7 @@ describe('metrics.json parsing', () => {
 describe('vqkit report on fixture runs', () => {
   it('writes Table 1 with pooled mean ± std, bits per pixel and the eqs. 4–5 bit gap', () => {
     const json = JSON.parse(readFileSync(join(root, 'report', 'table1.json'), 'utf8'));
-    expect(json.schema).toBe('vqkit.table1/1');
+    expect(json.schema).toBe('vqkit.table1/2');
     const row = json.rows.find(
       (r: { singleCodebookSize: number; hierarchicalCodebookSize: number; setting: string }) =>
         r.singleCodebookSize === 256 && r.hierarchicalCodebookSize === 128 && r.setting === 'base',
@@ -228,18 +228,23 @@ describe('vqkit report on fixture runs', () => {
     expect(row.capacity.bitGap.bitsPerImage).toBe(560 - 512);
     expect(row.capacity.bitGap.bitsPerPixel).toBeCloseTo(48 / 1024, 12);
 
+    // Across seeds: mean of the two runs' means, sample std of those means.
+    expect(row.single.psnrSeeds).toEqual({ mean: 31, std: Math.SQRT2, n: 2 });
+    expect(row.single.mseSeeds.std).toBeCloseTo(Math.SQRT2 * 0.001, 12);
     const md = readFileSync(join(root, 'report', 'table1.md'), 'utf8');
     expect(md).toContain(
-      '| base | 8 | 256 | 2×128 | 31.0 ± 2.2 | 0.0090 ± 0.0041 | 0.500 | 0.0512 | 31.5 ± 2.5 | 0.0085 ± 0.0035 | 0.547 | 0.06 | +0.047 | matched |',
+      '| 8 | 256 | 2×128 | 31.0 ± 2.2 [± 1.41, 2 seeds] | 0.0090 ± 0.0041 [± 0.00141, 2 seeds] | 512 | 0.0512 | 31.5 ± 2.5 | 0.0085 ± 0.0035 | 560 | 0.06 | +48 (+9.4 %) | 17.1 % ⚠ | matched |',
     );
-    expect(md).toContain('| + periodic reset | 8 | 512 | 2×256 | 33.0 ± 3.0 | 0.0060 ± 0.0030 |');
-    expect(md).toContain(
-      '| no intervention (quantizer.init=random, quantizer.reset=none) | 8 | 512 |',
-    );
-    // Ladder rows follow the plain rows, in ladder order.
-    expect(md.indexOf('| no intervention')).toBeLessThan(md.indexOf('| + periodic reset'));
-    expect(md.indexOf('| base | 8 | 256 | 2×128')).toBeLessThan(md.indexOf('| no intervention'));
-    expect(md).toContain('Single bpp');
+    expect(md).toContain('`[± b, n seeds]` = std across the n seeds');
+    expect(md).toContain('the sides differ by 17.1 % in trainable parameters');
+    // Ablation-ladder runs are Figure 1's, never Table 1's.
+    expect(md).not.toContain('periodic reset');
+    expect(md).toContain('Single bits/img');
+    const ladder = result.ladderPairs.rows.map((r) => [r.ladder, r.status]);
+    expect(ladder).toEqual([
+      ['none', 'matched'],
+      ['reset', 'matched'],
+    ]);
 
     const csv = readFileSync(join(root, 'report', 'table1.csv'), 'utf8')
       .trim()
@@ -286,7 +291,7 @@ describe('vqkit report on fixture runs', () => {
     const report = readFileSync(join(root, 'report', 'report.md'), 'utf8');
     expect(report).toContain('`unfinished` (unfinished)');
     const json = JSON.parse(readFileSync(join(root, 'report', 'report.json'), 'utf8'));
-    expect(json.schema).toBe('vqkit.report/1');
+    expect(json.schema).toBe('vqkit.report/2');
     expect(json.skipped).toHaveLength(2);
   });
 
@@ -312,7 +317,7 @@ describe('vqkit report on fixture runs', () => {
     const grid = JSON.parse(readFileSync(f2.files.spec, 'utf8'));
     expect(
       grid.data.values.map((d: { K: number; codeDim: number }) => `${d.K}/${d.codeDim}`),
-    ).toEqual(['256/8', '512/8', '1024/16']);
+    ).toEqual(['256/8', '1024/16']); // s-512 is a ladder run: Figure 1's, not Figure 2's
   });
 
   it('composes Figure 3 from runs sharing the same originals, ordered by K', async () => {
@@ -325,13 +330,47 @@ describe('vqkit report on fixture runs', () => {
     expect(meta.height).toBe(f3.files.layout.height);
     expect(f3.files.layout.rows).toBe(3);
     expect(f3.files.layout.tile).toBe(96);
-    // The base setting at D = 8 (5 runs incl. the unmatched one), ordered by K = Ks or 2·Kh.
-    expect(f3.runs[0]).toMatch(/^(s-256|h-unmatched)/);
-    expect(f3.runs).not.toContain('s-1024-d16');
-    expect(result.figure3Excluded.find((e) => e.run === 's-1024-d16')?.reason).toContain(
-      'different images',
+    // Table 1's matched pair (one seed of each model, as the paper shows one model per column).
+    expect(f3.runs).toEqual(['s-256-seed0', 'h-128']);
+    expect(result.figure3Excluded.find((e) => e.run === 's-256-seed1')?.reason).toContain(
+      'another seed',
     );
     expect(f3.files.layout.columns).toBe(1 + f3.runs.length);
+  });
+
+  it('never pools runs whose recorded loader settings differ, and never reads samples outside a run', async () => {
+    const dir = join(root, 'settings');
+    const base = {
+      architecture: 'single',
+      ks: 256,
+      ds: 8,
+      kh: 128,
+      dh: 8,
+      mse: [0.01, 0.004],
+    } as const;
+    for (const [name, transform] of [
+      ['resize-0', 'resize'],
+      ['resize-1', 'resize'],
+      ['crop', 'center-crop'],
+    ] as const) {
+      const run = await writeFixtureRun(dir, { ...base, name, psnr: [30, 2], mse: [...base.mse] });
+      const path = join(run, 'metrics.json');
+      const m = JSON.parse(readFileSync(path, 'utf8'));
+      m.data = { split: 'val', settings: { train: { transform, size: 32 }, val: { transform } } };
+      if (name === 'resize-1') m.config.seed = 1;
+      if (name === 'crop') m.samples.originals[0] = '../../../../etc/hostname';
+      writeFileSync(path, JSON.stringify(m));
+    }
+    const r = await writeReport({ runs: [dir], out: join(root, 'settings-report') });
+    const rows = r.table1.rows.map((x) => [x.setting, x.single?.runs.length]);
+    expect(rows).toEqual([
+      ['base', 2],
+      ['loader.train.transform=center-crop, loader.val.transform=center-crop', 1],
+    ]);
+    expect(r.figure3Excluded).toContainEqual({
+      run: 'crop',
+      reason: 'sample paths in metrics.json point outside the run directory',
+    });
   });
 
   it('accepts a single run directory and rejects a missing path with a named error', () => {

@@ -6,14 +6,16 @@ import { checkMatched } from '@vqkit/capacity';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { register as registerSweep } from '../src/commands/sweep';
-import { capacityConfigs } from '../src/config/matching';
+import { assertPairAllowed, capacityConfigs } from '../src/config/matching';
 import { resolveConfig } from '../src/config/resolve';
 import type { RunConfig } from '../src/config/schema';
 import { writeReport } from '../src/report/report';
 import { buildCells, type SweepCell } from '../src/sweep/grids';
 import { readManifest } from '../src/sweep/manifest';
 import { runCells } from '../src/sweep/run-cells';
+import { runCellsInParallel } from '../src/sweep/run-parallel';
 import { emitSlurm } from '../src/sweep/study';
+import { dryRun } from '../src/train/dry-run';
 
 const PAPER = resolveConfig('paper', [
   'data.train=/data/imagenet/train',
@@ -138,6 +140,89 @@ describe('sweep grids', () => {
   });
 });
 
+describe('seeds, bit matching and the demo grid', () => {
+  it('--seeds N repeats every cell with seeds s, s+1, … and nothing else changed; the first keeps its id', () => {
+    const cells = buildCells(PAPER, 'kxd', { codebookSizes: [1024], codeDims: [8, 16], seeds: 3 });
+    expect(cells.map((c) => c.id)).toEqual([
+      'single-K1024-D8',
+      'single-K1024-D8-seed1',
+      'single-K1024-D8-seed2',
+      'single-K1024-D16',
+      'single-K1024-D16-seed1',
+      'single-K1024-D16-seed2',
+    ]);
+    expect(cells.map((c) => c.config.seed)).toEqual([0, 1, 2, 0, 1, 2]);
+    const strip = (c: SweepCell) => ({
+      ...c.config,
+      name: '',
+      seed: 0,
+      tags: { ...c.config.tags, cell: '' },
+    });
+    expect(strip(cells[1]!)).toEqual(strip(cells[0]!));
+    expect(cells[2]!.config.name).toBe('single-K1024-D8-seed2');
+    expect(() => buildCells(PAPER, 'kxd', { seeds: 0 })).toThrow(
+      /--seeds expects a positive integer/,
+    );
+  });
+
+  it('--match bits keeps each Table 1 pair’s hierarchical side when an exact bit match exists, else moves Kh to the nearest one and says so', () => {
+    const cells = buildCells(PAPER, 'table1', { match: 'bits' });
+    expect(cells).toHaveLength(16);
+    for (const c of cells) {
+      const pair = capacityConfigs(c.config);
+      expect(checkMatched(pair.single, pair.hierarchical, { match: 'bits' }).matched).toBe(true);
+      expect(c.config.model.match).toBe('bits');
+      expect(c.config.tags['match']).toBe('bits');
+      expect(assertPairAllowed(c.config).ok).toBe(true); // training accepts it
+      expect(c.id.startsWith('bits-')).toBe(true);
+    }
+    const byId = Object.fromEntries(cells.map((c) => [c.id, c]));
+    // Kh 4096 = 8⁴: Ks = 4096^(5/4) = 32768 gives 64²·15 = (64² + 32²)·12 = 61,440 bits.
+    expect(byId['bits-single-K32768-D8']!.config.model.hierarchical.codebookSize).toBe(4096);
+    expect(byId['bits-hier-K4096-D128']).toBeDefined();
+    // Kh 512 is no 4th power: the nearest with an exact match is 625 = 5⁴ (Ks 3125).
+    expect(byId['bits-hier-K625-D8']!.description).toContain(
+      'Kh 512 has no integer bit-matched Ks',
+    );
+    // The paper grid under --match bits is Table 1's pairs (the K×D grid is single-level).
+    expect(buildCells(PAPER, 'paper', { match: 'bits' }).map((c) => c.id)).toEqual(
+      cells.map((c) => c.id),
+    );
+  });
+
+  it("the demo grid: Figure 1's ladder, 3 K × 2 D single-level cells, and 2 matched pairs at D 8 on 64² crops", async () => {
+    const cells = buildCells(resolveConfig('demo'), 'demo');
+    expect(cells).toHaveLength(8 + 6 + 4);
+    for (const c of cells) expect(matched(c.config)).toBe(true);
+    const fig2 = cells.filter((c) => c.id.startsWith('fig2-'));
+    expect(new Set(fig2.map((c) => c.config.model.single.codebookSize))).toEqual(
+      new Set([64, 128, 256]),
+    );
+    expect(new Set(fig2.map((c) => c.config.model.single.codeDim))).toEqual(new Set([8, 16]));
+    const t1 = cells.filter((c) => c.id.startsWith('table1-'));
+    expect(
+      t1.map((c) => [
+        c.config.architecture,
+        c.config.model.single.codebookSize,
+        c.config.data.size,
+      ]),
+    ).toEqual([
+      ['single', 128, 64],
+      ['hierarchical', 128, 64],
+      ['single', 256, 64],
+      ['hierarchical', 256, 64],
+    ]);
+    expect(new Set(cells.map((c) => c.id)).size).toBe(cells.length);
+    // Figure 1's pairs at demo widths: D 16 → 8 keeps both sides within 10 % in trainable parameters
+    // (D 64 → 16, the paper's dimensions at Ch 128, would give the hierarchical side 94 % more).
+    for (const c of cells.filter(
+      (x) => x.id.startsWith('ladder-') && x.config.architecture === 'single',
+    )) {
+      expect((await dryRun(c.config)).paramsGap, c.id).toBeLessThan(0.1);
+    }
+  });
+});
+
 describe('running cells', () => {
   it('skips finished cells, evaluates trained ones and resumes started ones', async () => {
     const runsDir = join(root, 'fake');
@@ -177,6 +262,61 @@ describe('running cells', () => {
     expect(outcomes.map((o) => o.status)).toEqual(['trained', 'evaluated', 'failed']);
     expect(outcomes[2]!.message).toContain('boom');
     expect(lines.some((l) => l.includes('[3/3] c: FAILED'))).toBe(true);
+  });
+
+  it('--jobs runs cells in child processes (longest first, VQKIT_CPU_THREADS=1), reports failures and stops children on abort', async () => {
+    const runsDir = join(root, 'jobs');
+    const tiny = resolveConfig('tiny');
+    const cells: SweepCell[] = ['small', 'big', 'fails', 'slow'].map((id) => ({
+      id,
+      description: id,
+      config: { ...tiny, name: id, data: { ...tiny.data, size: id === 'big' ? 64 : 32 } },
+    }));
+    // A stand-in for the vqkit CLI: records its cell, env and start order; `fails` exits 1 naming
+    // the cell, `slow` waits for SIGINT and exits 130 as vqkit does, the others write metrics.json.
+    const script = `
+      const fs = require('node:fs'); const path = require('node:path');
+      const a = process.argv; const id = a[a.indexOf('--only') + 1]; const dir = path.join(a[a.indexOf('--runs-dir') + 1], id);
+      fs.mkdirSync(dir, { recursive: true });
+      fs.appendFileSync(path.join(path.dirname(dir), 'order.txt'), id + '\\n');
+      fs.writeFileSync(path.join(dir, 'env.json'), JSON.stringify({ threads: process.env.VQKIT_CPU_THREADS, extra: process.env.EXTRA }));
+      console.error('[1/1] ' + id + ': training');
+      if (id === 'fails') { console.error('[1/1] ' + id + ': FAILED — DataError: boom'); process.exit(1); }
+      if (id === 'slow') { process.on('SIGINT', () => process.exit(130)); setInterval(() => {}, 1000); }
+      else fs.writeFileSync(path.join(dir, 'metrics.json'), '{}');
+    `;
+    mkdirSync(runsDir, { recursive: true });
+    const controller = new AbortController();
+    const lines: string[] = [];
+    const outcomes = runCellsInParallel(cells, {
+      runsDir,
+      jobs: 2,
+      manifest: join(runsDir, 'unused.json'),
+      command: { argv: [process.execPath, '-e', script, '--'], env: { EXTRA: 'yes' } },
+      signal: controller.signal,
+      log: (l) => {
+        lines.push(l);
+        if (l.includes('slow: training')) setTimeout(() => controller.abort(), 300);
+      },
+    });
+    const result = await outcomes;
+    expect(result.map((o) => `${o.id}:${o.status}`)).toEqual(
+      [
+        'small:failed', // metrics.json '{}' is present but the stand-in exit code 0 is what counts
+        'big:failed',
+        'fails:failed',
+        'slow:interrupted',
+      ].map((x) =>
+        x.startsWith('small') || x.startsWith('big') ? x.replace('failed', 'trained') : x,
+      ),
+    );
+    expect(readFileSync(join(runsDir, 'order.txt'), 'utf8').split('\n')[0]).toBe('big'); // longest first
+    expect(JSON.parse(readFileSync(join(runsDir, 'small', 'env.json'), 'utf8'))).toEqual({
+      threads: '1',
+      extra: 'yes',
+    });
+    expect(result[2]!.message).toContain('FAILED — DataError: boom');
+    expect(lines).toContain('[3/4] fails: FAILED — DataError: boom');
   });
 
   it('emits a well-formed SLURM array whose cell command trains, evaluates, and is skipped on rerun', async () => {

@@ -29,6 +29,9 @@ export interface StudyFlags {
   ds?: string;
   fromDim?: string;
   toDim?: string;
+  seeds: string;
+  jobs: string;
+  match?: string;
   slurmTime?: string;
   slurmGpus?: string;
   slurmCpus?: string;
@@ -68,7 +71,13 @@ export function studyFlags(command: Command, defaultConfig: string): Command {
       '--emit <kind>',
       "write a job script instead of running: 'slurm' (one array task per cell)",
     )
-    .option('--list', 'print the cells and exit')
+    .option('--list', 'print the cells and exit (no data folders needed)')
+    .option('--seeds <n>', 'runs per cell with seeds s, s+1, … (error bars across seeds)', '1')
+    .option(
+      '--jobs <n>',
+      'cells trained at once, each in its own process (with VQKIT_CPU_THREADS=1 when n > 1)',
+      '1',
+    )
     .option('--quiet', 'no per-step progress output')
     .option('--fail-fast', 'stop at the first failing cell')
     .option('--slurm-time <hh:mm:ss>', 'SLURM time limit per cell', '48:00:00')
@@ -84,12 +93,26 @@ export function studyFlags(command: Command, defaultConfig: string): Command {
     );
 }
 
-function positive(flag: string, value: string | undefined): number | undefined {
+/** Parses an integer flag ≥ `min` (undefined stays undefined). */
+export function intFlag(flag: string, value: string | undefined, min = 0): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 0)
-    throw inputError(`${flag} expects a non-negative integer, got '${value}'.`);
+  const n = /^\s*[+]?\d+\s*$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < min) {
+    throw inputError(
+      `${flag} expects ${min === 0 ? 'a non-negative integer' : `an integer ≥ ${min}`}, got '${value}'. Example: ${flag} ${Math.max(min, 1) + 1}`,
+    );
+  }
   return n;
+}
+
+const positive = (flag: string, value: string | undefined) => intFlag(flag, value, 0);
+
+/** `--match kd|bits`. */
+function matchFlag(value: string | undefined): 'kd' | 'bits' | undefined {
+  if (value === undefined || value === 'kd' || value === 'bits') return value;
+  throw inputError(
+    `--match expects 'kd' (eqs. 4–5, the paper) or 'bits' (equal index bits per image), got '${value}'.`,
+  );
 }
 
 /** Runs, lists or emits a study for `sweep` / `ablate`. */
@@ -110,11 +133,14 @@ export async function studyAction(
     failFast: flags.failFast,
     codebookSizes: flags.ks === undefined ? undefined : parseIntList('--ks', flags.ks),
     codeDims: flags.ds === undefined ? undefined : parseIntList('--ds', flags.ds),
-    fromDim: positive('--from-dim', flags.fromDim),
-    toDim: positive('--to-dim', flags.toDim),
+    fromDim: intFlag('--from-dim', flags.fromDim, 1),
+    toDim: intFlag('--to-dim', flags.toDim, 1),
+    seeds: intFlag('--seeds', flags.seeds, 1),
+    jobs: intFlag('--jobs', flags.jobs, 1),
+    match: matchFlag(flags.match),
   };
   if (flags.list) {
-    for (const [i, c] of studyCells(options).entries())
+    for (const [i, c] of studyCells(options, { requireData: false }).entries())
       console.log(`${i}\t${c.id}\t${c.description}`);
     return;
   }
@@ -124,11 +150,11 @@ export async function studyAction(
     const files = emitSlurm(options, {
       time: flags.slurmTime,
       gpus: positive('--slurm-gpus', flags.slurmGpus),
-      cpus: positive('--slurm-cpus', flags.slurmCpus),
+      cpus: intFlag('--slurm-cpus', flags.slurmCpus, 1),
       mem: flags.slurmMem,
       partition: flags.slurmPartition,
       account: flags.slurmAccount,
-      parallel: positive('--slurm-parallel', flags.slurmParallel),
+      parallel: intFlag('--slurm-parallel', flags.slurmParallel, 1),
       vqkit: flags.vqkitCommand,
     });
     console.log(`SLURM job array for ${files.cells} cells:`);
@@ -154,13 +180,19 @@ export function register(program: Command): void {
     program
       .command('sweep')
       .description(
-        'Run a grid of cells one after another (finished cells are skipped), or write a SLURM job array (--emit slurm). Grids: paper (K×D grid + Table 1 pairs, 28 cells), table1 (16), kxd (20), ablation (8), demo (8)',
+        'Run a grid of cells (one after another, or --jobs at once; finished cells are skipped), or write a SLURM job array (--emit slurm). Grids: paper (K×D grid + Table 1 pairs, 28 cells), table1 (16), kxd (20), ablation (8), demo (18)',
       )
       .option('--grid <name>', `which grid: ${GRID_NAMES.join(', ')}`, 'paper')
       .option('--ks <list>', 'codebook sizes Ks, comma-separated (default 1024,2048,4096,8192)')
-      .option('--ds <list>', 'code dimensions Ds, comma-separated (default 8,16,32,64,128)'),
+      .option('--ds <list>', 'code dimensions Ds, comma-separated (default 8,16,32,64,128)')
+      .option(
+        '--match <kd|bits>',
+        "how Table 1's pairs are matched: kd = eqs. 4–5 (the paper), bits = equal index bits per image",
+        'kd',
+      ),
     'paper',
   ).action(async (flags: StudyFlags & { grid: string }) => {
-    await studyAction(flags, flags.grid, join('vqkit-runs', `sweep-${flags.grid}`));
+    const suffix = flags.match === 'bits' ? '-bits' : '';
+    await studyAction(flags, flags.grid, join('vqkit-runs', `sweep-${flags.grid}${suffix}`));
   });
 }

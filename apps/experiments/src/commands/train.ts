@@ -5,6 +5,7 @@ import { inputError } from '../config/errors';
 import { resolveConfig } from '../config/resolve';
 import type { RunConfig } from '../config/schema';
 import { withInterrupt } from '../interrupt';
+import { dryRunCommand } from '../train/dry-run';
 import { trainRun } from '../train/train-run';
 
 interface TrainFlags {
@@ -16,6 +17,7 @@ interface TrainFlags {
   allowUnmatched?: boolean;
   backend: string;
   quiet?: boolean;
+  dryRun?: boolean;
 }
 
 /** The resolved config, or null with `--resume` alone (the run's saved config.json is used). */
@@ -66,9 +68,16 @@ export function register(program: Command): void {
       '--allow-unmatched',
       'train even if the pair does not satisfy eqs. 4–5 (metrics.json then says so)',
     )
-    .option('-q, --quiet', 'no progress output');
+    .option('-q, --quiet', 'no progress output')
+    .option(
+      '--dry-run',
+      'build both sides of the pair, print parameters, latents, index bits and the matched-pair check; train nothing',
+    );
   addBackendOption(command);
   command.action(async (flags: TrainFlags) => {
+    const sets = [...(flags.set ?? [])];
+    if (flags.allowUnmatched) sets.push('allowUnmatched=true');
+    if (flags.dryRun) return void (await dryRunCommand(flags.config, sets));
     const config = flagsConfig(flags);
     if (flags.resume && flags.runDir === undefined) {
       throw inputError('train --resume: pass --run-dir <dir> with the run to continue.');

@@ -85,12 +85,13 @@ export function capacityConfigs(config: RunConfig): {
 }
 
 /**
- * Checks the config's pair against eqs. 4–5 of the paper with @vqkit/capacity:
- * Hs·Ws·Cs = Hb·Wb·Ch + Ht·Wt·Ch (eq. 4) and Ks·Ds = 2·Kh·Dh (eq. 5).
+ * Checks the config's pair with @vqkit/capacity: Hs·Ws·Cs = Hb·Wb·Ch + Ht·Wt·Ch (eq. 4) and, with
+ * `model.match: 'kd'` (the paper), Ks·Ds = 2·Kh·Dh (eq. 5); with `'bits'`, equal index bits per
+ * image Hs·Ws·log₂Ks = (Hb·Wb + Ht·Wt)·log₂Kh instead of eq. 5.
  */
 export function matchReport(config: RunConfig): MatchReport {
   const pair = capacityConfigs(config);
-  const check = checkMatched(pair.single, pair.hierarchical, { match: 'kd' });
+  const check = checkMatched(pair.single, pair.hierarchical, { match: config.model.match });
   const inputSize = { height: config.data.size, width: config.data.size };
   const single = singleLevelBudget(pair.single, { inputSize });
   const hierarchical = hierarchicalBudget(pair.hierarchical, { inputSize });
@@ -114,10 +115,26 @@ export function assertPairAllowed(config: RunConfig): MatchReport {
   const report = matchReport(config);
   if (!report.ok && !config.allowUnmatched) {
     throw inputError(
-      `The run's single/hierarchical pair is not capacity-matched: ${report.failures.join('; ')}. ` +
+      `The run's single/hierarchical pair is not capacity-matched (model.match = '${config.model.match}'): ${report.failures.join('; ')}. ` +
         'Fix model.single / model.hierarchical (e.g. `vqkit capacity --bottom … --channels … --codebook-size … --code-dim … --json` derives the matched single side), ' +
         'or pass --allow-unmatched (config allowUnmatched: true) to train it anyway; metrics.json will then say matched.ok: false.',
     );
   }
   return report;
+}
+
+/**
+ * Largest relative difference of trainable parameters between the two sides of a pair that still
+ * counts as comparable: 10 % (vqkit choice; the paper's pairs differ by ≤ 3.4 %, e.g. 1,174,091 vs
+ * 1,135,451 at D 8, and its Table 1 prints equal counts).
+ */
+export const PARAMS_TOLERANCE = 0.1;
+
+/**
+ * How much the two sides' trainable parameters differ: max/min − 1 (0.5 = one side has 50 % more),
+ * NaN when either is missing or not positive.
+ */
+export function paramsGap(single: number, hierarchical: number): number {
+  if (!(single > 0) || !(hierarchical > 0)) return Number.NaN;
+  return Math.max(single, hierarchical) / Math.min(single, hierarchical) - 1;
 }

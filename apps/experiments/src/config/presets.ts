@@ -1,3 +1,5 @@
+import { HIERARCHICAL_DEFAULTS, MODEL_DEFAULTS, SINGLE_LEVEL_DEFAULTS } from '@vqkit/models';
+import { DATA_DEFAULTS, QUANTIZER_DEFAULTS, TRAIN_DEFAULTS } from './defaults';
 import type { RunConfigInput } from './schema';
 
 /** Names accepted by `--config` in place of a file. */
@@ -13,10 +15,9 @@ export type PresetName = 'paper' | 'tiny' | 'demo';
  *   `--set data.train=/path/train --set data.val=/path/val`.
  * - `tiny`: CPU-sized smoke test on the bundled photos — 32² crops, 8×8 / 4×4 latents, Ch 16 / Cs 20,
  *   Kh 64 / Ks 128, D 8 (still matched: 64·20 = 64·16 + 16·16, 128·8 = 2·64·8).
- * - `demo`: what `vqkit demo` trains for each cell on the bundled photos — 32² crops, Ch 32 / Cs 40,
- *   Kh 128 / Ks 256, D 8, 8 epochs × 32 steps of batch 16 (≈ 0.2–0.35 s per step on a busy
- *   2-core CPU, ≈ 40–70 s per run), so the whole demo (8 runs, evaluation, report) stays
- *   inside 10 minutes (311 s measured on an idle 2-core VM).
+ * - `demo`: the base of every `vqkit demo` cell on the bundled photos — 32² crops, Ch 32 / Cs 40,
+ *   Kh 128 / Ks 256, D 8, 6 epochs × 32 steps of batch 16; `vqkit demo` trains 18 such cells (Table 1's
+ *   4 on 64² crops, see DEMO_STUDY), two at a time on 2 cores, inside 10 minutes.
  *
  * `tiny` and `demo` use Adam lr 1e-3 instead of the paper's 3e-4: with a few hundred steps the
  * paper's rate leaves the models far from converged; everything else follows the paper. Every preset
@@ -30,32 +31,32 @@ export const PRESETS: Readonly<Record<PresetName, RunConfigInput>> = Object.free
     // data.train / data.val have no default: the paper trains on ImageNet, which is not bundled.
     // Per-epoch validation uses 10,000 of the 50,000 validation images (spread over the classes);
     // `vqkit eval` uses all of them (eval.images: null).
-    data: { size: 256, range: '0,1', valImages: 10000 } as RunConfigInput['data'],
+    data: {
+      size: DATA_DEFAULTS.size,
+      range: DATA_DEFAULTS.range,
+      transform: 'resize', // paper §4: "ImageNet with images resized to 256×256"
+      flip: false, // the paper names no augmentation
+      cropsPerImage: 1,
+      valImages: 10000,
+    } as RunConfigInput['data'],
     model: {
-      single: { channels: 160, codebookSize: 8192, codeDim: 8 },
-      hierarchical: { channels: 128, codebookSize: 4096, codeDim: 8, conditioned: false },
-      downsample: 4,
-      topDownsample: 2,
-      resBlocks: 2,
+      single: { ...SINGLE_LEVEL_DEFAULTS },
+      hierarchical: {
+        channels: HIERARCHICAL_DEFAULTS.channels,
+        codebookSize: HIERARCHICAL_DEFAULTS.codebookSize,
+        codeDim: HIERARCHICAL_DEFAULTS.codeDim,
+        conditioned: HIERARCHICAL_DEFAULTS.conditioned,
+      },
+      downsample: MODEL_DEFAULTS.downsample,
+      topDownsample: HIERARCHICAL_DEFAULTS.topDownsample,
+      resBlocks: MODEL_DEFAULTS.resBlocks,
       resChannels: 'half', // 80 / 64: the authors' released code (n_res_channel = latent_channel // 2)
+      match: 'kd',
     },
-    quantizer: {
-      decay: 0.99,
-      epsilon: 1e-5,
-      commitmentWeight: 0.25,
-      init: 'data',
-      reset: 'windowed',
-      resetThreshold: 2,
-      resetWindow: 10,
-      resetSource: 'recent-mean',
-      chunkSize: 4096,
-    },
+    quantizer: { ...QUANTIZER_DEFAULTS },
     train: {
-      epochs: 300,
+      ...TRAIN_DEFAULTS,
       stepsPerEpoch: null,
-      batchSize: 16,
-      learningRate: 3e-4,
-      lrDecay: 0.99,
       checkpointEvery: 2000,
       keepLast: 3,
       logEvery: 50,
@@ -65,7 +66,15 @@ export const PRESETS: Readonly<Record<PresetName, RunConfigInput>> = Object.free
   tiny: {
     architecture: 'single',
     seed: 0,
-    data: { train: 'demo', val: 'demo', size: 32, range: '0,1', cropsPerEpoch: 256, valImages: 32 },
+    data: {
+      train: 'demo',
+      val: 'demo',
+      test: 'demo',
+      size: 32,
+      range: '0,1',
+      cropsPerEpoch: 256,
+      valImages: 32,
+    },
     model: {
       single: { channels: 20, codebookSize: 128, codeDim: 8 },
       hierarchical: { channels: 16, codebookSize: 64, codeDim: 8, conditioned: false },
@@ -89,7 +98,15 @@ export const PRESETS: Readonly<Record<PresetName, RunConfigInput>> = Object.free
   demo: {
     architecture: 'single',
     seed: 0,
-    data: { train: 'demo', val: 'demo', size: 32, range: '0,1', cropsPerEpoch: 512, valImages: 64 },
+    data: {
+      train: 'demo',
+      val: 'demo',
+      test: 'demo',
+      size: 32,
+      range: '0,1',
+      cropsPerEpoch: 512,
+      valImages: 64,
+    },
     model: {
       single: { channels: 40, codebookSize: 256, codeDim: 8 },
       hierarchical: { channels: 32, codebookSize: 128, codeDim: 8, conditioned: false },
@@ -100,7 +117,7 @@ export const PRESETS: Readonly<Record<PresetName, RunConfigInput>> = Object.free
     },
     quantizer: { chunkSize: 2048 },
     train: {
-      epochs: 8,
+      epochs: 6,
       batchSize: 16,
       learningRate: 1e-3,
       lrDecay: 0.99,

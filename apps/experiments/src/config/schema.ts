@@ -1,10 +1,15 @@
 import { IMAGE_TRANSFORMS, type ImageTransform } from '@vqkit/data';
 import { HIERARCHICAL_DEFAULTS, MODEL_DEFAULTS, SINGLE_LEVEL_DEFAULTS } from '@vqkit/models';
 import { z } from 'zod';
+import { DATA_DEFAULTS, QUANTIZER_DEFAULTS, SAFE_NAME, TRAIN_DEFAULTS } from './defaults';
 
 const positiveInt = z.number().int().positive();
 const nonNegativeInt = z.number().int().nonnegative();
 const probability = z.number().gt(0).lt(1);
+const transforms = IMAGE_TRANSFORMS as readonly ImageTransform[] as [
+  ImageTransform,
+  ...ImageTransform[],
+];
 
 /** `data`: where images come from and how they are cut. */
 export const dataSchema = z.strictObject({
@@ -12,36 +17,24 @@ export const dataSchema = z.strictObject({
   train: z.string().min(1),
   /** Validation image folder, or `'demo'` (held-out crops of the bundled photos). */
   val: z.string().min(1),
-  /**
-   * Test image folder, or `'demo'` (crops of the bundled photos from a region disjoint from both
-   * the training and the validation crops): `vqkit eval` reports on it, so the numbers come from
-   * images that model selection (the best checkpoint by validation MSE) never saw. Absent: eval
-   * uses `val`.
-   */
+  /** Held-out test folder (or `'demo'`) that `vqkit eval` reports on; model selection never sees it. */
   test: z.string().min(1).optional(),
-  /**
-   * How a folder's image becomes a `size` × `size` sample (@vqkit/data): `'resize'` (the paper,
-   * §4: "images resized to 256×256"), `'center-crop'`, `'random-resized-crop'`. Folders only
-   * (`'demo'` cuts random crops). Absent: @vqkit/data's default, `'resize'`.
-   */
-  transform: z.enum(IMAGE_TRANSFORMS as readonly [ImageTransform, ...ImageTransform[]]).optional(),
-  /**
-   * Mirror training samples left–right at random (never evaluation samples). Absent: @vqkit/data's
-   * default — no flips for folders (the paper names no augmentation), flips for `'demo'` crops.
-   */
-  flip: z.boolean().optional(),
-  /** Folders only: samples drawn from each training image per epoch (a few photos fill batches). Absent: 1. */
-  cropsPerImage: positiveInt.optional(),
-  /**
-   * Images with more pixels are refused from their header (decompression bombs); null = no limit.
-   * Absent: @vqkit/data's `DEFAULT_MAX_PIXELS` (178,956,970: twice PIL's limit).
-   */
-  maxPixels: positiveInt.nullable().optional(),
-  /** S: square crop side in pixels. @default 256 */
-  size: positiveInt.default(256),
+  /** S: square crop side in pixels (paper 256). @default 256 */
+  size: positiveInt.default(DATA_DEFAULTS.size),
   /** Pixel value range fed to the model: `'0,1'` (data range 1) or `'-1,1'` (data range 2). @default '0,1' */
-  range: z.enum(['0,1', '-1,1']).default('0,1'),
-  /** Random crops per epoch for `'demo'` data (ignored for folders: an epoch is one pass). */
+  range: z.enum(['0,1', '-1,1']).default(DATA_DEFAULTS.range),
+  /**
+   * How an image becomes a `size`² sample (@vqkit/data): `'resize'` (the paper's "resized to
+   * 256×256"), `'center-crop'`, or `'random-resized-crop'`. @default 'resize'
+   */
+  transform: z.enum(transforms).default(DATA_DEFAULTS.transform),
+  /** Mirror training samples left–right at random (the paper names no augmentation). @default false */
+  flip: z.boolean().default(DATA_DEFAULTS.flip),
+  /** Samples of every training image per epoch, each its own random crop: raise it for a folder of a few photos. @default 1 */
+  cropsPerImage: positiveInt.default(DATA_DEFAULTS.cropsPerImage),
+  /** Images with more pixels are refused from their header (decompression bombs); null = no limit. @default 178956970 */
+  maxPixels: positiveInt.nullable().default(DATA_DEFAULTS.maxPixels),
+  /** Random crops per epoch for `'demo'` data (ignored for folders: see cropsPerImage). */
   cropsPerEpoch: positiveInt.optional(),
   /** Validation images used each epoch (all when absent). */
   valImages: positiveInt.optional(),
@@ -87,47 +80,50 @@ export const modelSchema = z.strictObject({
       error: "must be 'half' (half the latent channels of each side) or an integer ≥ 1",
     })
     .default(MODEL_DEFAULTS.resChannels),
+  /**
+   * Which budgets the pair equalises: `'kd'` = eqs. 4–5 (the paper: Hs·Ws·Cs = (Hb·Wb + Ht·Wt)·Ch and
+   * Ks·Ds = 2·Kh·Dh), `'bits'` = eq. 4 and equal index bits per image (Hs·Ws·log₂Ks =
+   * (Hb·Wb + Ht·Wt)·log₂Kh) instead of eq. 5. @default 'kd'
+   */
+  match: z.enum(['kd', 'bits']).default('kd'),
 });
 
-/** `quantizer`: the EMA vector quantizer shared by every level. */
+/** `quantizer`: the EMA vector quantizer shared by every level (defaults and sources: defaults.ts). */
 export const quantizerSchema = z.strictObject({
   /** EMA decay γ. @default 0.99 */
-  decay: probability.default(0.99),
+  decay: probability.default(QUANTIZER_DEFAULTS.decay),
   /** Laplace smoothing ε. @default 1e-5 */
-  epsilon: z.number().positive().default(1e-5),
+  epsilon: z.number().positive().default(QUANTIZER_DEFAULTS.epsilon),
   /** Commitment weight β (eq. 3). @default 0.25 */
-  commitmentWeight: z.number().nonnegative().default(0.25),
+  commitmentWeight: z.number().nonnegative().default(QUANTIZER_DEFAULTS.commitmentWeight),
   /** Codebook initialisation: from encoder outputs, k-means on the first batch, or random normal. @default 'data' */
-  init: z.enum(['data', 'kmeans', 'random']).default('data'),
+  init: z.enum(['data', 'kmeans', 'random']).default(QUANTIZER_DEFAULTS.init),
   /** Dead-code reset: the paper's sliding window, the EMA-count rule, or none. @default 'windowed' */
-  reset: z.enum(['windowed', 'ema', 'none']).default('windowed'),
+  reset: z.enum(['windowed', 'ema', 'none']).default(QUANTIZER_DEFAULTS.reset),
   /** A code assigned fewer than this many times over the window is dead (paper: 2). @default 2 */
-  resetThreshold: z.number().positive().default(2),
+  resetThreshold: z.number().positive().default(QUANTIZER_DEFAULTS.resetThreshold),
   /** Window length in training batches (paper: 10). @default 10 */
-  resetWindow: positiveInt.default(10),
+  resetWindow: positiveInt.default(QUANTIZER_DEFAULTS.resetWindow),
   /** Replacement vector: the mean of a few recent encoder outputs (the paper's wording) or one of them. @default 'recent-mean' */
-  resetSource: z.enum(['recent-mean', 'random-recent']).default('recent-mean'),
+  resetSource: z.enum(['recent-mean', 'random-recent']).default(QUANTIZER_DEFAULTS.resetSource),
   /** Rows of the distance computation per chunk (bounds peak memory: chunkSize × K floats). @default 4096 */
-  chunkSize: positiveInt.default(4096),
+  chunkSize: positiveInt.default(QUANTIZER_DEFAULTS.chunkSize),
 });
 
 /** `train`: the optimisation schedule. */
 export const trainSchema = z.strictObject({
   /** Epochs (paper 300). @default 300 */
-  epochs: positiveInt.default(300),
+  epochs: positiveInt.default(TRAIN_DEFAULTS.epochs),
   /** Steps per epoch, at most one pass over the training data; null = one full pass (cropsPerEpoch / batchSize for demo data). @default null */
   stepsPerEpoch: positiveInt.nullable().default(null),
-  /** Images per step (paper 16). @default 16 */
-  batchSize: positiveInt.default(16),
+  /** Images per step (the paper does not state it: vqkit choice). @default 16 */
+  batchSize: positiveInt.default(TRAIN_DEFAULTS.batchSize),
   /** Adam learning rate (paper 3e-4). @default 3e-4 */
-  learningRate: z.number().positive().default(3e-4),
-  /** Exponential learning-rate decay per `lrDecayEvery` unit: lr_n = learningRate · lrDecay^n (paper 0.99). @default 0.99 */
-  lrDecay: z.number().gt(0).lte(1).default(0.99),
-  /**
-   * The unit n of the decay: per `'epoch'`, per optimizer `'step'`, or `'none'` (constant rate).
-   * The paper gives the factor 0.99 but not its unit; `'epoch'` is vqkit's reading. @default 'epoch'
-   */
-  lrDecayEvery: z.enum(['epoch', 'step', 'none']).default('epoch'),
+  learningRate: z.number().positive().default(TRAIN_DEFAULTS.learningRate),
+  /** Exponential learning-rate decay factor: lr = learningRate · lrDecay^n (paper 0.99). @default 0.99 */
+  lrDecay: z.number().gt(0).lte(1).default(TRAIN_DEFAULTS.lrDecay),
+  /** What n counts in the decay: epochs, optimizer steps, or no decay (the paper does not state the unit). @default 'epoch' */
+  lrDecayEvery: z.enum(['epoch', 'step', 'none']).default(TRAIN_DEFAULTS.lrDecayEvery),
   /** Checkpoint every this many steps, besides the one at every epoch end; 0 = epoch ends only. @default 0 */
   checkpointEvery: nonNegativeInt.default(0),
   /** How many of the most recent checkpoints to keep (the best by validation MSE is always kept too). @default 3 */
@@ -146,8 +142,16 @@ export const evalSchema = z.strictObject({
 
 /** A complete run configuration. Every key has a default except the data folders. */
 export const runConfigSchema = z.strictObject({
-  /** Run name (default: preset or file name + architecture). */
-  name: z.string().min(1).optional(),
+  /** Run name (default: preset or file name + architecture); it names folders, so letters, digits and `._-` only. */
+  name: z
+    .string()
+    .regex(SAFE_NAME, {
+      error: 'must use only letters, digits, ".", "_" and "-" (it names a folder)',
+    })
+    .refine((n) => n !== '.' && n !== '..', {
+      error: "must not be '.' or '..' (it names a folder)",
+    })
+    .optional(),
   /** Which side of the matched pair is trained. @default 'single' */
   architecture: z.enum(['single', 'hierarchical']).default('single'),
   /** Seed of every random choice: weights, data order, crops, codebook init and resets. @default 0 */

@@ -70,7 +70,7 @@ export function classifyRunDir(dir: string, id: string): FinishedRun | SkippedRu
     dir,
     id,
     status: 'unfinished',
-    reason: `training has not finished (no train-summary.json); resume with \`vqkit train --config ${join(dir, 'config.json')} --resume\` or rerun its sweep cell`,
+    reason: `training has not finished (no train-summary.json); resume with \`vqkit train --resume --run-dir ${dir}\` or rerun its sweep cell`,
   };
 }
 

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import sharp from 'sharp';
 import { runtimeError } from '../config/errors';
+import { isInside } from '../config/safe-path';
 import type { FinishedRun } from './collect';
-import { svgToPng } from './plots';
+import { svgToPng, wrap } from './plots';
 
 /** One column of Figure 3: a heading (one or two lines) and one image per row. */
 export interface GridColumn {
@@ -25,6 +26,8 @@ export interface GridLayout {
 
 const GAP = 4;
 const HEADER = 40;
+/** Height of one caption line above the column headings. */
+const CAPTION_LINE = 16;
 
 function escapeXml(s: string): string {
   return s
@@ -50,6 +53,7 @@ export function tileSide(imageSide: number): number {
 export async function composeGrid(
   columns: readonly GridColumn[],
   out: string,
+  caption: readonly string[] = [],
 ): Promise<GridLayout> {
   const rows = Math.min(...columns.map((c) => c.images.length));
   if (columns.length === 0 || rows === 0) {
@@ -59,7 +63,16 @@ export async function composeGrid(
   const side = Math.max(first.width ?? 64, first.height ?? 64);
   const tile = tileSide(side);
   const width = columns.length * tile + (columns.length + 1) * GAP;
-  const height = HEADER + rows * tile + (rows + 1) * GAP;
+  const captionLines = caption.flatMap((line) => wrap(line, Math.max(20, Math.floor(width / 6.6))));
+  const top = captionLines.length * CAPTION_LINE;
+  const header = HEADER + top;
+  const height = header + rows * tile + (rows + 1) * GAP;
+  const captionSvg = captionLines
+    .map(
+      (line, j) =>
+        `<text x="${GAP}" y="${13 + j * CAPTION_LINE}" font-family="DejaVu Sans, sans-serif" font-size="11" fill="#333">${escapeXml(line)}</text>`,
+    )
+    .join('');
   const texts = columns
     .map((c, i) => {
       const cx = GAP + i * (tile + GAP) + tile / 2;
@@ -68,12 +81,12 @@ export async function composeGrid(
         .slice(0, 2)
         .map(
           (line, j) =>
-            `<text x="${cx}" y="${16 + j * 15}" font-family="DejaVu Sans, sans-serif" font-size="${size}" text-anchor="middle" fill="#111">${escapeXml(line)}</text>`,
+            `<text x="${cx}" y="${top + 16 + j * 15}" font-family="DejaVu Sans, sans-serif" font-size="${size}" text-anchor="middle" fill="#111">${escapeXml(line)}</text>`,
         )
         .join('');
     })
     .join('');
-  const headerSvg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${HEADER}"><rect width="100%" height="100%" fill="white"/>${texts}</svg>`;
+  const headerSvg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${header}"><rect width="100%" height="100%" fill="white"/>${captionSvg}${texts}</svg>`;
   const composites: sharp.OverlayOptions[] = [{ input: svgToPng(headerSvg, 1), left: 0, top: 0 }];
   for (const [i, column] of columns.entries()) {
     for (let r = 0; r < rows; r++) {
@@ -96,7 +109,7 @@ export async function composeGrid(
       composites.push({
         input,
         left: GAP + i * (tile + GAP),
-        top: HEADER + GAP + r * (tile + GAP),
+        top: header + GAP + r * (tile + GAP),
       });
     }
   }
@@ -107,9 +120,22 @@ export async function composeGrid(
   return { width, height, rows, columns: columns.length, tile };
 }
 
+/**
+ * The absolute paths of a run's sample images (`metrics.json` `samples.originals` or
+ * `samples.reconstructions`), or null when any would lie outside the run directory (a crafted
+ * metrics.json must never make the report read other files).
+ */
+export function samplePaths(
+  run: FinishedRun,
+  which: 'originals' | 'reconstructions',
+): string[] | null {
+  const paths = run.metrics.samples[which].map((p) => resolve(run.dir, p));
+  return paths.every((p) => isInside(run.dir, p)) ? paths : null;
+}
+
 /** SHA-1 of the decoded pixels of a run's first `rows` originals (null when any is missing). */
 export async function originalsFingerprint(run: FinishedRun, rows: number): Promise<string | null> {
-  const paths = run.metrics.samples.originals.slice(0, rows).map((p) => join(run.dir, p));
+  const paths = samplePaths(run, 'originals')?.slice(0, rows) ?? [];
   if (paths.length === 0 || paths.some((p) => !existsSync(p))) return null;
   const hash = createHash('sha1');
   for (const p of paths) {

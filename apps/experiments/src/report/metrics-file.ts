@@ -44,6 +44,8 @@ export const reportedConfigSchema = z.looseObject({
     }),
     downsample: z.number().int().positive(),
     topDownsample: z.number().int().positive(),
+    /** Which budgets the pair equalises; runs from before `model.match` existed are eqs. 4–5. */
+    match: z.enum(['kd', 'bits']).default('kd'),
   }),
   quantizer: z.looseObject({}).default({}),
   tags: z.record(z.string(), z.string()).default({}),
@@ -88,6 +90,11 @@ export const metricsFileSchema = z.looseObject({
     .default({ originals: [], reconstructions: [] }),
   steps: z.number().optional(),
   finishedAt: z.string().optional(),
+  /**
+   * Evaluation data: the folder name (older runs) or an object whose `settings` are the loaders'
+   * settings and `split` the split evaluated; read defensively (see setting.ts).
+   */
+  data: z.unknown().optional(),
 });
 
 /** A parsed `metrics.json`. */

@@ -32,6 +32,28 @@ export const ARCHITECTURE_SCALE = {
   range: ['#1f77b4', '#d62728'],
 };
 
+/** Splits `text` into lines of at most `width` characters at spaces. */
+export function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  if (line !== '') lines.push(line);
+  return lines;
+}
+
+/** Characters per subtitle line, so a long note never makes a figure wider than its plot. */
+const SUBTITLE_WIDTH = 90;
+
+/** A figure subtitle: what the marks show, then the scale note (demo scale …) when there is one, wrapped. */
+export function subtitle(what: string, note?: string | null): string[] {
+  return [what, ...(note ? [note] : [])].flatMap((t) => wrap(t, SUBTITLE_WIDTH));
+}
+
 /** Renders a vega-lite spec headlessly to SVG (vega `renderer: 'none'`). */
 export async function specToSvg(spec: TopLevelSpec): Promise<string> {
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
@@ -77,13 +99,16 @@ export async function writeFigure(spec: TopLevelSpec, base: string): Promise<Fig
   return files;
 }
 
-/** Figure 1 (top) input: pooled MSE of one (rung, architecture). */
+/** Figure 1 (top) input: MSE of one (rung, architecture) over its runs (seeds). */
 export interface LadderMseDatum {
   rung: string;
   architecture: 'single' | 'hierarchical';
+  /** Mean over runs of each run's mean MSE. */
   mse: number;
-  /** Standard error of the mean over images (std / √images). */
-  stderr: number;
+  /** Sample std across runs (seeds) of each run's mean MSE; NaN with one run. */
+  seedStd: number;
+  /** Std of MSE over evaluation images, pooled over the runs. */
+  imageStd: number;
   psnr: number;
   bitsPerPixel: number;
   runs: number;
@@ -110,14 +135,39 @@ export interface PerplexityDatum {
   codebookSize: number;
 }
 
-/** Figure 1 (top): MSE per ablation rung, both architectures side by side, ± standard error. */
-export function ladderMseSpec(data: LadderMseDatum[], rungs: string[]): TopLevelSpec {
-  const rows = data.map((d) => ({ ...d, lo: Math.max(0, d.mse - d.stderr), hi: d.mse + d.stderr }));
+/** Whisker ends `lo`/`hi` (± `spread`, clamped at 0), or null when the spread is not finite. */
+function whisker(mean: number, spread: number): { lo: number; hi: number } | null {
+  return Number.isFinite(spread) ? { lo: Math.max(0, mean - spread), hi: mean + spread } : null;
+}
+
+/**
+ * Figure 1 (top): MSE per ablation rung, both architectures side by side; thin grey whiskers ± the
+ * std over evaluation images, thick black whiskers ± the std across seeds (with ≥ 2 seeds).
+ */
+export function ladderMseSpec(
+  data: LadderMseDatum[],
+  rungs: string[],
+  note?: string | null,
+): TopLevelSpec {
+  const rows = data.map((d) => {
+    const img = whisker(d.mse, d.imageStd);
+    const seed = whisker(d.mse, d.seedStd);
+    return {
+      ...d,
+      imgLo: img?.lo ?? null,
+      imgHi: img?.hi ?? null,
+      seedLo: seed?.lo ?? null,
+      seedHi: seed?.hi ?? null,
+    };
+  });
   return {
     $schema: SCHEMA,
     title: {
       text: 'Figure 1 (top): average reconstruction error per intervention',
-      subtitle: 'bars: mean MSE over evaluation images; whiskers: ± standard error',
+      subtitle: subtitle(
+        'bars: mean over seeds of each run’s mean MSE; thin grey whiskers: ± std over evaluation images; thick black: ± std across seeds (≥ 2 seeds)',
+        note,
+      ),
     },
     config: BASE_CONFIG,
     data: { values: rows },
@@ -145,10 +195,20 @@ export function ladderMseSpec(data: LadderMseDatum[], rungs: string[]): TopLevel
         encoding: { y: { field: 'mse', type: 'quantitative', title: 'MSE ↓' } },
       },
       {
-        mark: { type: 'rule', color: 'black' },
+        transform: [{ filter: 'datum.imgLo !== null' }],
+        mark: { type: 'rule', strokeWidth: 1, opacity: 0.8 },
         encoding: {
-          y: { field: 'lo', type: 'quantitative' },
-          y2: { field: 'hi' },
+          y: { field: 'imgLo', type: 'quantitative', title: 'MSE ↓' },
+          y2: { field: 'imgHi' },
+          color: { value: '#888888' },
+        },
+      },
+      {
+        transform: [{ filter: 'datum.seedLo !== null' }],
+        mark: { type: 'rule', strokeWidth: 3 },
+        encoding: {
+          y: { field: 'seedLo', type: 'quantitative', title: 'MSE ↓' },
+          y2: { field: 'seedHi' },
           color: { value: 'black' },
         },
       },
@@ -157,7 +217,11 @@ export function ladderMseSpec(data: LadderMseDatum[], rungs: string[]): TopLevel
 }
 
 /** Figure 1 (middle): Lorenz curves of code usage per rung and level, one panel per architecture. */
-export function lorenzSpec(data: LorenzDatum[], series: string[]): TopLevelSpec {
+export function lorenzSpec(
+  data: LorenzDatum[],
+  series: string[],
+  note?: string | null,
+): TopLevelSpec {
   const diagonal = ARCHITECTURE_SCALE.domain.flatMap((architecture) =>
     [0, 1].map((v) => ({ series: 'uniform usage', architecture, level: '—', x: v, y: v })),
   );
@@ -166,7 +230,10 @@ export function lorenzSpec(data: LorenzDatum[], series: string[]): TopLevelSpec 
     $schema: SCHEMA,
     title: {
       text: 'Figure 1 (middle): Lorenz curves of codebook usage',
-      subtitle: 'codes sorted by use; closer to the diagonal = more uniform usage',
+      subtitle: subtitle(
+        'codes sorted by use (curves averaged over seeds); closer to the diagonal = more uniform usage',
+        note,
+      ),
     },
     config: BASE_CONFIG,
     data: { values: [...diagonal.filter((d) => present.has(d.architecture as 'single')), ...data] },
@@ -245,12 +312,19 @@ export function lorenzSpec(data: LorenzDatum[], series: string[]): TopLevelSpec 
 }
 
 /** Figure 1 (bottom): normalised perplexity (perplexity / K) per rung and level, one panel per architecture. */
-export function perplexitySpec(data: PerplexityDatum[], rungs: string[]): TopLevelSpec {
+export function perplexitySpec(
+  data: PerplexityDatum[],
+  rungs: string[],
+  note?: string | null,
+): TopLevelSpec {
   return {
     $schema: SCHEMA,
     title: {
       text: 'Figure 1 (bottom): normalised perplexity per level',
-      subtitle: 'perplexity / K: the fraction of the codebook used effectively',
+      subtitle: subtitle(
+        'perplexity / K: the fraction of the codebook used effectively (mean over seeds)',
+        note,
+      ),
     },
     config: BASE_CONFIG,
     data: { values: data },
@@ -292,19 +366,44 @@ export function perplexitySpec(data: PerplexityDatum[], rungs: string[]): TopLev
   } as TopLevelSpec;
 }
 
-/** Figure 2 input: one single-level run (or pooled seeds) of the K×D grid. */
+/** Figure 2 input: one single-level cell of the K×D grid over its runs (seeds). */
 export interface GridDatum {
   codebookSize: number;
   codeDim: number;
+  /** Mean over runs of each run's mean PSNR. */
   psnr: number;
+  /** Sample std across seeds of the runs' mean PSNR (NaN with one run). */
+  psnrSeedStd: number;
+  /** Std of PSNR over evaluation images, pooled over the runs. */
+  psnrImageStd: number;
   mse: number;
+  mseSeedStd: number;
+  mseImageStd: number;
   bitsPerPixel: number;
   runs: number;
 }
 
-/** Figure 2: PSNR and MSE over code dimension D, one line per codebook size K (single-level runs). */
-export function gridSpec(data: GridDatum[]): TopLevelSpec {
+/**
+ * Figure 2: PSNR and MSE over code dimension D, one line per codebook size K (single-level runs);
+ * thin whiskers ± the std over evaluation images, thick ones ± the std across seeds (≥ 2 seeds).
+ */
+export function gridSpec(data: GridDatum[], note?: string | null): TopLevelSpec {
   const dims = [...new Set(data.map((d) => d.codeDim))].sort((a, b) => a - b);
+  const bars = (
+    field: 'psnr' | 'mse',
+    title: string,
+    spread: string,
+    width: number,
+    opacity: number,
+  ) => ({
+    transform: [
+      { filter: `isFinite(datum.${spread})` },
+      { calculate: `datum.${field} - datum.${spread}`, as: 'lo' },
+      { calculate: `datum.${field} + datum.${spread}`, as: 'hi' },
+    ],
+    mark: { type: 'rule', strokeWidth: width, opacity },
+    encoding: { y: { field: 'lo', type: 'quantitative', title }, y2: { field: 'hi' } },
+  });
   const panel = (field: 'psnr' | 'mse', title: string) => ({
     width: 260,
     height: 220,
@@ -330,13 +429,21 @@ export function gridSpec(data: GridDatum[]): TopLevelSpec {
         scale: { scheme: 'viridis' },
       },
     },
-    layer: [{ mark: { type: 'line' } }, { mark: { type: 'point', filled: true, size: 50 } }],
+    layer: [
+      { mark: { type: 'line' } },
+      { mark: { type: 'point', filled: true, size: 50 } },
+      bars(field, title, `${field}ImageStd`, 1, 0.35),
+      bars(field, title, `${field}SeedStd`, 3, 0.9),
+    ],
   });
   return {
     $schema: SCHEMA,
     title: {
       text: 'Figure 2: codebook size and dimension (single-level VQ-VAE)',
-      subtitle: 'mean over evaluation images per (Ks, Ds) run',
+      subtitle: subtitle(
+        'points: mean over seeds of each run’s mean over evaluation images; thin whiskers: ± std over images; thick: ± std across seeds (≥ 2 seeds)',
+        note,
+      ),
     },
     config: BASE_CONFIG,
     data: { values: data.map((d) => ({ ...d, K: d.codebookSize })) },

@@ -1,4 +1,4 @@
-import type { ReportedConfig } from './metrics-file';
+import type { MetricsFile } from './metrics-file';
 
 /**
  * Config keys that do not change what a run measures for Table 1: identity and bookkeeping, and the
@@ -42,29 +42,45 @@ export function flatten(
   return out;
 }
 
-/** The training/evaluation protocol of a run without its identity and codebook shape. */
-export function settingEntries(config: ReportedConfig): Map<string, string> {
-  const all = flatten(config);
+/**
+ * The loader settings `metrics.json` records (`data.settings`: every pixel-deciding setting of each
+ * split, as @vqkit/data reports it), or undefined for runs that do not record them.
+ */
+export function loaderSettingsOf(metrics: Pick<MetricsFile, 'data'>): unknown {
+  const data = metrics.data;
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return undefined;
+  return (data as Record<string, unknown>)['settings'];
+}
+
+/**
+ * The training/evaluation protocol of a run without its identity and codebook shape: its config
+ * (see IGNORED) and, when recorded, its loaders' settings (as `loader.…`), so runs whose data were
+ * prepared differently are never pooled.
+ */
+export function settingEntries(run: Pick<MetricsFile, 'config' | 'data'>): Map<string, string> {
+  const all = flatten(run.config);
   for (const key of [...all.keys()]) {
     const parts = key.split('.');
     if (parts.some((_, i) => IGNORED.has(parts.slice(0, i + 1).join('.')))) all.delete(key);
   }
+  const loader = loaderSettingsOf(run);
+  if (loader !== undefined) flatten(loader, 'loader', all);
   return all;
 }
 
 /** A stable fingerprint of {@link settingEntries}: runs with equal fingerprints are comparable. */
-export function settingKey(config: ReportedConfig): string {
-  return [...settingEntries(config)].map(([k, v]) => `${k}=${v}`).join('\n');
+export function settingKey(run: Pick<MetricsFile, 'config' | 'data'>): string {
+  return [...settingEntries(run)].map(([k, v]) => `${k}=${v}`).join('\n');
 }
 
 /**
  * Names each setting by how it differs from the reference setting (the one most runs use), e.g.
  * `quantizer.init=random, quantizer.reset=none`; the reference itself is `base`.
  *
- * @param configs one config per run (duplicates weigh the choice of reference).
+ * @param configs one entry per run (duplicates weigh the choice of reference).
  * @returns the reference key and a label for every distinct key.
  */
-export function labelSettings(configs: readonly ReportedConfig[]): {
+export function labelSettings(configs: readonly Pick<MetricsFile, 'config' | 'data'>[]): {
   reference: string;
   labels: Map<string, string>;
 } {

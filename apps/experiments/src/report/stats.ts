@@ -79,3 +79,42 @@ export function signed(value: number | null | undefined, decimals: number): stri
   const s = value.toFixed(decimals);
   return value > 0 ? `+${s}` : s;
 }
+
+/** Mean and sample standard deviation (n − 1) of one number per run, e.g. each seed's mean PSNR. */
+export interface SeedSpread {
+  /** Mean over runs of each run's value. */
+  mean: number;
+  /** Sample std over runs (n − 1); NaN with fewer than 2 runs. */
+  std: number;
+  /** Runs (seeds). */
+  n: number;
+}
+
+/**
+ * Mean ± sample std across runs of each run's value (an infinite value — every image reconstructed
+ * exactly — makes the mean +∞ and the std undefined). Error bars across seeds say how much a result
+ * moves when only the seed changes; the per-image std says how much images differ.
+ */
+export function seedSpread(values: readonly number[]): SeedSpread {
+  const n = values.length;
+  if (n === 0) return { mean: Number.NaN, std: Number.NaN, n: 0 };
+  const mean = values.reduce((a, b) => a + b, 0) / n;
+  if (n < 2 || !Number.isFinite(mean)) return { mean, std: Number.NaN, n };
+  const variance = values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1);
+  return { mean, std: Math.sqrt(variance), n };
+}
+
+/**
+ * A Table 1 cell: `mean ± per-image std`, then `[± seed std, n seeds]` when there are several runs.
+ * The mean is the mean over runs of each run's mean.
+ */
+export function formatSpread(seeds: SeedSpread, imageStd: number, decimals: number): string {
+  const main = formatMeanStd(seeds.mean, imageStd, decimals);
+  if (seeds.n < 2 || !Number.isFinite(seeds.std)) return main;
+  return `${main} [± ${seeds.std.toFixed(decimals + 1)}, ${seeds.n} seeds]`;
+}
+
+/** `+3.4 %` style relative difference (max/min − 1), `—` when not finite. */
+export function percent(value: number, decimals = 1): string {
+  return Number.isFinite(value) ? `${(100 * value).toFixed(decimals)} %` : '—';
+}

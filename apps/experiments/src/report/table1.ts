@@ -1,28 +1,25 @@
 import { checkMatched, hierarchicalBudget, singleLevelBudget } from '@vqkit/capacity';
+import { PARAMS_TOLERANCE, paramsGap } from '../config/matching';
 import { rungLabel, rungOrder } from '../sweep/ladder';
 import type { FinishedRun } from './collect';
-import type { ReportedConfig } from './metrics-file';
+import type { MetricsFile, ReportedConfig } from './metrics-file';
 import { labelSettings, settingKey } from './setting';
-import {
-  average,
-  decimalsFor,
-  fixed,
-  formatMeanStd,
-  formatParamsM,
-  type Pooled,
-  pool,
-  signed,
-} from './stats';
+import { average, type Pooled, pool, type SeedSpread, seedSpread } from './stats';
 
-/** One architecture's side of a Table 1 row, pooled over its runs (seeds). */
+/** One architecture's side of a Table 1 row, over its runs (one per seed). */
 export interface ArchitectureCell {
-  /** Run ids pooled into this cell. */
+  /** Run ids in this cell. */
   runs: string[];
   seeds: number[];
+  /** PSNR over every evaluation image of every run (mean, per-image std; law of total variance). */
   psnr: Pooled;
+  /** PSNR across seeds: mean and sample std of each run's mean. */
+  psnrSeeds: SeedSpread;
   /** Images whose PSNR was infinite (exact reconstructions), Σ over runs. */
   psnrInfinite: number;
   mse: Pooled;
+  /** MSE across seeds: mean and sample std of each run's mean. */
+  mseSeeds: SeedSpread;
   ssim: Pooled | null;
   /** Trainable parameters (mean over runs; identical for identical configs). */
   params: number;
@@ -47,6 +44,8 @@ export interface Table1Row {
   ladder: string | null;
   /** What the table prints in its Setting column: the rung's label and/or the setting. */
   settingLabel: string;
+  /** Which budgets the pair equalises: eqs. 4–5 (`kd`, the paper) or equal index bits (`bits`). */
+  match: 'kd' | 'bits';
   /** Ds. */
   singleCodeDim: number;
   /** Ks. */
@@ -59,15 +58,19 @@ export interface Table1Row {
   hierarchical: ArchitectureCell | null;
   status: RowStatus;
   /**
-   * Eqs. 4–5 check of the row's config pair with @vqkit/capacity, and the index-bit gap those
-   * equations leave (hierarchical − single), per image and per pixel.
+   * The row's config pair checked with @vqkit/capacity in its `match` mode, and the index-bit gap
+   * (hierarchical − single) per image and per pixel.
    */
   capacity: {
     matched: boolean;
     failures: string[];
     bitGap: { bitsPerImage: number; bitsPerPixel: number };
   };
-  /** Human-readable notes (why unmatched, infinite PSNR, seeds pooled). */
+  /** max/min − 1 of the two sides' trainable parameters (NaN without both sides). */
+  paramsGap: number;
+  /** True when {@link paramsGap} exceeds 10 % (PARAMS_TOLERANCE): the sides differ in size. */
+  paramsFlagged: boolean;
+  /** Human-readable notes (why unmatched, parameter gap, infinite PSNR, seeds). */
   notes: string[];
 }
 
@@ -82,16 +85,17 @@ function cell(runs: readonly FinishedRun[]): ArchitectureCell {
   const m = runs.map((r) => r.metrics);
   const ssimRuns = m.filter((x) => x.ssim !== undefined);
   const entropy = m.map((x) => x.entropyBitsPerPixel).filter((x): x is number => x !== undefined);
+  const byImage = (f: (x: MetricsFile) => { mean: number; std: number }) =>
+    pool(m.map((x) => ({ ...f(x), n: x.images })));
   return {
     runs: runs.map((r) => r.id),
     seeds: m.map((x) => x.config.seed),
-    psnr: pool(m.map((x) => ({ mean: x.psnr.mean, std: x.psnr.std, n: x.images }))),
+    psnr: byImage((x) => x.psnr),
+    psnrSeeds: seedSpread(m.map((x) => x.psnr.mean)),
     psnrInfinite: m.reduce((a, x) => a + x.psnr.infinite, 0),
-    mse: pool(m.map((x) => ({ mean: x.mse.mean, std: x.mse.std, n: x.images }))),
-    ssim:
-      ssimRuns.length === m.length
-        ? pool(ssimRuns.map((x) => ({ mean: x.ssim!.mean, std: x.ssim!.std, n: x.images })))
-        : null,
+    mse: byImage((x) => x.mse),
+    mseSeeds: seedSpread(m.map((x) => x.mse.mean)),
+    ssim: ssimRuns.length === m.length ? byImage((x) => x.ssim!) : null,
     params: average(m.map((x) => x.params)),
     bitsPerImage: average(m.map((x) => x.bitsPerImage)),
     bitsPerPixel: average(m.map((x) => x.bitsPerPixel)),
@@ -100,10 +104,10 @@ function cell(runs: readonly FinishedRun[]): ArchitectureCell {
   };
 }
 
-/** Eqs. 4–5 check and index-bit gap of a config's pair via @vqkit/capacity. */
+/** The capacity check (in the config's `model.match` mode) and index-bit gap of a config's pair. */
 export function capacityOf(config: ReportedConfig): Table1Row['capacity'] {
   const { size } = config.data;
-  const { downsample, topDownsample, single, hierarchical } = config.model;
+  const { downsample, topDownsample, single, hierarchical, match } = config.model;
   const bottom = size / downsample;
   const top = bottom / topDownsample;
   if (!Number.isInteger(bottom) || !Number.isInteger(top) || top < 1) {
@@ -115,22 +119,14 @@ export function capacityOf(config: ReportedConfig): Table1Row['capacity'] {
       bitGap: { bitsPerImage: Number.NaN, bitsPerPixel: Number.NaN },
     };
   }
-  const s = {
-    height: bottom,
-    width: bottom,
-    channels: single.channels,
-    codebookSize: single.codebookSize,
-    codeDim: single.codeDim,
-  };
+  const s = { height: bottom, width: bottom, ...pick(single) };
   const h = {
     bottom: { height: bottom, width: bottom },
     top: { height: top, width: top },
-    channels: hierarchical.channels,
-    codebookSize: hierarchical.codebookSize,
-    codeDim: hierarchical.codeDim,
+    ...pick(hierarchical),
   };
   const inputSize = { height: size, width: size };
-  const check = checkMatched(s, h, { match: 'kd' });
+  const check = checkMatched(s, h, { match });
   const sb = singleLevelBudget(s, { inputSize });
   const hb = hierarchicalBudget(h, { inputSize });
   return {
@@ -143,15 +139,111 @@ export function capacityOf(config: ReportedConfig): Table1Row['capacity'] {
   };
 }
 
+function pick(side: { channels: number; codebookSize: number; codeDim: number }) {
+  return { channels: side.channels, codebookSize: side.codebookSize, codeDim: side.codeDim };
+}
+
+function ladderOf(run: FinishedRun): string {
+  return run.metrics.tags['ladder'] ?? run.metrics.config.tags['ladder'] ?? '';
+}
+
+function statusOf(
+  capacity: Table1Row['capacity'],
+  single: ArchitectureCell | null,
+  hierarchical: ArchitectureCell | null,
+  notes: string[],
+): RowStatus {
+  if (!capacity.matched || single?.matchedOk === false || hierarchical?.matchedOk === false) {
+    notes.push(
+      capacity.matched
+        ? 'metrics.json says matched.ok: false'
+        : `not capacity-matched: ${capacity.failures.join('; ')}`,
+    );
+    return 'unmatched';
+  }
+  if (single === null) {
+    notes.push('no finished single-level run for this pair');
+    return 'hierarchical-only';
+  }
+  if (hierarchical === null) {
+    notes.push('no finished hierarchical run for this pair');
+    return 'single-only';
+  }
+  return 'matched';
+}
+
+function sideNotes(name: string, c: ArchitectureCell | null, notes: string[]): void {
+  if (c === null) return;
+  if (c.runs.length > 1) notes.push(`${name}: ${c.runs.length} seeds (${c.seeds.join(', ')})`);
+  if (c.psnrInfinite > 0)
+    notes.push(
+      `${name}: ${c.psnrInfinite} image(s) reconstructed exactly (PSNR = ∞, counted in metrics.json psnr.infinite)`,
+    );
+}
+
+/** One Table 1 row from the runs of one (setting, Ds, Ks, Dh, Kh) group. */
+function rowOf(setting: string, config: ReportedConfig, runs: readonly FinishedRun[]): Table1Row {
+  const sides = (a: 'single' | 'hierarchical') => runs.filter((r) => r.metrics.architecture === a);
+  const single = sides('single').length > 0 ? cell(sides('single')) : null;
+  const hierarchical = sides('hierarchical').length > 0 ? cell(sides('hierarchical')) : null;
+  const capacity = capacityOf(config);
+  const notes: string[] = [];
+  const status = statusOf(capacity, single, hierarchical, notes);
+  const gap = paramsGap(single?.params ?? Number.NaN, hierarchical?.params ?? Number.NaN);
+  const paramsFlagged = gap > PARAMS_TOLERANCE;
+  if (paramsFlagged)
+    notes.push(
+      `the sides differ by ${(100 * gap).toFixed(1)} % in trainable parameters (more than ${100 * PARAMS_TOLERANCE} %): a confound the paper's pairs avoid`,
+    );
+  sideNotes('single', single, notes);
+  sideNotes('hierarchical', hierarchical, notes);
+  const ladders = new Set(runs.map(ladderOf));
+  const ladder = ladders.size === 1 && !ladders.has('') ? [...ladders][0]! : null;
+  const rung = ladder === null ? null : rungLabel(ladder);
+  return {
+    setting,
+    ladder,
+    settingLabel: rung === null ? setting : setting === 'base' ? rung : `${rung} (${setting})`,
+    match: config.model.match,
+    singleCodeDim: config.model.single.codeDim,
+    singleCodebookSize: config.model.single.codebookSize,
+    hierarchicalCodeDim: config.model.hierarchical.codeDim,
+    hierarchicalCodebookSize: config.model.hierarchical.codebookSize,
+    single,
+    hierarchical,
+    status,
+    capacity,
+    paramsGap: gap,
+    paramsFlagged,
+    notes,
+  };
+}
+
+function compareRows(a: Table1Row, b: Table1Row): number {
+  return (
+    Number(a.match === 'bits') - Number(b.match === 'bits') ||
+    (a.ladder === null ? -1 : rungOrder(a.ladder)) -
+      (b.ladder === null ? -1 : rungOrder(b.ladder)) ||
+    Number(a.setting !== 'base') - Number(b.setting !== 'base') ||
+    a.setting.localeCompare(b.setting) ||
+    a.singleCodeDim - b.singleCodeDim ||
+    a.singleCodebookSize - b.singleCodebookSize ||
+    a.hierarchicalCodeDim - b.hierarchicalCodeDim ||
+    a.hierarchicalCodebookSize - b.hierarchicalCodebookSize
+  );
+}
+
 /**
  * Groups finished runs into Table 1 rows: one row per (setting, Ds, Ks, Dh, Kh), single-level runs on
- * the left, hierarchical on the right, each pooled over its seeds. A row is `matched` only when both
- * sides exist, the pair satisfies eqs. 4–5 (checked again here with @vqkit/capacity) and every run's
- * metrics.json says `matched.ok`; otherwise it is flagged (`unmatched`, `single-only`,
- * `hierarchical-only`) and never mixed into a matched row. Rows are sorted like the paper: by D, then K.
+ * the left, hierarchical on the right, each over its seeds. A row is `matched` only when both sides
+ * exist, the pair satisfies eqs. 4–5 (or equal index bits, `model.match`; checked again here with
+ * @vqkit/capacity) and every run's metrics.json says `matched.ok`; otherwise it is flagged
+ * (`unmatched`, `single-only`, `hierarchical-only`) and never mixed into a matched row. Runs whose
+ * settings (config or recorded loader settings) differ are never pooled. Rows are sorted like the
+ * paper: by D, then K (eqs. 4–5 rows before bit-matched rows).
  */
 export function buildTable1(runs: readonly FinishedRun[]): Table1 {
-  const { labels } = labelSettings(runs.map((r) => r.metrics.config));
+  const { labels } = labelSettings(runs.map((r) => r.metrics));
   const groups = new Map<
     string,
     { setting: string; config: ReportedConfig; runs: FinishedRun[] }
@@ -159,310 +251,21 @@ export function buildTable1(runs: readonly FinishedRun[]): Table1 {
   for (const run of runs) {
     const c = run.metrics.config;
     const key = [
-      settingKey(c),
-      c.model.single.codeDim,
-      c.model.single.codebookSize,
-      c.model.hierarchical.codeDim,
-      c.model.hierarchical.codebookSize,
+      settingKey(run.metrics),
+      ...Object.values(pick(c.model.single)),
+      ...Object.values(pick(c.model.hierarchical)),
     ].join('|');
     const g = groups.get(key);
     if (g) g.runs.push(run);
-    else groups.set(key, { setting: labels.get(settingKey(c)) ?? 'base', config: c, runs: [run] });
+    else
+      groups.set(key, {
+        setting: labels.get(settingKey(run.metrics)) ?? 'base',
+        config: c,
+        runs: [run],
+      });
   }
-  const rows: Table1Row[] = [];
-  for (const g of groups.values()) {
-    const singles = g.runs.filter((r) => r.metrics.architecture === 'single');
-    const hiers = g.runs.filter((r) => r.metrics.architecture === 'hierarchical');
-    const single = singles.length > 0 ? cell(singles) : null;
-    const hierarchical = hiers.length > 0 ? cell(hiers) : null;
-    const capacity = capacityOf(g.config);
-    const notes: string[] = [];
-    let status: RowStatus;
-    if (!capacity.matched || single?.matchedOk === false || hierarchical?.matchedOk === false) {
-      status = 'unmatched';
-      if (!capacity.matched) notes.push(`not capacity-matched: ${capacity.failures.join('; ')}`);
-      else notes.push('metrics.json says matched.ok: false');
-    } else if (single === null) {
-      status = 'hierarchical-only';
-      notes.push('no finished single-level run for this pair');
-    } else if (hierarchical === null) {
-      status = 'single-only';
-      notes.push('no finished hierarchical run for this pair');
-    } else {
-      status = 'matched';
-    }
-    for (const [name, c] of [
-      ['single', single],
-      ['hierarchical', hierarchical],
-    ] as const) {
-      if (c === null) continue;
-      if (c.runs.length > 1)
-        notes.push(`${name}: ${c.runs.length} runs pooled (seeds ${c.seeds.join(', ')})`);
-      if (c.psnrInfinite > 0)
-        notes.push(
-          `${name}: ${c.psnrInfinite} image(s) reconstructed exactly (PSNR = ∞, counted in metrics.json psnr.infinite)`,
-        );
-    }
-    const ladders = new Set(
-      g.runs.map((r) => r.metrics.tags['ladder'] ?? r.metrics.config.tags['ladder'] ?? ''),
-    );
-    const ladder = ladders.size === 1 && !ladders.has('') ? [...ladders][0]! : null;
-    rows.push({
-      setting: g.setting,
-      ladder,
-      settingLabel:
-        ladder === null
-          ? g.setting
-          : g.setting === 'base'
-            ? rungLabel(ladder)
-            : `${rungLabel(ladder)} (${g.setting})`,
-      singleCodeDim: g.config.model.single.codeDim,
-      singleCodebookSize: g.config.model.single.codebookSize,
-      hierarchicalCodeDim: g.config.model.hierarchical.codeDim,
-      hierarchicalCodebookSize: g.config.model.hierarchical.codebookSize,
-      single,
-      hierarchical,
-      status,
-      capacity,
-      notes,
-    });
-  }
-  rows.sort(
-    (a, b) =>
-      (a.ladder === null ? -1 : rungOrder(a.ladder)) -
-        (b.ladder === null ? -1 : rungOrder(b.ladder)) ||
-      Number(a.setting !== 'base') - Number(b.setting !== 'base') ||
-      a.setting.localeCompare(b.setting) ||
-      a.singleCodeDim - b.singleCodeDim ||
-      a.singleCodebookSize - b.singleCodebookSize ||
-      a.hierarchicalCodeDim - b.hierarchicalCodeDim ||
-      a.hierarchicalCodebookSize - b.hierarchicalCodebookSize,
-  );
+  const rows = [...groups.values()]
+    .map((g) => rowOf(g.setting, g.config, g.runs))
+    .sort(compareRows);
   return { rows, multipleSettings: new Set(rows.map((r) => r.settingLabel)).size > 1 };
-}
-
-const STATUS_TEXT: Record<RowStatus, string> = {
-  matched: 'matched',
-  unmatched: '**UNMATCHED**',
-  'single-only': 'single only',
-  'hierarchical-only': 'hierarchical only',
-};
-
-/** Decimals for MSE across a whole table, so a column lines up (≥ 3, the paper's). */
-function mseDecimals(rows: readonly Table1Row[]): number {
-  const means = rows
-    .flatMap((r) => [r.single?.mse.mean, r.hierarchical?.mse.mean])
-    .filter((x): x is number => x !== undefined && x > 0);
-  return means.length === 0 ? 3 : Math.max(...means.map((m) => decimalsFor(m, 3, 2)));
-}
-
-function cellColumns(c: ArchitectureCell | null, mseDec: number): string[] {
-  if (c === null) return ['—', '—', '—', '—'];
-  return [
-    formatMeanStd(c.psnr.mean, c.psnr.std, 1),
-    formatMeanStd(c.mse.mean, c.mse.std, mseDec),
-    fixed(c.bitsPerPixel, 3),
-    formatParamsM(c.params),
-  ];
-}
-
-/** `2×4096` as the paper prints the hierarchical codebook column. */
-function twoKh(kh: number): string {
-  return `2×${kh}`;
-}
-
-/** Table 1 as Markdown: the paper's columns, index bits per pixel beside each side, the bit gap, status, notes. */
-export function table1Markdown(table: Table1): string {
-  const dec = mseDecimals(table.rows);
-  const main = table.rows.filter((r) => r.status !== 'single-only');
-  const singleOnly = table.rows.filter((r) => r.status === 'single-only');
-  const lines: string[] = [];
-  lines.push('# Table 1: single-level vs hierarchical VQ-VAE under matched budgets');
-  lines.push('');
-  lines.push(
-    'Mean ± std over evaluation images (pooled over seeds when a cell has several runs). bpp = index bits per pixel (Σ H·W·log₂K / pixels); ' +
-      'Δbpp = hierarchical − single index bits per pixel left by eqs. 4–5; #Params in millions.',
-  );
-  lines.push('');
-  const settingCol = table.multipleSettings ? ['Setting'] : [];
-  const header = [
-    ...settingCol,
-    'Ds = Dh',
-    'Ks',
-    '2×Kh',
-    'Single PSNR ↑',
-    'Single MSE ↓',
-    'Single bpp',
-    'Single #Params (M)',
-    'Hier. PSNR ↑',
-    'Hier. MSE ↓',
-    'Hier. bpp',
-    'Hier. #Params (M)',
-    'Δbpp (h − s)',
-    'Status',
-  ];
-  const row = (cols: string[]) => `| ${cols.join(' | ')} |`;
-  if (main.length === 0) {
-    lines.push(
-      '_No hierarchical runs finished: no matched pair to compare (single-level-only runs are listed below)._',
-    );
-  } else {
-    lines.push(row(header));
-    lines.push(row(header.map((_, i) => (i < settingCol.length ? '---' : '---:'))));
-    for (const r of main) {
-      const d =
-        r.singleCodeDim === r.hierarchicalCodeDim
-          ? `${r.singleCodeDim}`
-          : `${r.singleCodeDim} / ${r.hierarchicalCodeDim}`;
-      lines.push(
-        row([
-          ...(table.multipleSettings ? [r.settingLabel] : []),
-          d,
-          `${r.singleCodebookSize}`,
-          twoKh(r.hierarchicalCodebookSize),
-          ...cellColumns(r.single, dec),
-          ...cellColumns(r.hierarchical, dec),
-          signed(r.capacity.bitGap.bitsPerPixel, 3),
-          STATUS_TEXT[r.status],
-        ]),
-      );
-    }
-  }
-  if (singleOnly.length > 0) {
-    lines.push('');
-    lines.push('## Single-level runs without a hierarchical counterpart');
-    lines.push('');
-    lines.push(
-      'Not part of the matched comparison (Figure 2 uses them). The pair each config names is shown.',
-    );
-    lines.push('');
-    const h = [
-      ...settingCol,
-      'Ds',
-      'Ks',
-      'matched to Dh, 2×Kh',
-      'PSNR ↑',
-      'MSE ↓',
-      'bpp',
-      '#Params (M)',
-    ];
-    lines.push(row(h));
-    lines.push(row(h.map((_, i) => (i < settingCol.length ? '---' : '---:'))));
-    for (const r of singleOnly) {
-      lines.push(
-        row([
-          ...(table.multipleSettings ? [r.settingLabel] : []),
-          `${r.singleCodeDim}`,
-          `${r.singleCodebookSize}`,
-          `${r.hierarchicalCodeDim}, ${twoKh(r.hierarchicalCodebookSize)}`,
-          ...cellColumns(r.single, dec),
-        ]),
-      );
-    }
-  }
-  const noted = table.rows.filter((r) => r.notes.length > 0 && r.status !== 'single-only');
-  if (noted.length > 0) {
-    lines.push('');
-    lines.push('## Notes');
-    lines.push('');
-    for (const r of noted) {
-      lines.push(
-        `- ${table.multipleSettings ? `[${r.settingLabel}] ` : ''}Ds ${r.singleCodeDim}, Ks ${r.singleCodebookSize} ↔ Dh ${r.hierarchicalCodeDim}, Kh ${r.hierarchicalCodebookSize}: ${r.notes.join('; ')}`,
-      );
-    }
-  }
-  if (table.multipleSettings) {
-    lines.push('');
-    lines.push(
-      'Settings: `base` is the setting most runs share; other labels list the config keys that differ from it.',
-    );
-  }
-  return `${lines.join('\n')}\n`;
-}
-
-function csvField(value: string | number | boolean | null | undefined): string {
-  if (value === null || value === undefined) return '';
-  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : '';
-  const s = String(value);
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-const CSV_SIDE = [
-  'runs',
-  'psnr_mean',
-  'psnr_std',
-  'psnr_infinite',
-  'mse_mean',
-  'mse_std',
-  'ssim_mean',
-  'ssim_std',
-  'bits_per_pixel',
-  'bits_per_image',
-  'entropy_bits_per_pixel',
-  'params',
-  'images',
-] as const;
-
-function csvSide(c: ArchitectureCell | null): (string | number | null)[] {
-  if (c === null) return CSV_SIDE.map(() => null);
-  return [
-    c.runs.length,
-    c.psnr.mean,
-    c.psnr.std,
-    c.psnrInfinite,
-    c.mse.mean,
-    c.mse.std,
-    c.ssim?.mean ?? null,
-    c.ssim?.std ?? null,
-    c.bitsPerPixel,
-    c.bitsPerImage,
-    c.entropyBitsPerPixel,
-    c.params,
-    c.mse.images,
-  ];
-}
-
-/** Table 1 as CSV, one row per pair, full-precision numbers, empty cells for a missing side. */
-export function table1Csv(table: Table1): string {
-  const header = [
-    'setting',
-    'ladder',
-    'single_code_dim',
-    'single_codebook_size',
-    'hierarchical_code_dim',
-    'hierarchical_codebook_size',
-    ...CSV_SIDE.map((c) => `single_${c}`),
-    ...CSV_SIDE.map((c) => `hierarchical_${c}`),
-    'bit_gap_bits_per_image',
-    'bit_gap_bits_per_pixel',
-    'status',
-    'notes',
-  ];
-  const lines = [header.join(',')];
-  for (const r of table.rows) {
-    lines.push(
-      [
-        r.setting,
-        r.ladder,
-        r.singleCodeDim,
-        r.singleCodebookSize,
-        r.hierarchicalCodeDim,
-        r.hierarchicalCodebookSize,
-        ...csvSide(r.single),
-        ...csvSide(r.hierarchical),
-        r.capacity.bitGap.bitsPerImage,
-        r.capacity.bitGap.bitsPerPixel,
-        r.status,
-        r.notes.join('; '),
-      ]
-        .map(csvField)
-        .join(','),
-    );
-  }
-  return `${lines.join('\n')}\n`;
-}
-
-/** Table 1 as JSON (schema `vqkit.table1/1`). */
-export function table1Json(table: Table1): string {
-  return `${JSON.stringify({ schema: 'vqkit.table1/1', ...table }, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`;
 }

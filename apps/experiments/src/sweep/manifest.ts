@@ -2,7 +2,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { inputError } from '../config/errors';
 import { resolveConfig } from '../config/resolve';
-import type { SweepCell } from './grids';
+import { assertSafeName } from '../config/safe-path';
+import type { SweepCell } from './sweep-cell';
 
 /** Schema id of a sweep's cells manifest. */
 export const MANIFEST_SCHEMA = 'vqkit.sweep/1';
@@ -74,12 +75,20 @@ export function readManifest(path: string): { manifest: SweepManifest; cells: Sw
       `sweep: --manifest '${path}' is not a sweep manifest (expected schema '${MANIFEST_SCHEMA}' with a cells array, got schema ${JSON.stringify(m?.schema)}). Regenerate it with \`vqkit sweep --emit slurm\`.`,
     );
   }
+  const seen = new Set<string>();
   const cells = m.cells.map((c, i) => {
-    if (typeof c?.id !== 'string' || c.config === undefined) {
+    if (typeof c?.id !== 'string' || c.config === null || typeof c.config !== 'object') {
       throw inputError(
         `sweep: --manifest '${path}': cells[${i}] needs an id (string) and a config (object).`,
       );
     }
+    assertSafeName(c.id, `sweep: --manifest '${path}': cells[${i}].id`);
+    if (seen.has(c.id)) {
+      throw inputError(
+        `sweep: --manifest '${path}': cells[${i}].id '${c.id}' appears twice; every cell needs its own id (it names its folder).`,
+      );
+    }
+    seen.add(c.id);
     return {
       id: c.id,
       description: String(c.description ?? c.id),

@@ -1,10 +1,12 @@
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { inputError } from '../config/errors';
+import { ensureOutputDir } from '../config/output-dir';
 import { resolveConfig } from '../config/resolve';
 import { buildCells, type GridOptions, type SweepCell } from './grids';
 import { manifestOf, readManifest, writeManifest } from './manifest';
 import { type CellOutcome, type RunCellsOptions, runCells } from './run-cells';
+import { type ChildCommand, runCellsInParallel } from './run-parallel';
 import { type SlurmOptions, slurmScript } from './slurm';
 
 /** Everything `vqkit sweep`, `vqkit ablate` and `vqkit demo` share. */
@@ -29,15 +31,27 @@ export interface StudyOptions extends GridOptions {
   train?: RunCellsOptions['train'];
   /** Evaluation entry point (tests may substitute one). @default evaluateRun */
   evaluate?: RunCellsOptions['evaluate'];
+  /**
+   * Cells trained at once, each in a child process (`--jobs`); 1 runs them one after another in
+   * this process. @default 1
+   */
+  jobs?: number;
+  /** How `jobs > 1` children start vqkit. @default vqkitChildCommand() */
+  command?: ChildCommand;
+  /** Flag name of `runsDir` in messages. @default '--runs-dir' */
+  runsDirFlag?: string;
 }
 
-/** The cells of a study: from a manifest, or built from the base config and grid; then `only`. */
-export function studyCells(o: StudyOptions): SweepCell[] {
+/**
+ * The cells of a study: from a manifest, or built from the base config and grid; then `only`.
+ * `requireData: false` lets a config without data folders list its cells (`sweep --list`).
+ */
+export function studyCells(o: StudyOptions, options: { requireData?: boolean } = {}): SweepCell[] {
   let cells: SweepCell[];
   if (o.manifest !== undefined) {
     cells = readManifest(o.manifest).cells;
   } else {
-    const base = resolveConfig(o.config, o.sets ?? []);
+    const base = resolveConfig(o.config, o.sets ?? [], options);
     cells = buildCells(base, o.grid, o);
   }
   if (o.only === undefined || o.only.length === 0) return cells;
@@ -60,25 +74,38 @@ export async function runStudy(
 ): Promise<{ cells: SweepCell[]; outcomes: CellOutcome[] }> {
   const runsDir = resolve(o.runsDir);
   const cells = studyCells(o);
-  mkdirSync(runsDir, { recursive: true });
+  ensureOutputDir(runsDir, o.runsDirFlag ?? '--runs-dir');
+  const now = (o.now ?? (() => new Date()))();
+  const manifest = () =>
+    manifestOf(cells, { grid: o.grid, base: o.config, sets: o.sets ?? [], now });
   if (o.manifest === undefined && (o.only === undefined || o.only.length === 0)) {
-    const now = (o.now ?? (() => new Date()))();
-    writeManifest(
-      join(runsDir, 'sweep-manifest.json'),
-      manifestOf(cells, { grid: o.grid, base: o.config, sets: o.sets ?? [], now }),
-    );
+    writeManifest(join(runsDir, 'sweep-manifest.json'), manifest());
   }
-  const outcomes = await runCells(cells, {
-    runsDir,
-    backend: o.backend,
-    quiet: o.quiet,
-    signal: o.signal,
-    log: o.log,
-    failFast: o.failFast,
-    train: o.train,
-    evaluate: o.evaluate,
-  });
-  return { cells, outcomes };
+  const common = { runsDir, backend: o.backend, quiet: o.quiet, signal: o.signal, log: o.log };
+  if ((o.jobs ?? 1) <= 1) {
+    const outcomes = await runCells(cells, {
+      ...common,
+      failFast: o.failFast,
+      train: o.train,
+      evaluate: o.evaluate,
+    });
+    return { cells, outcomes };
+  }
+  // Children read their cell from a manifest of exactly these cells, removed afterwards.
+  const jobsManifest = join(runsDir, `.jobs-manifest-${process.pid}.json`);
+  writeManifest(jobsManifest, manifest());
+  try {
+    const outcomes = await runCellsInParallel(cells, {
+      ...common,
+      failFast: o.failFast,
+      jobs: o.jobs ?? 1,
+      manifest: jobsManifest,
+      command: o.command,
+    });
+    return { cells, outcomes };
+  } finally {
+    rmSync(jobsManifest, { force: true });
+  }
 }
 
 /** Files written by {@link emitSlurm}. */
@@ -105,6 +132,7 @@ export function emitSlurm(
   const runsDir = resolve(o.runsDir);
   const cells = studyCells(o);
   const now = (o.now ?? (() => new Date()))();
+  ensureOutputDir(runsDir, o.runsDirFlag ?? '--runs-dir');
   const files: SlurmFiles = {
     script: join(runsDir, 'sweep.sbatch'),
     manifest: join(runsDir, 'sweep-manifest.json'),
@@ -112,7 +140,7 @@ export function emitSlurm(
     logs: join(runsDir, 'slurm-logs'),
     cells: cells.length,
   };
-  mkdirSync(files.logs, { recursive: true });
+  ensureOutputDir(files.logs, o.runsDirFlag ?? '--runs-dir');
   writeManifest(
     files.manifest,
     manifestOf(cells, { grid: o.grid, base: o.config, sets: o.sets ?? [], now }),
