@@ -120,6 +120,7 @@ describe('vqkit demo', () => {
       /^demo scale \(bundled photos instead of ImageNet; 32², 64² images instead of 256²;/,
     );
     expect(report.scaleNote).toContain('not comparable with the paper’s numbers');
+    expect(report.scaleNote).toContain('crops of photos resized to shorter side 128 px');
     expect(readFileSync(report.reportMarkdown, 'utf8')).toContain(report.scaleNote!);
     expect(readFileSync(report.tableFiles.markdown, 'utf8')).toContain(report.scaleNote!);
     for (const spec of [
