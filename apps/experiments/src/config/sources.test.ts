@@ -44,7 +44,7 @@ describe('the Setup table says what the code does', () => {
     const full = resolveConfig('demo');
     const scaled = resolveConfig('demo', ['data.size=64', 'data.decodeShorterSide=128']);
     expect(cellOf(hyperparameterTable([full, scaled]), SAMPLE)).toBe(
-      'random crops of the bundled photos at full resolution (data.transform applies to folders); random crops of the bundled photos resized to shorter side 128 px (data.transform applies to folders)',
+      'random crops of the bundled photos at full resolution, shorter side 128 px (not data.transform)',
     );
   });
 

@@ -88,10 +88,7 @@ export const HYPERPARAMETER_SOURCES: readonly Hyperparameter[] = Object.freeze([
   {
     name: 'image → sample',
     key: 'data.transform',
-    derive: (c) => {
-      const ways = [...new Set(c.map(sampleOf))];
-      return ways.length === 0 ? null : ways.join('; ');
-    },
+    derive: (c) => samplesOf(c),
     source: paper('§4', RESIZED),
   },
   {
@@ -350,14 +347,29 @@ function evaluatedImages(configs: readonly unknown[], facts: SetupFacts): string
 }
 
 /**
- * How a run turns its images into samples: `resize` (data.transform) for folders; for the bundled
- * photos, random crops of photos at full resolution or resized to data.decodeShorterSide.
+ * How the runs turn images into samples: data.transform (`resize`, …) for folders; for the bundled
+ * photos random crops, at full resolution or of the photos resized to data.decodeShorterSide.
  */
-function sampleOf(config: unknown): string {
-  if (valueAt(config, 'data.train') !== 'demo')
-    return formatValue(valueAt(config, 'data.transform'));
-  const side = valueAt(config, 'data.decodeShorterSide');
-  return `random crops of the bundled photos ${side === undefined ? 'at full resolution' : `resized to shorter side ${formatValue(side)} px`} (data.transform applies to folders)`;
+function samplesOf(configs: readonly unknown[]): string | null {
+  const demo = (c: unknown) => valueAt(c, 'data.train') === 'demo';
+  const folders = valuesOf(
+    configs.filter((c) => !demo(c)),
+    'data.transform',
+  );
+  const scales = [
+    ...new Set(
+      configs.filter(demo).map((c) => {
+        const side = valueAt(c, 'data.decodeShorterSide');
+        return side === undefined ? 'full resolution' : `shorter side ${formatValue(side)} px`;
+      }),
+    ),
+  ];
+  const crops =
+    scales.length === 0
+      ? []
+      : [`random crops of the bundled photos at ${scales.join(', ')} (not data.transform)`];
+  const parts = [...folders, ...crops];
+  return parts.length === 0 ? null : parts.join('; ');
 }
 
 /** The ladder runs among `configs`, by rung (tags.ladder). */
