@@ -268,15 +268,16 @@ describe('running cells', () => {
   it('--jobs runs cells in child processes (longest first, VQKIT_CPU_THREADS=1, auto backend resolved once), reports failures and stops children on abort', async () => {
     const runsDir = join(root, 'jobs');
     const tiny = resolveConfig('tiny');
-    const cells: SweepCell[] = ['small', 'big', 'fails', 'slow'].map((id) => ({
+    const cells: SweepCell[] = ['small', 'fails', 'slow', 'big'].map((id) => ({
       id,
       description: id,
       config: { ...tiny, name: id, data: { ...tiny.data, size: id === 'big' ? 64 : 32 } },
     }));
     // A stand-in for the vqkit CLI: `backend --json` answers cpu after Dawn's adapter warning (as
     // the real probe may) and counts its calls; a cell records its cell, env, --backend and start
-    // order and prints Dawn's warning too; `fails` exits 1 naming the cell, `slow` waits for
-    // SIGINT and exits 130 as vqkit does, the others write metrics.json.
+    // order and prints Dawn's warning too; `small` waits until `big` has started, `fails` exits 1
+    // naming the cell, `slow` waits for SIGINT and exits 130 as vqkit does, the others write
+    // metrics.json.
     const dawn =
       'Warning: maxDynamicUniformBuffersPerPipelineLayout artificially reduced from 1000000 to 16 to fit dynamic offset allocation limit.';
     const script = `
@@ -290,7 +291,12 @@ describe('running cells', () => {
       }
       const id = a[a.indexOf('--only') + 1]; const dir = path.join(a[a.indexOf('--runs-dir') + 1], id);
       fs.mkdirSync(dir, { recursive: true });
-      fs.appendFileSync(path.join(path.dirname(dir), 'order.txt'), id + '\\n');
+      const order = path.join(path.dirname(dir), 'order.txt');
+      fs.appendFileSync(order, id + '\\n');
+      // small waits (≤ 10 s) until big has started, so the start order is not a race.
+      const until = Date.now() + 10000;
+      while (id === 'small' && !fs.readFileSync(order, 'utf8').includes('big') && Date.now() < until)
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
       fs.writeFileSync(path.join(dir, 'env.json'), JSON.stringify({ threads: process.env.VQKIT_CPU_THREADS, extra: process.env.EXTRA, backend: a[a.indexOf('--backend') + 1] }));
       console.error(${JSON.stringify(dawn)});
       console.error('[1/1] ' + id + ': training');
@@ -313,17 +319,16 @@ describe('running cells', () => {
       },
     });
     const result = await outcomes;
-    expect(result.map((o) => `${o.id}:${o.status}`)).toEqual(
-      [
-        'small:failed', // metrics.json '{}' is present but the stand-in exit code 0 is what counts
-        'big:failed',
-        'fails:failed',
-        'slow:interrupted',
-      ].map((x) =>
-        x.startsWith('small') || x.startsWith('big') ? x.replace('failed', 'trained') : x,
-      ),
-    );
-    expect(readFileSync(join(runsDir, 'order.txt'), 'utf8').split('\n')[0]).toBe('big'); // longest first
+    expect(result.map((o) => `${o.id}:${o.status}`)).toEqual([
+      'small:trained',
+      'fails:failed',
+      'slow:interrupted',
+      'big:trained',
+    ]);
+    // Longest first: the first two children started are big and small (in cell order they would be
+    // small and fails; small waits for big, so fails cannot start before big).
+    const started = readFileSync(join(runsDir, 'order.txt'), 'utf8').split('\n');
+    expect(started.slice(0, 2).sort()).toEqual(['big', 'small']);
     expect(JSON.parse(readFileSync(join(runsDir, 'small', 'env.json'), 'utf8'))).toEqual({
       threads: '1',
       extra: 'yes',
@@ -335,8 +340,8 @@ describe('running cells', () => {
     );
     expect(lines[0]).toBe('backend: auto → cpu in every cell (auto: stand-in)');
     expect(lines.filter((l) => l.includes('artificially reduced'))).toEqual([DAWN_LIMIT_NOTE]);
-    expect(result[2]!.message).toContain('FAILED — DataError: boom');
-    expect(lines).toContain('[3/4] fails: FAILED — DataError: boom');
+    expect(result[1]!.message).toContain('FAILED — DataError: boom');
+    expect(lines).toContain('[2/4] fails: FAILED — DataError: boom');
   });
 
   it("resolves --backend auto once with the real CLI's `vqkit backend --json`", async () => {
