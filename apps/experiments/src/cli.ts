@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { shutdownBackend } from '@vqkit/runtime';
 import { Command, CommanderError } from 'commander';
 import { register as registerAblate } from './commands/ablate';
+import { register as registerBackend } from './commands/backend';
 import { register as registerCapacity } from './commands/capacity';
 import { register as registerConfig } from './commands/config';
 import { register as registerDemo } from './commands/demo';
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerCapacity(program);
   registerPlayground(program);
   registerConfig(program);
+  registerBackend(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

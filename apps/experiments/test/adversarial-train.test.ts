@@ -22,6 +22,7 @@ import { listCheckpoints } from '../src/checkpoint/store';
 import { main } from '../src/cli';
 import { resolveConfig } from '../src/config/resolve';
 import { readLog } from '../src/run-dir';
+import { DEMO_REGIONS } from '../src/train/data';
 import { trainRun } from '../src/train/train-run';
 import {
   firstTensor,
@@ -399,6 +400,37 @@ const ROWS: Row[] = [
     message: "data.train: data.transform applies to image folders, but data.train is 'demo'",
   },
   {
+    name: 'data.decodeShorterSide with an image folder',
+    args: () => [
+      'train',
+      '--config',
+      configFile,
+      '--set',
+      'data.decodeShorterSide=64',
+      '--run-dir',
+      freshDir('folder-decode-side'),
+      '-q',
+    ],
+    code: 2,
+    message:
+      "data.train: data.decodeShorterSide applies to 'demo' data (it resizes the bundled photos before crops are cut), but data.train is an image folder",
+  },
+  {
+    name: "data.decodeShorterSide below data.size with 'demo' photos",
+    args: () => [
+      'train',
+      '--config',
+      'tiny',
+      '--set',
+      'data.decodeShorterSide=16',
+      '--run-dir',
+      freshDir('demo-decode-side'),
+      '-q',
+    ],
+    code: 2,
+    message: /^vqkit: data\.train: randomCropDataset: data\.decodeShorterSide .*16/,
+  },
+  {
     name: '--checkpoint naming a missing file',
     args: () => [
       'eval',
@@ -591,13 +623,13 @@ describe('held-out evaluation (issue 10 §4)', () => {
     const m = JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8'));
     expect(m.data.split).toBe('test');
     expect(m.data.source).toBe('demo');
-    expect(m.data.settings.test.region).toEqual({ left: 0.75, top: 0.5, width: 0.25, height: 0.5 });
-    expect(m.data.settings.train.region).toEqual({ left: 0, top: 0, width: 0.75, height: 1 });
+    expect(m.data.settings.test.region).toEqual(DEMO_REGIONS.test);
+    expect(m.data.settings.train.region).toEqual(DEMO_REGIONS.train);
     expect(m.checkpoint.selectedBy).toBe('best');
     expect(m.checkpoint.valMse).toBeGreaterThan(0);
     const start = readLog(join(dir, 'log.jsonl')).find((r) => r.type === 'start')!;
     const settings = (start.data as { settings: Record<string, { region: object }> }).settings;
-    expect(settings.val!.region).toEqual({ left: 0.75, top: 0, width: 0.25, height: 0.5 });
+    expect(settings.val!.region).toEqual(DEMO_REGIONS.val);
 
     expect(await vqkit('eval', '--run', dir, '-q')).toBe(0);
     const last = JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8'));

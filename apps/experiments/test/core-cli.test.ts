@@ -91,6 +91,12 @@ describe('vqkit CLI exit codes', () => {
     expect(out).toContain('--bottom');
   });
 
+  it('vqkit backend says which backend --backend starts and why', async () => {
+    expect(await vqkit('backend', '--backend', 'cpu', '--json')).toBe(0);
+    expect(JSON.parse(out)).toMatchObject({ name: 'cpu', description: expect.any(String) });
+    expect(await vqkit('backend', '--backend', 'metal')).toBe(2);
+  });
+
   it('prints help and version with exit code 0', async () => {
     expect(await vqkit('--help')).toBe(0);
     expect(out).toContain('train');

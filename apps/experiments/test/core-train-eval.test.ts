@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import type { CropRegion } from '@vqkit/data';
 import { mse, ssim } from '@vqkit/metrics';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readCheckpoint } from '../src/checkpoint/file';
@@ -12,7 +13,7 @@ import { evaluateRun } from '../src/eval/evaluate';
 import { runEvalPass } from '../src/eval/pass';
 import { type LogRecord, readLog } from '../src/run-dir';
 import { createModel } from '../src/train/create-model';
-import { createEvalLoader, DEMO_REGIONS, demoPhotos } from '../src/train/data';
+import { createEvalLoader, createTrainLoader, DEMO_REGIONS, demoPhotos } from '../src/train/data';
 import { trainRun } from '../src/train/train-run';
 import { makeDataset, silent, tinyConfig } from './core-helpers';
 
@@ -289,10 +290,18 @@ describe('runs survive', () => {
     const config = resolveConfig('tiny', sets);
     expect(config.data.train).toBe('demo');
     expect((await demoPhotos()).length).toBeGreaterThan(1);
-    // Training and held-out regions of each photo are disjoint.
-    expect(DEMO_REGIONS.train.left + DEMO_REGIONS.train.width).toBeLessThanOrEqual(
-      DEMO_REGIONS.val.left,
-    );
+    // Training, validation and test regions of each photo are pairwise disjoint.
+    const overlap = (a: CropRegion, b: CropRegion) =>
+      a.left < b.left + b.width &&
+      b.left < a.left + a.width &&
+      a.top < b.top + b.height &&
+      b.top < a.top + a.height;
+    const { train, val, test } = DEMO_REGIONS;
+    expect([overlap(train, val), overlap(train, test), overlap(val, test)]).toEqual([
+      false,
+      false,
+      false,
+    ]);
     const straight = join(data.root, 'runs', 'demo-straight');
     await trainRun(config, { runDir: straight, quiet: true, stderr: silent });
     const broken = join(data.root, 'runs', 'demo-broken');
@@ -319,6 +328,39 @@ describe('runs survive', () => {
     expect(metrics.images).toBe(8);
     // The tiny preset has data.test: demo, so eval reports on crops model selection never saw.
     expect(metrics.data).toMatchObject({ split: 'test', source: 'demo' });
+  });
+
+  it("'demo' photos at data.decodeShorterSide: one pixel scale for every split, test crops a whole quarter of a photo", async () => {
+    const config = resolveConfig('tiny', [
+      'data.size=64',
+      'data.decodeShorterSide=128',
+      'train.batchSize=16',
+      'eval.images=48',
+    ]);
+    const test = await createEvalLoader(config, 'test', 'demo', 48, 'data.test');
+    const val = await createEvalLoader(config, 'val', 'demo', 16, 'data.val');
+    const train = await createTrainLoader(config);
+    for (const [loader, region] of [
+      [train, DEMO_REGIONS.train],
+      [val, DEMO_REGIONS.val],
+      [test, DEMO_REGIONS.test],
+    ] as const) {
+      expect(loader.settings).toMatchObject({ cropSize: 64, decodeShorterSide: 128, region });
+    }
+    // The astronaut (512² → 128²) has one 64² crop in its top-left quarter: every test crop of it
+    // is that whole quarter (her face), the same pixels each time.
+    const crops: string[] = [];
+    for await (const batch of test.epoch(0)) {
+      const per = 64 * 64 * 3;
+      batch.paths.forEach((path, b) => {
+        if (path.endsWith('astronaut.jpg'))
+          crops.push(
+            Buffer.from(batch.images.slice(b * per, (b + 1) * per).buffer).toString('hex'),
+          );
+      });
+    }
+    expect(crops.length).toBeGreaterThan(1);
+    expect(new Set(crops).size).toBe(1);
   });
 
   it('ignores a temp file left by a crash mid-write and resumes from the last checkpoint', async () => {

@@ -86,6 +86,9 @@ describe('vqkit demo', () => {
     expect(config('ladder-none-single').data.train).toBe('demo');
     // Table 1's pairs on crops of at least 64² (Figure 3 must be recognisable), Figure 2's on 32².
     expect(config('table1-hier-K64-D8').data.size).toBe(64);
+    // … cut from the photos resized to shorter side 128, so a test crop shows a quarter of a photo.
+    expect(config('table1-single-K128-D8').data.decodeShorterSide).toBe(128);
+    expect(config('fig2-single-K64-D16').data.decodeShorterSide).toBeUndefined();
     expect(config('table1-single-K256-D8').model.hierarchical.codebookSize).toBe(128);
     expect(config('fig2-single-K64-D16').data.size).toBe(32);
 
@@ -117,6 +120,7 @@ describe('vqkit demo', () => {
       /^demo scale \(bundled photos instead of ImageNet; 32², 64² images instead of 256²;/,
     );
     expect(report.scaleNote).toContain('not comparable with the paper’s numbers');
+    expect(report.scaleNote).toContain('crops of photos resized to shorter side 128 px');
     expect(readFileSync(report.reportMarkdown, 'utf8')).toContain(report.scaleNote!);
     expect(readFileSync(report.tableFiles.markdown, 'utf8')).toContain(report.scaleNote!);
     for (const spec of [

@@ -22,6 +22,8 @@ describe('the hyperparameter table', () => {
       'Figure 1: codebook sizes',
       'Figure 1: initialisation without intervention',
       'Adam ε',
+      'validation images (per-epoch validation, the `best` checkpoint)',
+      'checkpoint evaluated',
     ]) {
       expect(byKey(name), name).toBe('vqkit');
     }

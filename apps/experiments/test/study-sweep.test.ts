@@ -10,10 +10,11 @@ import { assertPairAllowed, capacityConfigs } from '../src/config/matching';
 import { resolveConfig } from '../src/config/resolve';
 import type { RunConfig } from '../src/config/schema';
 import { writeReport } from '../src/report/report';
+import { DAWN_LIMIT_NOTE, resolveChildBackend } from '../src/sweep/child-backend';
 import { buildCells, type SweepCell } from '../src/sweep/grids';
 import { readManifest } from '../src/sweep/manifest';
 import { runCells } from '../src/sweep/run-cells';
-import { runCellsInParallel } from '../src/sweep/run-parallel';
+import { runCellsInParallel, vqkitChildCommand } from '../src/sweep/run-parallel';
 import { emitSlurm } from '../src/sweep/study';
 import { dryRun } from '../src/train/dry-run';
 
@@ -264,22 +265,40 @@ describe('running cells', () => {
     expect(lines.some((l) => l.includes('[3/3] c: FAILED'))).toBe(true);
   });
 
-  it('--jobs runs cells in child processes (longest first, VQKIT_CPU_THREADS=1), reports failures and stops children on abort', async () => {
+  it('--jobs runs cells in child processes (longest first, VQKIT_CPU_THREADS=1, auto backend resolved once), reports failures and stops children on abort', async () => {
     const runsDir = join(root, 'jobs');
     const tiny = resolveConfig('tiny');
-    const cells: SweepCell[] = ['small', 'big', 'fails', 'slow'].map((id) => ({
+    const cells: SweepCell[] = ['small', 'fails', 'slow', 'big'].map((id) => ({
       id,
       description: id,
       config: { ...tiny, name: id, data: { ...tiny.data, size: id === 'big' ? 64 : 32 } },
     }));
-    // A stand-in for the vqkit CLI: records its cell, env and start order; `fails` exits 1 naming
-    // the cell, `slow` waits for SIGINT and exits 130 as vqkit does, the others write metrics.json.
+    // A stand-in for the vqkit CLI: `backend --json` answers cpu after Dawn's adapter warning (as
+    // the real probe may) and counts its calls; a cell records its cell, env, --backend and start
+    // order and prints Dawn's warning too; `small` waits until `big` has started, `fails` exits 1
+    // naming the cell, `slow` waits for SIGINT and exits 130 as vqkit does, the others write
+    // metrics.json.
+    const dawn =
+      'Warning: maxDynamicUniformBuffersPerPipelineLayout artificially reduced from 1000000 to 16 to fit dynamic offset allocation limit.';
     const script = `
       const fs = require('node:fs'); const path = require('node:path');
-      const a = process.argv; const id = a[a.indexOf('--only') + 1]; const dir = path.join(a[a.indexOf('--runs-dir') + 1], id);
+      const a = process.argv;
+      if (a[1] === 'backend') {
+        fs.appendFileSync(${JSON.stringify(join(runsDir, 'probes.txt'))}, a.slice(1).join(' ') + '\\n');
+        console.error(${JSON.stringify(dawn)});
+        console.log(JSON.stringify({ name: 'cpu', requested: 'auto', reason: 'auto: stand-in', description: 'cpu' }));
+        process.exit(0);
+      }
+      const id = a[a.indexOf('--only') + 1]; const dir = path.join(a[a.indexOf('--runs-dir') + 1], id);
       fs.mkdirSync(dir, { recursive: true });
-      fs.appendFileSync(path.join(path.dirname(dir), 'order.txt'), id + '\\n');
-      fs.writeFileSync(path.join(dir, 'env.json'), JSON.stringify({ threads: process.env.VQKIT_CPU_THREADS, extra: process.env.EXTRA }));
+      const order = path.join(path.dirname(dir), 'order.txt');
+      fs.appendFileSync(order, id + '\\n');
+      // small waits (≤ 10 s) until big has started, so the start order is not a race.
+      const until = Date.now() + 10000;
+      while (id === 'small' && !fs.readFileSync(order, 'utf8').includes('big') && Date.now() < until)
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+      fs.writeFileSync(path.join(dir, 'env.json'), JSON.stringify({ threads: process.env.VQKIT_CPU_THREADS, extra: process.env.EXTRA, backend: a[a.indexOf('--backend') + 1] }));
+      console.error(${JSON.stringify(dawn)});
       console.error('[1/1] ' + id + ': training');
       if (id === 'fails') { console.error('[1/1] ' + id + ': FAILED — DataError: boom'); process.exit(1); }
       if (id === 'slow') { process.on('SIGINT', () => process.exit(130)); setInterval(() => {}, 1000); }
@@ -300,23 +319,42 @@ describe('running cells', () => {
       },
     });
     const result = await outcomes;
-    expect(result.map((o) => `${o.id}:${o.status}`)).toEqual(
-      [
-        'small:failed', // metrics.json '{}' is present but the stand-in exit code 0 is what counts
-        'big:failed',
-        'fails:failed',
-        'slow:interrupted',
-      ].map((x) =>
-        x.startsWith('small') || x.startsWith('big') ? x.replace('failed', 'trained') : x,
-      ),
-    );
-    expect(readFileSync(join(runsDir, 'order.txt'), 'utf8').split('\n')[0]).toBe('big'); // longest first
+    expect(result.map((o) => `${o.id}:${o.status}`)).toEqual([
+      'small:trained',
+      'fails:failed',
+      'slow:interrupted',
+      'big:trained',
+    ]);
+    // Longest first: the first two children started are big and small (in cell order they would be
+    // small and fails; small waits for big, so fails cannot start before big).
+    const started = readFileSync(join(runsDir, 'order.txt'), 'utf8').split('\n');
+    expect(started.slice(0, 2).sort()).toEqual(['big', 'small']);
     expect(JSON.parse(readFileSync(join(runsDir, 'small', 'env.json'), 'utf8'))).toEqual({
       threads: '1',
       extra: 'yes',
+      backend: 'cpu',
     });
-    expect(result[2]!.message).toContain('FAILED — DataError: boom');
-    expect(lines).toContain('[3/4] fails: FAILED — DataError: boom');
+    // `auto` was resolved by one probe before the first cell; Dawn's warnings became one note.
+    expect(readFileSync(join(runsDir, 'probes.txt'), 'utf8')).toBe(
+      'backend --backend auto --json\n',
+    );
+    expect(lines[0]).toBe('backend: auto → cpu in every cell (auto: stand-in)');
+    expect(lines.filter((l) => l.includes('artificially reduced'))).toEqual([DAWN_LIMIT_NOTE]);
+    expect(result[1]!.message).toContain('FAILED — DataError: boom');
+    expect(lines).toContain('[2/4] fails: FAILED — DataError: boom');
+  });
+
+  it("resolves --backend auto once with the real CLI's `vqkit backend --json`", async () => {
+    const resolved = await resolveChildBackend('auto', vqkitChildCommand());
+    expect(['cpu', 'webgpu', 'tensorflow']).toContain(resolved.backend);
+    expect(resolved.lines[0]).toMatch(
+      new RegExp(`^backend: auto → ${resolved.backend} in every cell \\(auto: `),
+    );
+    expect(await resolveChildBackend('cpu', vqkitChildCommand())).toEqual({
+      backend: 'cpu',
+      lines: [],
+      dawnExplained: false,
+    });
   });
 
   it('emits a well-formed SLURM array whose cell command trains, evaluates, and is skipped on rerun', async () => {

@@ -172,16 +172,16 @@ export class FiniteScalarQuantizer implements Quantizer<FiniteScalarQuantizerSta
 
   /** Counts per implicit code of the last batch / window / evaluation pass `[∏ Lᵢ]` (new tensors). */
   lastCounts(): tf.Tensor1D {
-    return this.book.counts.lastCounts();
+    return this.book.lastCounts();
   }
   windowCounts(): tf.Tensor1D {
-    return this.book.counts.windowCounts();
+    return this.book.windowCounts();
   }
   evalCounts(): tf.Tensor1D {
-    return this.book.counts.evalCounts();
+    return this.book.evalCounts();
   }
   resetEvalCounts(): void {
-    this.book.counts.resetEvalCounts();
+    this.book.resetEvalCounts();
   }
 
   /** Batches skipped for non-finite input (FSQ never initialises or resets). */

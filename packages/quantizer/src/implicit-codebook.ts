@@ -72,13 +72,38 @@ export class ImplicitCodebook {
   }
 
   /** Usage over the `'window'`, `'last'` batch or `'eval'` pass. */
-  usage(which: 'last' | 'window' | 'eval', threshold?: number): Promise<CodeUsage> {
+  async usage(which: 'last' | 'window' | 'eval', threshold?: number): Promise<CodeUsage> {
     this.life.check('usage');
     return this.counts.usage(which, threshold);
   }
 
+  /** Counts per code of the last batch `[C]` (new tensor; caller disposes). */
+  lastCounts(): tf.Tensor1D {
+    this.life.check('lastCounts');
+    return this.counts.lastCounts();
+  }
+
+  /** Counts summed over the last `statsWindow` training batches `[C]` (new tensor). */
+  windowCounts(): tf.Tensor1D {
+    this.life.check('windowCounts');
+    return this.counts.windowCounts();
+  }
+
+  /** Counts accumulated by evaluation forwards since {@link resetEvalCounts} `[C]` (new tensor). */
+  evalCounts(): tf.Tensor1D {
+    this.life.check('evalCounts');
+    return this.counts.evalCounts();
+  }
+
+  /** Starts a new evaluation pass: zeroes the evaluation counts. */
+  resetEvalCounts(): void {
+    this.life.check('resetEvalCounts');
+    this.counts.resetEvalCounts();
+  }
+
   /** Batches skipped for non-finite input (these families never initialise or reset). */
-  flushEvents(): Promise<QuantizerEvent[]> {
+  async flushEvents(): Promise<QuantizerEvent[]> {
+    this.life.check('flushEvents');
     return this.events.flush('none');
   }
 
@@ -118,6 +143,7 @@ export class ImplicitCodebook {
 
   /** Restores the `host` part of {@link liveState}. */
   setHostState(host: unknown): void {
+    this.life.check('setHostState');
     const step = (host as { step?: unknown } | null)?.step;
     if (!Number.isInteger(step) || (step as number) < 0) {
       throw new QuantizerError(

@@ -216,16 +216,16 @@ export class LookupFreeQuantizer implements Quantizer<LookupFreeQuantizerState> 
 
   /** Counts per code of the last batch / window / evaluation pass `[2^D]` (new tensors). */
   lastCounts(): tf.Tensor1D {
-    return this.book.counts.lastCounts();
+    return this.book.lastCounts();
   }
   windowCounts(): tf.Tensor1D {
-    return this.book.counts.windowCounts();
+    return this.book.windowCounts();
   }
   evalCounts(): tf.Tensor1D {
-    return this.book.counts.evalCounts();
+    return this.book.evalCounts();
   }
   resetEvalCounts(): void {
-    this.book.counts.resetEvalCounts();
+    this.book.resetEvalCounts();
   }
 
   /** Batches skipped for non-finite input (LFQ never initialises or resets). */

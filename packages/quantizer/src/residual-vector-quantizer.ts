@@ -322,6 +322,7 @@ export class ResidualVectorQuantizer implements Quantizer<ResidualVectorQuantize
     which: 'last' | 'window' | 'eval' = 'window',
     threshold?: number,
   ): Promise<CodeUsage> {
+    this.life.check('usage');
     const per = await this.stageUsage(which, threshold);
     const mean = (f: (u: CodeUsage) => number) => per.reduce((s, u) => s + f(u), 0) / per.length;
     return {
@@ -343,6 +344,7 @@ export class ResidualVectorQuantizer implements Quantizer<ResidualVectorQuantize
 
   /** Every stage's pending events (inits, resets, rejected batches), ordered by each stage's own step. */
   async flushEvents(): Promise<QuantizerEvent[]> {
+    this.life.check('flushEvents');
     const all = await Promise.all(this.stages.map((q) => q.flushEvents()));
     return all.flat().sort((a, b) => a.step - b.step);
   }
@@ -404,6 +406,7 @@ export class ResidualVectorQuantizer implements Quantizer<ResidualVectorQuantize
 
   /** Restores the `host` part of {@link liveState}. */
   setHostState(host: unknown): void {
+    this.life.check('setHostState');
     const h = host as { step?: unknown; rng?: RngState; stages?: unknown[] } | null;
     if (
       !Number.isInteger(h?.step) ||

@@ -371,8 +371,7 @@ export class VectorQuantizer implements Quantizer<VectorQuantizerState> {
     which: 'last' | 'window' | 'eval' = 'window',
     threshold?: number,
   ): Promise<CodeUsage> {
-    // After dispose the error names the count method read, `lastCounts`/`windowCounts`/`evalCounts`.
-    this.life.check(`${which === 'last' || which === 'eval' ? which : 'window'}Counts`);
+    this.life.check('usage');
     return this.counts.usage(which, threshold);
   }
 
@@ -382,6 +381,7 @@ export class VectorQuantizer implements Quantizer<VectorQuantizerState> {
    * unread events cost one small device tensor per 256 forwards.
    */
   async flushEvents(): Promise<QuantizerEvent[]> {
+    this.life.check('flushEvents');
     return this.events.flush(this.resetPolicy.name);
   }
 

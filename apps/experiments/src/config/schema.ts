@@ -36,6 +36,14 @@ export const dataSchema = z.strictObject({
   maxPixels: positiveInt.nullable().default(DATA_DEFAULTS.maxPixels),
   /** Random crops per epoch for `'demo'` data (ignored for folders: see cropsPerImage). */
   cropsPerEpoch: positiveInt.optional(),
+  /**
+   * `'demo'` data only: each bundled photo is resized so its shorter side has this many pixels
+   * (≥ size) before crops are cut, for every split alike, so training and evaluation samples
+   * share one pixel scale; absent = full resolution. Smaller photos make a `size`² crop show more
+   * of a photo (the demo's Table 1 runs: 2·size, a quarter of a square photo). Refused with image
+   * folders, which data.transform resizes instead.
+   */
+  decodeShorterSide: positiveInt.optional(),
   /** Validation images used each epoch (all when absent). */
   valImages: positiveInt.optional(),
   /** Folder for the decoded uint8 cache (no cache when absent). */

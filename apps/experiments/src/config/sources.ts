@@ -21,9 +21,30 @@ export interface Hyperparameter {
   key: string | null;
   /** The value when `key` is null (fixed in code). */
   fixed?: string;
-  /** The value the given runs used, when it is not one config key (null: none of them tells). */
-  derive?: (configs: readonly unknown[]) => string | null;
+  /**
+   * The value the given runs used, when one config key does not say it all (null: none of them
+   * tells; the key's values or `fixed` are shown instead).
+   */
+  derive?: (configs: readonly unknown[], facts: SetupFacts) => string | null;
   source: Source;
+}
+
+/** What finished runs recorded besides their configs (metrics.json), for the rows configs cannot fill. */
+export interface SetupFacts {
+  /** Per evaluated run: the split and source it was evaluated on, and how its checkpoint was chosen. */
+  evaluations?: readonly EvaluationFact[];
+  /** The configs of the runs Figure 2 draws (when a report drew it). */
+  figure2?: readonly unknown[];
+}
+
+/** One run's evaluation, as metrics.json records it. */
+export interface EvaluationFact {
+  /** `test` (data.test), `val` (data.val: no data.test), or `custom` (eval --data). */
+  split: string;
+  /** The folder, or `'demo'`. */
+  source: string;
+  /** `last`, `best` or `file` (eval --checkpoint). */
+  checkpoint: string;
 }
 
 const paper = (section: string, quote: string): Source => ({ kind: 'paper', section, quote });
@@ -36,12 +57,40 @@ const RESIZED = 'All models are trained and evaluated on ImageNet with images re
 export const HYPERPARAMETER_SOURCES: readonly Hyperparameter[] = Object.freeze([
   { name: 'training images', key: 'data.train', source: paper('§4', RESIZED) },
   {
-    name: 'evaluation images',
+    name: 'validation images (per-epoch validation, the `best` checkpoint)',
     key: 'data.val',
-    source: paper('§4.2', 'report PSNR and MSE averaged over the ImageNet validation set'),
+    source: vqkit(
+      'the paper describes no validation during training or model selection; vqkit validates every epoch on data.val (data.valImages of them) to log progress and mark the lowest-MSE checkpoint, which evaluation uses only when asked (eval --checkpoint best)',
+    ),
+  },
+  {
+    name: 'evaluation images (what Table 1 and the figures report)',
+    key: 'data.test',
+    derive: (c, facts) => evaluatedImages(c, facts),
+    source: paper(
+      '§4.2, Table 1',
+      'report PSNR and MSE averaged over the ImageNet validation set … Metrics are reported as mean ± std on the ImageNet validation set',
+    ),
+  },
+  {
+    name: 'checkpoint evaluated',
+    key: null,
+    fixed: 'last (the model at the end of training; eval --checkpoint best or a file to change it)',
+    derive: (_, facts) => {
+      const chosen = [...new Set((facts.evaluations ?? []).map((e) => e.checkpoint))];
+      return chosen.length === 0 ? null : chosen.join(', ');
+    },
+    source: vqkit(
+      'the paper reports the trained model ("Training is run for 300 epochs", §4) and describes no checkpoint selection; `vqkit eval` evaluates the last checkpoint unless --checkpoint says otherwise',
+    ),
   },
   { name: 'image side S', key: 'data.size', source: paper('§4', RESIZED) },
-  { name: 'image → sample', key: 'data.transform', source: paper('§4', RESIZED) },
+  {
+    name: 'image → sample',
+    key: 'data.transform',
+    derive: (c) => samplesOf(c),
+    source: paper('§4', RESIZED),
+  },
   {
     name: 'horizontal flips',
     key: 'data.flip',
@@ -255,13 +304,15 @@ export const HYPERPARAMETER_SOURCES: readonly Hyperparameter[] = Object.freeze([
     name: 'Figure 2: grid',
     key: null,
     fixed: 'Ks ∈ {1024, 2048, 4096, 8192} × Ds ∈ {8, 16, 32, 64, 128}',
-    derive: (c) => {
-      const grid = c.filter(
-        (x) =>
-          valueAt(x, 'architecture') === 'single' &&
-          valueAt(x, 'tags.study') === 'sweep' &&
-          valueAt(x, 'tags.ladder') === undefined,
-      );
+    derive: (c, facts) => {
+      const grid =
+        facts.figure2 ??
+        c.filter(
+          (x) =>
+            valueAt(x, 'architecture') === 'single' &&
+            valueAt(x, 'tags.study') === 'sweep' &&
+            valueAt(x, 'tags.ladder') === undefined,
+        );
       if (grid.length === 0) return null;
       const set = (key: string) =>
         `{${[...new Set(grid.map((x) => Number(valueAt(x, key))))].sort((a, b) => a - b).join(', ')}}`;
@@ -273,6 +324,53 @@ export const HYPERPARAMETER_SOURCES: readonly Hyperparameter[] = Object.freeze([
     ),
   },
 ]);
+
+/**
+ * `data.test = demo` / `data.val = /imagenet/val (no data.test)` / `--data /folder`: what the runs
+ * were evaluated on (metrics.json), or for configs alone what `vqkit eval` would read.
+ */
+function evaluatedImages(configs: readonly unknown[], facts: SetupFacts): string | null {
+  const named = (split: string, source: unknown) =>
+    split === 'custom'
+      ? `--data ${formatValue(source)}`
+      : `data.${split} = ${formatValue(source)}${split === 'val' ? ' (no data.test)' : ''}`;
+  const evaluated = facts.evaluations ?? [];
+  const values =
+    evaluated.length > 0
+      ? evaluated.map((e) => named(e.split, e.source))
+      : configs.map((c) =>
+          valueAt(c, 'data.test') === undefined
+            ? named('val', valueAt(c, 'data.val'))
+            : named('test', valueAt(c, 'data.test')),
+        );
+  return values.length === 0 ? null : [...new Set(values)].join(', ');
+}
+
+/**
+ * How the runs turn images into samples: data.transform (`resize`, …) for folders; for the bundled
+ * photos random crops, at full resolution or of the photos resized to data.decodeShorterSide.
+ */
+function samplesOf(configs: readonly unknown[]): string | null {
+  const demo = (c: unknown) => valueAt(c, 'data.train') === 'demo';
+  const folders = valuesOf(
+    configs.filter((c) => !demo(c)),
+    'data.transform',
+  );
+  const scales = [
+    ...new Set(
+      configs.filter(demo).map((c) => {
+        const side = valueAt(c, 'data.decodeShorterSide');
+        return side === undefined ? 'full resolution' : `shorter side ${formatValue(side)} px`;
+      }),
+    ),
+  ];
+  const crops =
+    scales.length === 0
+      ? []
+      : [`random crops of the bundled photos at ${scales.join(', ')} (not data.transform)`];
+  const parts = [...folders, ...crops];
+  return parts.length === 0 ? null : parts.join('; ');
+}
 
 /** The ladder runs among `configs`, by rung (tags.ladder). */
 function ladderRuns(configs: readonly unknown[]): { upper: unknown[]; lower: unknown[] } {
@@ -346,13 +444,15 @@ function cell(text: string): string {
 
 /**
  * The hyperparameter table as Markdown: one row per {@link HYPERPARAMETER_SOURCES} entry, its
- * value(s) in `configs` (every distinct value, comma-separated), and its source.
+ * value(s) in `configs` (every distinct value, comma-separated) — or what `facts` about finished
+ * runs say (which split and checkpoint were evaluated, Figure 2's runs) — and its source.
  */
-export function hyperparameterTable(configs: readonly unknown[]): string {
+export function hyperparameterTable(configs: readonly unknown[], facts: SetupFacts = {}): string {
   const lines = ['| Hyperparameter | Config key | Value | Source |', '| --- | --- | --- | --- |'];
   for (const h of HYPERPARAMETER_SOURCES) {
     const value =
-      h.key !== null ? valuesOf(configs, h.key).join(', ') : (h.derive?.(configs) ?? h.fixed ?? '');
+      h.derive?.(configs, facts) ??
+      (h.key !== null ? valuesOf(configs, h.key).join(', ') : (h.fixed ?? ''));
     lines.push(
       `| ${cell(h.name)} | ${h.key === null ? '—' : `\`${h.key}\``} | ${cell(value)} | ${cell(formatSource(h.source))} |`,
     );

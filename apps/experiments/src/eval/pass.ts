@@ -14,19 +14,62 @@ export interface EvalPassResult {
   ssim: number[];
   /** Per level (model.levels order): assignment counts over the whole pass. */
   counts: Float64Array[];
-  /** The first `samples` images and their reconstructions, NHWC floats of one image each. */
-  samples: { original: Float32Array; reconstruction: Float32Array }[];
+  /**
+   * `samples` images and their reconstructions, NHWC floats of one image each: the first image of
+   * each source file in pass order, then the earliest of the others (see {@link SampleKeeper}).
+   */
+  samples: SamplePair[];
   /** Side S of the images. */
   size: number;
   /** True when `signal` stopped the pass before its last batch (the results cover `images` only). */
   interrupted: boolean;
 }
 
+/** One saved sample: an image and its reconstruction, NHWC floats. */
+export interface SamplePair {
+  original: Float32Array;
+  reconstruction: Float32Array;
+}
+
+/**
+ * Which images of a pass are kept as samples (Figure 3's rows): the first image of each source
+ * file, in pass order, then — when the files are fewer than `wanted` — the earliest of the other
+ * images. A folder (one image per file) gives its first `wanted` images; a few photos cut into
+ * many crops give one crop of each photo before any photo repeats.
+ */
+export class SampleKeeper {
+  private readonly firsts: SamplePair[] = [];
+  private readonly others: SamplePair[] = [];
+  private readonly seen = new Set<string>();
+
+  constructor(private readonly wanted: number) {}
+
+  /** Whether any image of a batch with these source paths would be kept (so its pixels are needed). */
+  wants(paths: readonly string[]): boolean {
+    if (this.firsts.length >= this.wanted) return false;
+    return this.others.length < this.wanted || paths.some((p) => !this.seen.has(p));
+  }
+
+  /** Offers the next image of the pass, from file `path`; `pair` makes its pixels when kept. */
+  offer(path: string, pair: () => SamplePair): void {
+    if (this.firsts.length >= this.wanted) return;
+    if (!this.seen.has(path)) {
+      this.seen.add(path);
+      this.firsts.push(pair());
+    } else if (this.others.length < this.wanted) this.others.push(pair());
+  }
+
+  /** The kept samples, at most `wanted`. */
+  samples(): SamplePair[] {
+    return [...this.firsts, ...this.others].slice(0, this.wanted);
+  }
+}
+
 /** Options of {@link runEvalPass}. */
 export interface EvalPassOptions {
   /** Compute per-image SSIM with this function (`[B,S,S,3]` × 2 → `[B]`). @default none */
   ssim?: (x: tf.Tensor4D, y: tf.Tensor4D) => tf.Tensor1D;
-  /** Keep this many (original, reconstruction) pairs from the start of the pass. @default 0 */
+  /** Keep this many (original, reconstruction) pairs (see {@link SampleKeeper}). @default 0 */
   samples?: number;
   /** Called after each batch with the images done so far. */
   onBatch?: (done: number) => void;
@@ -46,7 +89,7 @@ export async function runEvalPass(
   loader: ImageLoader,
   options: EvalPassOptions = {},
 ): Promise<EvalPassResult> {
-  const wantSamples = options.samples ?? 0;
+  const keeper = new SampleKeeper(options.samples ?? 0);
   const result: EvalPassResult = {
     images: 0,
     mse: [],
@@ -74,15 +117,15 @@ export async function runEvalPass(
     const [mse, ssimValues] = await Promise.all([perImage.data(), ssim?.data()]);
     for (const v of mse) result.mse.push(v);
     if (ssimValues) for (const v of ssimValues) result.ssim.push(v);
-    if (result.samples.length < wantSamples) {
+    if (keeper.wants(batch.paths)) {
       const [orig, rec] = await Promise.all([x.data(), out.reconstruction.data()]);
       const per = batch.shape[1] * batch.shape[2] * batch.shape[3];
-      for (let b = 0; b < batch.shape[0] && result.samples.length < wantSamples; b++) {
-        result.samples.push({
+      batch.paths.forEach((path, b) => {
+        keeper.offer(path, () => ({
           original: (orig as Float32Array).slice(b * per, (b + 1) * per),
           reconstruction: (rec as Float32Array).slice(b * per, (b + 1) * per),
-        });
-      }
+        }));
+      });
     }
     result.images += batch.shape[0];
     tf.dispose([x, out, perImage]);
@@ -90,6 +133,7 @@ export async function runEvalPass(
     options.onBatch?.(result.images);
     await yieldToEventLoop();
   }
+  result.samples = keeper.samples();
   if (countSums !== null) {
     const sums: tf.Tensor1D[] = countSums;
     for (let i = 0; i < sums.length; i++) result.counts[i]!.set(await sums[i]!.data());

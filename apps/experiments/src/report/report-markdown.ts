@@ -1,6 +1,7 @@
 import { basename, relative } from 'node:path';
-import { hyperparameterTable } from '../config/sources';
+import { type EvaluationFact, hyperparameterTable, type SetupFacts } from '../config/sources';
 import { rungLabel } from '../sweep/ladder';
+import type { FinishedRun } from './collect';
 import { type FigureOutcome, ladderOf, shapeOf } from './figures';
 import type { FigureFiles } from './plots';
 import type { ReportResult } from './report';
@@ -21,13 +22,33 @@ function figureLines(out: string, files: FigureFiles, alt: string): string[] {
   ];
 }
 
+/** What a run's metrics.json says it evaluated (read defensively: older runs lack it). */
+function evaluationOf(metrics: FinishedRun['metrics']): EvaluationFact | null {
+  const data = metrics.data as { split?: unknown; source?: unknown } | undefined;
+  const checkpoint = (metrics as { checkpoint?: { selectedBy?: unknown } }).checkpoint;
+  if (typeof data?.split !== 'string' || typeof checkpoint?.selectedBy !== 'string') return null;
+  return { split: data.split, source: String(data.source), checkpoint: checkpoint.selectedBy };
+}
+
 function setupSection(r: ReportResult): string[] {
+  const f2 = r.figures.figure2;
+  const figure2 = f2.written
+    ? r.runs.filter((x) => f2.runs.includes(x.id)).map((x) => x.metrics.config)
+    : undefined;
+  const evaluations = r.runs.map((x) => evaluationOf(x.metrics));
+  const facts: SetupFacts = {
+    ...(evaluations.every((e) => e !== null) ? { evaluations } : {}),
+    ...(figure2 === undefined ? {} : { figure2 }),
+  };
   return [
     '## Setup',
     '',
     'Each hyperparameter of the runs in this report (every distinct value), and where it comes from: the paper (section and quote), the authors’ released code, or a vqkit choice with its reason.',
     '',
-    hyperparameterTable(r.runs.map((x) => x.metrics.config)).trimEnd(),
+    hyperparameterTable(
+      r.runs.map((x) => x.metrics.config),
+      facts,
+    ).trimEnd(),
     '',
   ];
 }

@@ -19,6 +19,10 @@ const SCALE_KEYS: readonly ScaleKey[] = [
     key: 'data.size',
     describe: (v, p) => `${v.map((x) => `${x}²`).join(', ')} images instead of ${p}²`,
   },
+  {
+    key: 'data.decodeShorterSide',
+    describe: (v) => `crops of photos resized to shorter side ${v.join(', ')} px`,
+  },
   { key: 'model.single.channels', describe: (v, p) => `Cs ${v.join(', ')} instead of ${p}` },
   { key: 'model.hierarchical.channels', describe: (v, p) => `Ch ${v.join(', ')} instead of ${p}` },
   {

@@ -102,23 +102,62 @@ export function labelSettings(configs: readonly Pick<MetricsFile, 'config' | 'da
   const ref = counts.get(reference)?.entries ?? new Map<string, string>();
   const labels = new Map<string, string>();
   for (const [key, { entries }] of counts) {
-    if (key === reference) {
-      labels.set(key, 'base');
-      continue;
-    }
-    const diffs: string[] = [];
-    for (const path of new Set([...ref.keys(), ...entries.keys()])) {
-      const a = ref.get(path);
-      const b = entries.get(path);
-      if (a !== b) diffs.push(`${path}=${b === undefined ? '(unset)' : b.replace(/^"|"$/g, '')}`);
-    }
-    diffs.sort();
-    labels.set(
-      key,
-      diffs.length > 4
-        ? `${diffs.slice(0, 4).join(', ')} (+${diffs.length - 4} more)`
-        : diffs.join(', '),
-    );
+    labels.set(key, key === reference ? 'base' : describeDifferences(ref, entries));
   }
   return { reference, labels };
+}
+
+/**
+ * Loader settings (`loader.<split>.<field>`) that one config key decides: a loader difference is
+ * left out of a label when that key differs in the same label with the same value (it says
+ * nothing more); any other loader difference is shown.
+ */
+const DECIDED_BY: Readonly<Record<string, string>> = {
+  cropSize: 'data.size',
+  size: 'data.size',
+  minSide: 'data.size',
+  decodeShorterSide: 'data.decodeShorterSide',
+  transform: 'data.transform',
+  flip: 'data.flip',
+  range: 'data.range',
+  maxPixels: 'data.maxPixels',
+  cropsPerImage: 'data.cropsPerImage',
+};
+
+/** How the keys that set a run's pixel scale read in a label, in this order (the rest: `key=value`). */
+const PHRASES: Readonly<Record<string, (value: string, demo: boolean) => string>> = {
+  'data.size': (v, demo) => `${v}² ${demo ? 'crops' : 'images'}`,
+  'data.decodeShorterSide': (v) =>
+    v === '(unset)' ? 'photos at full resolution' : `photos at shorter side ${v} px`,
+};
+
+/**
+ * `64² crops, photos at shorter side 128 px, quantizer.init=random`: how `entries` differ from
+ * `ref`, the scale named once (loader settings it decides left out), at most 4 items and a count.
+ */
+function describeDifferences(ref: Map<string, string>, entries: Map<string, string>): string {
+  const diffs = new Map<string, string>();
+  for (const path of new Set([...ref.keys(), ...entries.keys()])) {
+    const b = entries.get(path);
+    if (ref.get(path) !== b) diffs.set(path, b === undefined ? '(unset)' : b.replace(/^"|"$/g, ''));
+  }
+  for (const [path, value] of diffs) {
+    const decidedBy = path.startsWith('loader.') ? DECIDED_BY[path.split('.')[2] ?? ''] : undefined;
+    const decided = decidedBy === undefined ? undefined : diffs.get(decidedBy);
+    // An unset config key (`(unset)`) is recorded by the loader as null.
+    if (decided !== undefined && (decided === value || (decided === '(unset)' && value === 'null')))
+      diffs.delete(path);
+  }
+  const demo = entries.get('data.train') === JSON.stringify('demo');
+  const phrased = Object.keys(PHRASES).filter((k) => diffs.has(k));
+  const items = [
+    ...phrased.map((k) => PHRASES[k]!(diffs.get(k)!, demo)),
+    ...[...diffs]
+      .filter(([k]) => !phrased.includes(k))
+      .map(([k, v]) => `${k}=${v}`)
+      .sort(),
+  ];
+  return items.length > 4
+    ? `${items.slice(0, 4).join(', ')} (+${items.length - 4} more)`
+    : items.join(', ');
 }

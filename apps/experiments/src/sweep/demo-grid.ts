@@ -1,4 +1,5 @@
 import type { RunConfig } from '../config/schema';
+import { DEMO_DATA } from '../train/data';
 import { type LadderDims, ladderCells } from './ladder-cells';
 import { kxdCells, table1Cells } from './pair-cells';
 import type { SweepCell } from './sweep-cell';
@@ -13,18 +14,28 @@ import type { SweepCell } from './sweep-cell';
  *   factor is 2 rather than the paper's 4;
  * - Figure 2: the single-level model at 3 codebook sizes × 2 code dimensions (the paper: 4 × 5);
  * - Table 1: 2 matched pairs at D 8 with different K (the paper: 4 at D 8, 4 more at K 8192), on
- *   crops of at least 64² so Figure 3 shows recognisable photos.
+ *   crops of at least 64² cut from the photos resized to twice the crop side (shorter side 128 px
+ *   for 64² crops), so that a test crop shows a quarter of a photo and Figure 3 is recognisable;
+ *   training, validation and test crops of a run share that scale.
  */
 export const DEMO_STUDY = Object.freeze({
   ladder: { fromDim: 16, toDim: 8 },
   figure2: { codebookSizes: [64, 128, 256], codeDims: [8, 16] },
-  table1: { codebookSizes: [128, 256], codeDim: 8, minSize: 64 },
+  table1: { codebookSizes: [128, 256], codeDim: 8, minSize: 64, photoSidePerCrop: 2 },
 });
 
-/** The demo's Table 1 base: `base` on crops of at least {@link DEMO_STUDY}.table1.minSize. */
+/**
+ * The demo's Table 1 base: `base` on crops of at least {@link DEMO_STUDY}.table1.minSize; when
+ * every split is the bundled photos, cut from them resized to `photoSidePerCrop` times the crop
+ * side (`data.decodeShorterSide`; image folders are resized by data.transform instead).
+ */
 export function demoTable1Base(base: RunConfig): RunConfig {
+  const { minSize, photoSidePerCrop } = DEMO_STUDY.table1;
   const config = structuredClone(base);
-  config.data.size = Math.max(base.data.size, DEMO_STUDY.table1.minSize);
+  config.data.size = Math.max(base.data.size, minSize);
+  const { train, val, test } = config.data;
+  if ([train, val, test ?? DEMO_DATA].every((source) => source === DEMO_DATA))
+    config.data.decodeShorterSide = photoSidePerCrop * config.data.size;
   return config;
 }
 

@@ -7,6 +7,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { runtimeError } from '../config/errors';
 import type { RunConfig } from '../config/schema';
 import { experimentsPackageRoot } from '../run-dir';
+import { DAWN_LIMIT_NOTE, DAWN_LIMIT_WARNING, resolveChildBackend } from './child-backend';
 import { type CellOutcome, cellDir, finishedOutcome, type RunCellsOptions } from './run-cells';
 import type { SweepCell } from './sweep-cell';
 
@@ -91,18 +92,28 @@ function exitOutcome(
   return { status: 'failed', message: `exit ${code}: ${failed}` };
 }
 
+/** What every child shares: how it starts, its `--backend`, and the log (Dawn's warnings said once). */
+interface Children {
+  command: ChildCommand;
+  backend: string;
+  log: (line: string) => void;
+  /** Whether {@link DAWN_LIMIT_NOTE} was logged (Dawn's warnings are then dropped). */
+  dawnExplained: boolean;
+}
+
 function startCell(
   cell: SweepCell,
   index: number,
   total: number,
-  o: ParallelOptions & { log: (line: string) => void },
-  command: ChildCommand,
+  o: ParallelOptions,
+  children: Children,
 ): Running {
   const dir = cellDir(o.runsDir, cell.id);
   const tag = `[${index + 1}/${total}] ${cell.id}`;
   const hadSummary = existsSync(join(dir, 'train-summary.json'));
   const args = ['sweep', '--manifest', o.manifest, '--only', cell.id, '--runs-dir', o.runsDir];
-  args.push('--backend', o.backend ?? 'auto', '--quiet');
+  args.push('--backend', children.backend, '--quiet');
+  const { command } = children;
   const [exe, ...lead] = command.argv;
   const child = spawn(exe!, [...lead, ...args], {
     env: { ...process.env, ...command.env, ...(o.jobs > 1 ? { VQKIT_CPU_THREADS: '1' } : {}) },
@@ -112,7 +123,14 @@ function startCell(
   const tail: string[] = [];
   lines(child.stderr, (line) => {
     const own = line.replace(/^\[1\/1\] /, '');
-    o.log(own.startsWith(`${cell.id}:`) ? `[${index + 1}/${total}] ${own}` : `${tag}: ${line}`);
+    if (DAWN_LIMIT_WARNING.test(own)) {
+      if (!children.dawnExplained) children.log(DAWN_LIMIT_NOTE);
+      children.dawnExplained = true;
+      return;
+    }
+    children.log(
+      own.startsWith(`${cell.id}:`) ? `[${index + 1}/${total}] ${own}` : `${tag}: ${line}`,
+    );
     tail.push(line);
     if (tail.length > 20) tail.shift();
   });
@@ -139,7 +157,9 @@ function startCell(
  * Runs cells `jobs` at a time, each in a child process (`vqkit sweep --manifest … --only <id>`, which
  * trains, evaluates, resumes or skips exactly as in-process), longest first; finished cells are
  * skipped here. With more than one job each child gets `VQKIT_CPU_THREADS=1`, so the jobs share
- * the cores instead of oversubscribing them. An abort sends SIGINT once to every running child
+ * the cores instead of oversubscribing them. `--backend auto` is resolved once, before the first
+ * child starts (`vqkit backend --json`, see {@link resolveChildBackend}), and every child gets the
+ * answer; Dawn's adapter-limit warnings are replaced by one line saying why they are harmless. An abort sends SIGINT once to every running child
  * (each checkpoints and stops) and starts no more; outcomes come back in cell order.
  */
 export async function runCellsInParallel(
@@ -157,6 +177,18 @@ export async function runCellsInParallel(
     .map((cell, i) => ({ cell, i }))
     .filter(({ i }) => outcomes[i] === undefined)
     .sort((a, b) => cellCost(b.cell.config) - cellCost(a.cell.config) || a.i - b.i);
+  const children: Children = {
+    command,
+    backend: o.backend ?? 'auto',
+    log: o.log,
+    dawnExplained: false,
+  };
+  if (queue.length > 0 && !o.signal?.aborted) {
+    const resolved = await resolveChildBackend(o.backend, command);
+    children.backend = resolved.backend;
+    children.dawnExplained = resolved.dawnExplained;
+    for (const line of resolved.lines) o.log(line);
+  }
   const running = new Map<number, Running>();
   const stopAll = () => {
     for (const r of running.values()) r.child.kill('SIGINT');
@@ -176,7 +208,7 @@ export async function runCellsInParallel(
         !(failed && o.failFast)
       ) {
         const { cell, i } = queue.shift()!;
-        running.set(i, startCell(cell, i, cells.length, o, command));
+        running.set(i, startCell(cell, i, cells.length, o, children));
       }
       if (running.size === 0) break;
       const [i, outcome] = await Promise.race(

@@ -47,6 +47,29 @@ export async function ensureBackend(requested?: string): Promise<BackendRecord> 
   return initialised;
 }
 
+/** What `vqkit backend --json` prints: the backend a request resolves to here, and why. */
+export interface ResolvedBackend {
+  /** The backend that started: `webgpu`, `tensorflow` or `cpu`. */
+  name: string;
+  /** What was asked for (`auto`, or a backend name). */
+  requested: string;
+  /** Why this backend (for `auto`: what was found, e.g. a software WebGPU adapter). */
+  reason: string;
+  /** The one-line description every run records. */
+  description: string;
+}
+
+/** Starts the backend `requested` names (as every compute command would) and says which it is. */
+export async function resolveBackend(requested: string): Promise<ResolvedBackend> {
+  const record = await ensureBackend(requested);
+  return {
+    name: record.name,
+    requested: typeof record.requested === 'string' ? record.requested : requested,
+    reason: typeof record.reason === 'string' ? record.reason : 'already active in this process',
+    description: String(record.description ?? record.name),
+  };
+}
+
 /** Registers vqkit's kernels on the active backend and records what they serve. */
 function withKernels(record: BackendRecord, description: string): BackendRecord {
   const { kernels, cpu, nearestCodeSearch } = registerVqkitKernels({ backend: record.name });
