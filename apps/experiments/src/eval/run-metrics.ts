@@ -112,6 +112,17 @@ export interface RunMetrics {
   steps: number;
   checkpoint: EvaluatedCheckpoint;
   data: EvaluatedData;
+  /** When a model file was evaluated without a run (`vqkit eval --checkpoint <file>`): what it was. */
+  modelFile?: {
+    path: string;
+    format: 'playground';
+    /** The options its metadata rebuilt the model from. */
+    model: unknown;
+    /** The run's final numbers as the file records them (`playground.run`). */
+    run: unknown;
+    /** How the other side of the pair in `config` was chosen. */
+    partner: string;
+  };
   seconds: number;
   finishedAt: string;
 }

@@ -1,6 +1,7 @@
 import { basename, relative } from 'node:path';
 import { hyperparameterTable } from '../config/sources';
 import { rungLabel } from '../sweep/ladder';
+import { FAMILIES_LEGEND, familiesTable } from './families-format';
 import { type FigureOutcome, ladderOf, shapeOf } from './figures';
 import type { FigureFiles } from './plots';
 import type { ReportResult } from './report';
@@ -28,6 +29,20 @@ function setupSection(r: ReportResult): string[] {
     'Each hyperparameter of the runs in this report (every distinct value), and where it comes from: the paper (section and quote), the authors’ released code, or a vqkit choice with its reason.',
     '',
     hyperparameterTable(r.runs.map((x) => x.metrics.config)).trimEnd(),
+    '',
+  ];
+}
+
+function familiesSection(r: ReportResult): string[] {
+  if (r.families.length === 0) return [];
+  return [
+    '## Quantizer families',
+    '',
+    ...familiesTable(r.families),
+    '',
+    FAMILIES_LEGEND,
+    '',
+    'Files: [families.md](families.md), [families.json](families.json).',
     '',
   ];
 }
@@ -71,6 +86,9 @@ function figure3Section(r: ReportResult): string[] {
 function runsSection(r: ReportResult): string[] {
   if (r.runs.length === 0) return ['## Runs', '', '_No finished runs._', ''];
   const { labels } = labelSettings(r.runs.map((x) => x.metrics));
+  const inFamilies = new Set(r.families.flatMap((f) => f.runs));
+  const pairColumn = (id: string) =>
+    inFamilies.has(id) ? 'families table' : r.unmatchedRuns.includes(id) ? '**no**' : 'yes';
   const lines = [
     '## Runs',
     '',
@@ -82,7 +100,7 @@ function runsSection(r: ReportResult): string[] {
     const m = x.metrics;
     const ladder = ladderOf(x);
     lines.push(
-      `| \`${x.id}\` | ${m.architecture} | ${s.label.slice(1)} | ${s.d} | ${labels.get(settingKey(m)) ?? 'base'} | ${ladder ? rungLabel(ladder) : ''} | ${m.config.seed} | ${fixed(m.psnr.mean, 2)} | ${fixed(m.mse.mean, 5)} | ${fixed(m.bitsPerPixel, 3)} | ${formatParamsM(m.params)} | ${r.unmatchedRuns.includes(x.id) ? '**no**' : 'yes'} |`,
+      `| \`${x.id}\` | ${m.architecture} | ${s.label.slice(1)} | ${s.d} | ${labels.get(settingKey(m)) ?? 'base'} | ${ladder ? rungLabel(ladder) : ''} | ${m.config.seed} | ${fixed(m.psnr.mean, 2)} | ${fixed(m.mse.mean, 5)} | ${fixed(m.bitsPerPixel, 3)} | ${formatParamsM(m.params)} | ${pairColumn(x.id)} |`,
     );
   }
   return [...lines, ''];
@@ -107,6 +125,7 @@ export function reportMarkdown(r: ReportResult, inputs: readonly string[], now: 
       .replace(/^## (?!Table 1)/gm, '### '),
     `Files: [table1.md](table1.md), [table1.csv](table1.csv), [table1.json](table1.json).`,
     '',
+    ...familiesSection(r),
     ...figure1Section(r),
     ...figureSection(
       '## Figure 2: codebook size and dimension',
@@ -131,6 +150,7 @@ export function reportJson(r: ReportResult, inputs: readonly string[], now: Date
     f.written
       ? { written: true, runs: f.runs, files: f.files }
       : { written: false, reason: f.reason };
+  const inFamilies = new Set(r.families.flatMap((f) => f.runs));
   const value = {
     schema: 'vqkit.report/2',
     generatedAt: now.toISOString(),
@@ -148,11 +168,14 @@ export function reportJson(r: ReportResult, inputs: readonly string[], now: Date
       mse: x.metrics.mse,
       bitsPerImage: x.metrics.bitsPerImage,
       bitsPerPixel: x.metrics.bitsPerPixel,
-      matchedPair: !r.unmatchedRuns.includes(x.id),
+      // A families run is compared in the families table, not as one side of a Table 1 pair.
+      matchedPair: !r.unmatchedRuns.includes(x.id) && !inFamilies.has(x.id),
+      familiesTable: inFamilies.has(x.id),
     })),
     skipped: r.skipped,
     unmatchedRuns: r.unmatchedRuns,
     table1: r.tableFiles,
+    families: r.familyFiles === null ? null : { files: r.familyFiles, rows: r.families },
     ladderPairs: r.ladderPairs.rows.map((x) => ({
       ladder: x.ladder,
       status: x.status,
