@@ -35,16 +35,18 @@ export function impliedCodebook(
  * K = ∏ levels, LFQ K = 2^D; the residual quantizer's dropout keeps at most `depth` stages.
  */
 export function familyProblems(config: FamilyCheckInput): FamilyProblem[] {
+  // Runs after the per-key checks, which may have failed: judge only well-formed values.
+  if (!wellFormed(config)) return [];
   const q = config.quantizer;
   const side = config.architecture;
   const { codebookSize, codeDim } = config.model[side];
   const problems: FamilyProblem[] = [];
-  const set = (key: string, value: number) => `--set model.${side}.${key}=${value}`;
+  const set = (key: string, value: number) => `fix with --set model.${side}.${key}=${value}`;
   const implied = impliedCodebook(q, codeDim);
   if (q.kind === 'fsq' && implied !== null && codeDim !== implied.codeDim) {
     problems.push({
       path: ['model', side, 'codeDim'],
-      message: `must equal the number of FSQ levels, ${implied.codeDim} (quantizer.levels ${JSON.stringify(q.levels)} quantizes one latent channel per level). Set ${set('codeDim', implied.codeDim)}`,
+      message: `must equal the number of FSQ levels, ${implied.codeDim} (quantizer.levels ${JSON.stringify(q.levels)} quantizes one latent channel per level); ${set('codeDim', implied.codeDim)}`,
     });
   }
   if (implied !== null && codebookSize !== implied.codebookSize) {
@@ -54,13 +56,13 @@ export function familyProblems(config: FamilyCheckInput): FamilyProblem[] {
         : `2^codeDim = ${implied.codebookSize} (LFQ's implicit codebook of ${codeDim} bits)`;
     problems.push({
       path: ['model', side, 'codebookSize'],
-      message: `must be ${what}, so the config states the K it trains. Set ${set('codebookSize', implied.codebookSize)}`,
+      message: `must be ${what}, so the config states the K it trains; ${set('codebookSize', implied.codebookSize)}`,
     });
   }
   if (q.kind === 'lfq' && codeDim > 24) {
     problems.push({
       path: ['model', side, 'codeDim'],
-      message: `must be at most 24 with quantizer.kind 'lfq' (2^D codes, indices exact in float32). Lower ${set('codeDim', 24)} or less`,
+      message: `must be at most 24 with quantizer.kind 'lfq' (2^D codes, indices exact in float32); ${set('codeDim', 24)} or less`,
     });
   }
   if (q.kind === 'residual' && q.quantizerDropoutMinDepth > q.depth) {
@@ -70,4 +72,19 @@ export function familyProblems(config: FamilyCheckInput): FamilyProblem[] {
     });
   }
   return problems;
+}
+
+const posInt = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 1;
+
+/** Whether the values the checks read are of the right types (other issues are reported per key). */
+function wellFormed(config: FamilyCheckInput): boolean {
+  const side = config.model?.[config.architecture];
+  const q = config.quantizer as Partial<Record<string, unknown>> | undefined;
+  if (!side || !posInt(side.codebookSize) || !posInt(side.codeDim) || !q) return false;
+  if (q['kind'] === 'fsq') {
+    const levels = q['levels'];
+    return Array.isArray(levels) && levels.length > 0 && levels.every((l) => posInt(l) && l >= 2);
+  }
+  if (q['kind'] === 'residual') return posInt(q['depth']) && posInt(q['quantizerDropoutMinDepth']);
+  return true;
 }

@@ -1,0 +1,138 @@
+import {
+  FINITE_SCALAR_QUANTIZER_DEFAULTS,
+  LOOKUP_FREE_QUANTIZER_DEFAULTS,
+  RESIDUAL_QUANTIZER_DEFAULTS,
+  VECTOR_QUANTIZER_DEFAULTS,
+} from '@vqkit/quantizer';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../src/cli';
+import { runConfigJsonSchema } from '../src/commands/config';
+import { resolveConfig } from '../src/config/resolve';
+
+let err = '';
+
+async function vqkit(...args: string[]): Promise<number> {
+  err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    err += String(chunk);
+    return true;
+  });
+  try {
+    return await main(['node', 'vqkit', ...args]);
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+const tiny = (...sets: string[]) => resolveConfig('tiny', sets, { requireData: false });
+
+describe('quantizer.kind in run configs', () => {
+  it("defaults to the paper's VQ; each family's defaults are @vqkit/quantizer's", () => {
+    expect(tiny().quantizer).toMatchObject({
+      kind: 'vq',
+      distance: VECTOR_QUANTIZER_DEFAULTS.distance,
+      learning: VECTOR_QUANTIZER_DEFAULTS.learning,
+      gradient: VECTOR_QUANTIZER_DEFAULTS.gradient,
+    });
+    expect(tiny('quantizer={"kind":"residual","depth":2}').quantizer).toMatchObject({
+      kind: 'residual',
+      depth: 2,
+      sharedCodebook: RESIDUAL_QUANTIZER_DEFAULTS.sharedCodebook,
+      quantizerDropout: RESIDUAL_QUANTIZER_DEFAULTS.quantizerDropout,
+      decay: VECTOR_QUANTIZER_DEFAULTS.decay,
+    });
+    const fsq = tiny(
+      'quantizer={"kind":"fsq","levels":[8,4,4]}',
+      'model.single.codeDim=3',
+      'model.single.codebookSize=128',
+    );
+    expect(fsq.quantizer).toEqual({
+      kind: 'fsq',
+      levels: [8, 4, 4],
+      boundEpsilon: FINITE_SCALAR_QUANTIZER_DEFAULTS.boundEpsilon,
+    });
+    const lfq = tiny('quantizer={"kind":"lfq"}', 'model.single.codeDim=7');
+    expect(lfq.quantizer).toEqual({
+      kind: 'lfq',
+      entropyWeight: LOOKUP_FREE_QUANTIZER_DEFAULTS.entropyWeight,
+      commitmentWeight: LOOKUP_FREE_QUANTIZER_DEFAULTS.commitmentWeight,
+      diversityGamma: LOOKUP_FREE_QUANTIZER_DEFAULTS.diversityGamma,
+      inverseTemperature: LOOKUP_FREE_QUANTIZER_DEFAULTS.inverseTemperature,
+    });
+    const schema = JSON.stringify(runConfigJsonSchema());
+    for (const kind of ['vq', 'residual', 'fsq', 'lfq'])
+      expect(schema).toContain(`"const":"${kind}"`);
+  });
+
+  const rows: [string, string[], string[]][] = [
+    [
+      'an unknown kind',
+      ['quantizer.kind=pq'],
+      ['\'quantizer.kind\' must be one of "vq", "residual", "fsq", "lfq"', 'the string "pq"'],
+    ],
+    [
+      'an FSQ level < 2',
+      ['quantizer={"kind":"fsq","levels":[8,1]}', 'model.single.codeDim=2'],
+      ["'quantizer.levels.1'", 'every FSQ level must be an integer ≥ 2', 'e.g. [8, 5, 5, 5]'],
+    ],
+    [
+      'no FSQ levels',
+      ['quantizer={"kind":"fsq","levels":[]}'],
+      ["'quantizer.levels'", 'needs at least one level'],
+    ],
+    [
+      'residual depth 0',
+      ['quantizer={"kind":"residual","depth":0}'],
+      ["'quantizer.depth'", 'must be an integer ≥ 1', 'e.g. 2'],
+    ],
+    [
+      'FSQ levels that disagree with the model side',
+      ['quantizer={"kind":"fsq","levels":[8,5,5,5]}'],
+      [
+        "'model.single.codeDim': must equal the number of FSQ levels, 4",
+        '--set model.single.codeDim=4',
+        "'model.single.codebookSize': must be ∏ quantizer.levels = 1000",
+        '--set model.single.codebookSize=1000',
+      ],
+    ],
+    [
+      'an LFQ K that is not 2^D',
+      ['quantizer={"kind":"lfq"}', 'architecture=hierarchical'],
+      [
+        "'model.hierarchical.codebookSize': must be 2^codeDim = 256",
+        '--set model.hierarchical.codebookSize=256',
+      ],
+    ],
+    [
+      "a preset's VQ option under another family",
+      ['quantizer.kind=fsq', 'quantizer.levels=[4,4,8]', 'model.single.codeDim=3'],
+      [
+        "unknown key 'quantizer.chunkSize' for quantizer.kind 'fsq'",
+        'Known keys here: kind, levels, boundEpsilon',
+        "It is an option of quantizer.kind 'vq', 'residual'",
+        '--set \'quantizer={"kind":"fsq"',
+      ],
+    ],
+    [
+      'quantizer dropout keeping more stages than there are',
+      ['quantizer={"kind":"residual","depth":2,"quantizerDropoutMinDepth":3}'],
+      ["'quantizer.quantizerDropoutMinDepth': must be at most quantizer.depth = 2"],
+    ],
+  ];
+  for (const [what, sets, expected] of rows) {
+    it(`${what}: exit 2 naming the key and the fix`, async () => {
+      const args = sets.flatMap((s) => ['--set', s]);
+      expect(await vqkit('config', '--print', 'tiny', ...args)).toBe(2);
+      for (const text of expected) expect(err).toContain(text);
+      expect(err.match(/^ {2}- /gm)?.length, err).toBe(
+        expected.filter((t) => t.startsWith("'") || t.startsWith('unknown')).length,
+      );
+    });
+  }
+});
