@@ -1,3 +1,4 @@
+import { gapBits } from '../sweep/families-grid';
 import type { FamilyRow, FamilyUsage } from './families';
 import { decimalsFor, formatParamsM, formatSpread } from './stats';
 
@@ -42,7 +43,7 @@ function gap(r: FamilyRow): string {
   const g = r.gapBitsPerImage;
   if (!Number.isFinite(g)) return '—';
   if (g === 0) return '0 (exact)';
-  return `${g > 0 ? '+' : ''}${g.toLocaleString('en-US', { maximumFractionDigits: 1 })}`;
+  return `${g > 0 ? '+' : '−'}${gapBits(g)}`;
 }
 
 /** The families table as Markdown lines (one table per Table 1 pair). */
@@ -70,7 +71,7 @@ export function familiesTable(rows: readonly FamilyRow[]): string[] {
         formatSpread(r.psnrSeeds, r.psnr.std, 1),
         formatSpread(r.mseSeeds, r.mse.std, mseDec),
         usage(r.usage),
-        r.bitsPerImage.toLocaleString('en-US', { maximumFractionDigits: 1 }),
+        r.bitsPerImage.toLocaleString('en-US', { maximumFractionDigits: 2 }),
         gap(r),
         formatParamsM(r.params),
       ]),

@@ -95,13 +95,19 @@ function familyShape(
   }
 }
 
-const bits = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 1 });
+const bits = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 2 });
+
+/** A gap in bits, never rounded to 0: one decimal from 1 bit up, two significant digits below. */
+export function gapBits(n: number): string {
+  const a = Math.abs(n);
+  return a >= 1 || a === 0 ? bits(Math.round(a * 10) / 10) : a.toPrecision(2);
+}
 
 /** `exactly 2,240 bits per image` or `2,238.2 bits per image, 1.8 fewer than the pair's 2,240 (not exact)`. */
 function gapText(m: FamilyMatch, target: number): string {
   if (m.exact) return `exactly the pair's ${bits(target)} index bits per image`;
   const g = m.gapBitsPerImage;
-  return `${bits(m.bitsPerImage)} index bits per image, ${bits(Math.abs(g))} ${g > 0 ? 'fewer' : 'more'} than the pair's ${bits(target)} (no exact match: run with this gap)`;
+  return `${bits(m.bitsPerImage)} index bits per image, ${gapBits(g)} ${g > 0 ? 'fewer' : 'more'} than the pair's ${bits(target)} (no exact match: run with this gap)`;
 }
 
 /** One single-level family cell matched to `pair`'s hierarchical side. */
