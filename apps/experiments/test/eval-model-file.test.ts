@@ -2,8 +2,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { decodeSafetensors, encodeSafetensors } from '@vqkit/backbones';
 import { encodeModelState, loadModel, saveModel, type VQVAE, vqvaeTrainStep } from '@vqkit/models';
 import type { VectorQuantizer } from '@vqkit/quantizer';
+import fc from 'fast-check';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 // The playground's own export code path (apps/playground): what its Export button runs.
 import { MODEL_FORMAT, playgroundMetadata } from '../../playground/src/export-model';
@@ -11,7 +13,8 @@ import { defaultOptions } from '../../playground/src/options';
 import type { RunRecord } from '../../playground/src/run-record';
 import { buildModel, modelOptions } from '../../playground/src/vqvae';
 import { main } from '../src/cli';
-import { PLAYGROUND_MODEL_FORMAT } from '../src/eval/model-file';
+import { ExperimentsError } from '../src/config/errors';
+import { PLAYGROUND_MODEL_FORMAT, readModelFile } from '../src/eval/model-file';
 import type { RunMetrics } from '../src/eval/run-metrics';
 import { createModel } from '../src/train/create-model';
 
@@ -182,6 +185,20 @@ describe('vqkit eval --checkpoint <playground export>', () => {
     expect(await vqkit('eval', '--checkpoint', loose, '-q')).toBe(2);
     expect(err).toContain('--run <run dir>');
 
+    // Valid checksums, but metadata describing another model: refused before anything is written.
+    const edited = join(root, 'edited.safetensors');
+    const file = decodeSafetensors(bytes);
+    const model = JSON.parse(file.metadata['playground.model']!);
+    const metadata = {
+      ...file.metadata,
+      'playground.model': JSON.stringify({ ...model, channels: 12 }),
+    };
+    writeFileSync(edited, encodeSafetensors(file.tensors, metadata));
+    expect(await vqkit('eval', '--checkpoint', edited, '-q')).toBe(2);
+    expect(err).toContain(edited);
+    expect(err).toContain('do not fit the model its playground metadata describes');
+    expect(existsSync(join(root, 'edited-eval'))).toBe(false);
+
     expect(await vqkit('eval', '-q')).toBe(2);
     expect(err).toContain('--checkpoint <file> alone');
     expect(await vqkit('eval', '--run', root, '--out', join(root, 'x'), '-q')).toBe(2);
@@ -193,7 +210,6 @@ describe('vqkit eval --checkpoint <playground export>', () => {
 
 /** A file carrying a vqkit checkpoint's metadata key (what makes it a training checkpoint). */
 async function checkpointBytes(): Promise<{ encodeCheckpointLike: Uint8Array }> {
-  const { encodeSafetensors } = await import('@vqkit/backbones');
   return {
     encodeCheckpointLike: encodeSafetensors(
       { w: { dtype: 'F32', shape: [1], data: new Float32Array([1]) } },
@@ -201,3 +217,35 @@ async function checkpointBytes(): Promise<{ encodeCheckpointLike: Uint8Array }> 
     ),
   };
 }
+
+describe('reading model files', () => {
+  it('random byte flips and truncations of an export: only exit 2 naming the file', () => {
+    const path = join(root, 'mutated.safetensors');
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), {
+          minLength: 1,
+          maxLength: 4,
+        }),
+        fc.option(fc.nat(), { nil: undefined }),
+        (flips, cut) => {
+          const copy = new Uint8Array(bytes);
+          for (const [at, by] of flips)
+            copy[at % copy.length] = (copy[at % copy.length]! + by) % 256;
+          if (cut === undefined && copy.every((b, i) => b === bytes[i])) return; // flips that cancel out
+          writeFileSync(path, cut === undefined ? copy : copy.subarray(0, cut % copy.length));
+          try {
+            readModelFile(path);
+          } catch (error) {
+            expect(error).toBeInstanceOf(ExperimentsError);
+            expect((error as ExperimentsError).exitCode).toBe(2);
+            expect((error as Error).message).toContain(path);
+            return;
+          }
+          throw new Error('a mutated export was read as intact');
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});

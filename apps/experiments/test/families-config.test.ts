@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli';
 import { runConfigJsonSchema } from '../src/commands/config';
 import { resolveConfig } from '../src/config/resolve';
+import { trainingMemory } from '../src/train/memory-estimate';
 
 let err = '';
 
@@ -135,4 +136,40 @@ describe('quantizer.kind in run configs', () => {
       );
     });
   }
+});
+
+describe('the memory check per family', () => {
+  const paper = (...sets: string[]) =>
+    resolveConfig('paper', ['data.train=/t', 'data.val=/v', ...sets]);
+
+  it('FSQ and LFQ hold usage counts only; a residual level one codebook state per stage', () => {
+    const vq = trainingMemory(paper()).parts[1]!;
+    const residual = trainingMemory(paper('quantizer={"kind":"residual","depth":3}')).parts[1]!;
+    expect(residual.bytes).toBe(3 * vq.bytes);
+    const fsq = trainingMemory(
+      paper(
+        'quantizer={"kind":"fsq","levels":[8,8,8,5,5]}',
+        'model.single.codeDim=5',
+        'model.single.codebookSize=12800',
+      ),
+    );
+    expect(fsq.parts[1]).toEqual({
+      label: 'usage counts of 1 level(s)',
+      key: 'quantizer.levels',
+      bytes: (FINITE_SCALAR_QUANTIZER_DEFAULTS.statsWindow + 2) * 12800 * 4,
+    });
+    // No codebook and no distance block: the largest tensor is the backbone's.
+    expect(fsq.largestTensor.key).toBe('train.batchSize');
+    const lfq = trainingMemory(
+      paper(
+        'quantizer={"kind":"lfq","entropyChunkSize":4096}',
+        'model.single.codeDim=20',
+        'model.single.codebookSize=1048576',
+      ),
+    );
+    expect(lfq.largestTensor).toMatchObject({
+      key: 'quantizer.entropyChunkSize',
+      bytes: 4096 * 2 ** 20 * 4,
+    });
+  });
 });

@@ -91,7 +91,8 @@ export function modelOptions(config: RunConfig, side = config.architecture): Bui
 
 /**
  * Builds one side of the config's pair (default the trained one) from {@link modelOptions}.
- * @throws ExperimentsError (exit 2) when the quantizer refuses its options, naming the section.
+ * @throws ExperimentsError (exit 2) when @vqkit/models or @vqkit/quantizer refuses the options
+ *   (their message names the option), naming the side and the config sections to fix.
  */
 export function createModel(config: RunConfig, side = config.architecture): VQVAE {
   const built = modelOptions(config, side);
@@ -102,7 +103,7 @@ export function createModel(config: RunConfig, side = config.architecture): VQVA
   } catch (error) {
     if (error instanceof QuantizerError || error instanceof ModelsError) {
       throw inputError(
-        `quantizer (kind '${built.quantizer.kind}') on the ${side} side: ${error.message} Fix the config's quantizer section or model.${side}.`,
+        `the ${side} side of the config cannot be built (quantizer.kind '${built.quantizer.kind}'): ${error.message} Fix model.${side} or the quantizer section.`,
         error,
       );
     }
