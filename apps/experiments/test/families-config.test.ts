@@ -7,7 +7,9 @@ import {
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli';
 import { runConfigJsonSchema } from '../src/commands/config';
+import { ExperimentsError } from '../src/config/errors';
 import { resolveConfig } from '../src/config/resolve';
+import { createModel } from '../src/train/create-model';
 import { trainingMemory } from '../src/train/memory-estimate';
 
 let err = '';
@@ -171,5 +173,23 @@ describe('the memory check per family', () => {
       key: 'quantizer.entropyChunkSize',
       bytes: 4096 * 2 ** 20 * 4,
     });
+  });
+});
+
+describe('createModel', () => {
+  it("a value only the quantizer can judge (cosine with D 1) is exit 2 naming the side and the quantizer's reason", () => {
+    const config = resolveConfig('tiny', ['quantizer.distance=cosine', 'model.single.codeDim=1'], {
+      requireData: false,
+    });
+    let error: unknown;
+    try {
+      createModel(config).dispose();
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ExperimentsError);
+    expect((error as ExperimentsError).exitCode).toBe(2);
+    expect((error as Error).message).toContain('the single side of the config cannot be built');
+    expect((error as Error).message).toContain("distance 'cosine' needs a code dimension ≥ 2");
   });
 });
