@@ -283,7 +283,7 @@ describe('running cells', () => {
       const a = process.argv; const id = a[a.indexOf('--only') + 1]; const dir = path.join(a[a.indexOf('--runs-dir') + 1], id);
       fs.mkdirSync(dir, { recursive: true });
       fs.appendFileSync(path.join(path.dirname(dir), 'order.txt'), id + '\\n');
-      fs.writeFileSync(path.join(dir, 'env.json'), JSON.stringify({ threads: process.env.VQKIT_CPU_THREADS, extra: process.env.EXTRA }));
+      fs.writeFileSync(path.join(dir, 'env.json'), JSON.stringify({ threads: process.env.VQKIT_CPU_THREADS, extra: process.env.EXTRA, pid: process.pid }));
       console.error('[1/1] ' + id + ': training');
       if (id === 'fails') { console.error('[1/1] ' + id + ': FAILED — DataError: boom'); process.exit(1); }
       if (id === 'slow') { process.on('SIGINT', () => process.exit(130)); setInterval(() => {}, 1000); }
@@ -314,11 +314,14 @@ describe('running cells', () => {
         x.startsWith('small') || x.startsWith('big') ? x.replace('failed', 'trained') : x,
       ),
     );
-    expect(readFileSync(join(runsDir, 'order.txt'), 'utf8').split('\n')[0]).toBe('big'); // longest first
-    expect(JSON.parse(readFileSync(join(runsDir, 'small', 'env.json'), 'utf8'))).toEqual({
-      threads: '1',
-      extra: 'yes',
-    });
+    // Longest first: spawned before 'small' (the two start together, so which child reaches the
+    // file system first is a race under load; process ids follow the spawn order).
+    const env = (id: string) => JSON.parse(readFileSync(join(runsDir, id, 'env.json'), 'utf8'));
+    expect(env('big').pid).toBeLessThan(env('small').pid);
+    expect(readFileSync(join(runsDir, 'order.txt'), 'utf8').split('\n').slice(0, 2).sort()).toEqual(
+      ['big', 'small'],
+    );
+    expect(env('small')).toMatchObject({ threads: '1', extra: 'yes' });
     expect(result[2]!.message).toContain('FAILED — DataError: boom');
     expect(lines).toContain('[3/4] fails: FAILED — DataError: boom');
   });
