@@ -276,13 +276,12 @@ describe('running cells', () => {
       description: id,
       config: { ...tiny, name: id, data: { ...tiny.data, size: id === 'big' ? 64 : 32 } },
     }));
-    // A stand-in for the vqkit CLI: records its cell, env and start order; `fails` exits 1 naming
+    // A stand-in for the vqkit CLI: records its cell, env and process id; `fails` exits 1 naming
     // the cell, `slow` waits for SIGINT and exits 130 as vqkit does, the others write metrics.json.
     const script = `
       const fs = require('node:fs'); const path = require('node:path');
       const a = process.argv; const id = a[a.indexOf('--only') + 1]; const dir = path.join(a[a.indexOf('--runs-dir') + 1], id);
       fs.mkdirSync(dir, { recursive: true });
-      fs.appendFileSync(path.join(path.dirname(dir), 'order.txt'), id + '\\n');
       fs.writeFileSync(path.join(dir, 'env.json'), JSON.stringify({ threads: process.env.VQKIT_CPU_THREADS, extra: process.env.EXTRA, pid: process.pid }));
       console.error('[1/1] ' + id + ': training');
       if (id === 'fails') { console.error('[1/1] ' + id + ': FAILED — DataError: boom'); process.exit(1); }
@@ -314,13 +313,10 @@ describe('running cells', () => {
         x.startsWith('small') || x.startsWith('big') ? x.replace('failed', 'trained') : x,
       ),
     );
-    // Longest first: spawned before 'small' (the two start together, so which child reaches the
-    // file system first is a race under load; process ids follow the spawn order).
+    // Longest first: 'big' is spawned before 'small'. The two start together, so which child
+    // reaches the file system first is a race under load; process ids follow the spawn order.
     const env = (id: string) => JSON.parse(readFileSync(join(runsDir, id, 'env.json'), 'utf8'));
     expect(env('big').pid).toBeLessThan(env('small').pid);
-    expect(readFileSync(join(runsDir, 'order.txt'), 'utf8').split('\n').slice(0, 2).sort()).toEqual(
-      ['big', 'small'],
-    );
     expect(env('small')).toMatchObject({ threads: '1', extra: 'yes' });
     expect(result[2]!.message).toContain('FAILED — DataError: boom');
     expect(lines).toContain('[3/4] fails: FAILED — DataError: boom');
