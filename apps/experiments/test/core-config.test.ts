@@ -22,14 +22,15 @@ describe('resolveConfig', () => {
     const c = resolveConfig('tiny', ['architecture=hierarchical']);
     expect(c.name).toBe('tiny-hierarchical');
     expect(c.quantizer).toMatchObject({
+      kind: 'vq',
       decay: 0.99,
       epsilon: 1e-5,
       commitmentWeight: 0.25,
       init: 'data',
       reset: 'windowed',
+      resetThreshold: 2,
+      resetWindow: 10,
     });
-    expect(c.quantizer.resetThreshold).toBe(2);
-    expect(c.quantizer.resetWindow).toBe(10);
     expect(c.train.lrDecay).toBe(0.99);
     expect(c.allowUnmatched).toBe(false);
     expect(c.tags).toEqual({});

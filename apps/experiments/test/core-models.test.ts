@@ -52,8 +52,8 @@ describe('createModel (RunConfig → @vqkit/models, in one function)', () => {
       'quantizer.init=kmeans',
     ]);
     const built = modelOptions(config);
-    expect(built.options.search).toBeDefined();
-    expect(built.options.search).toBe(nearestCodeSearch());
+    expect(built.search).toBeDefined();
+    expect(built.search).toBe(nearestCodeSearch());
     const model = createModel(config);
     for (const { quantizer } of model.quantizers) {
       const vq = quantizer as VectorQuantizer;

@@ -106,7 +106,11 @@ describe('sweep grids', () => {
       'ladder-lowdim-hierarchical',
     ]);
     const by = Object.fromEntries(cells.map((c) => [c.id, c.config]));
-    const q = (id: string) => by[id]!.quantizer;
+    const q = (id: string) => {
+      const quantizer = by[id]!.quantizer;
+      if (quantizer.kind !== 'vq') throw new Error(`${id}: the ladder trains VQ codebooks`);
+      return quantizer;
+    };
     expect([q('ladder-none-single').init, q('ladder-none-single').reset]).toEqual([
       'random',
       'none',

@@ -32,6 +32,7 @@ export interface StudyFlags {
   seeds: string;
   jobs: string;
   match?: string;
+  pair?: string;
   slurmTime?: string;
   slurmGpus?: string;
   slurmCpus?: string;
@@ -115,6 +116,18 @@ function matchFlag(value: string | undefined): 'kd' | 'bits' | undefined {
   );
 }
 
+/** `--pair Ks,Ds` (the families grid's Table 1 pair). */
+function pairFlag(value: string | undefined): [number, number] | undefined {
+  if (value === undefined) return undefined;
+  const list = parseIntList('--pair', value);
+  if (list.length !== 2) {
+    throw inputError(
+      `--pair expects Ks,Ds — a Table 1 pair's single-level codebook size and code dimension, e.g. --pair 256,8; got '${value}'.`,
+    );
+  }
+  return [list[0]!, list[1]!];
+}
+
 /** Runs, lists or emits a study for `sweep` / `ablate`. */
 export async function studyAction(
   flags: StudyFlags,
@@ -138,6 +151,7 @@ export async function studyAction(
     seeds: intFlag('--seeds', flags.seeds, 1),
     jobs: intFlag('--jobs', flags.jobs, 1),
     match: matchFlag(flags.match),
+    pair: pairFlag(flags.pair),
   };
   if (flags.list) {
     for (const [i, c] of studyCells(options, { requireData: false }).entries())
@@ -180,7 +194,7 @@ export function register(program: Command): void {
     program
       .command('sweep')
       .description(
-        'Run a grid of cells (one after another, or --jobs at once; finished cells are skipped), or write a SLURM job array (--emit slurm). Grids: paper (K×D grid + Table 1 pairs, 28 cells), table1 (16), kxd (20), ablation (8), demo (18)',
+        'Run a grid of cells (one after another, or --jobs at once; finished cells are skipped), or write a SLURM job array (--emit slurm). Grids: paper (K×D grid + Table 1 pairs, 28 cells), table1 (16), kxd (20), ablation (8), demo (18), families (5: one Table 1 pair, hierarchical VQ vs single-level VQ/residual/FSQ/LFQ matched in index bits)',
       )
       .option('--grid <name>', `which grid: ${GRID_NAMES.join(', ')}`, 'paper')
       .option('--ks <list>', 'codebook sizes Ks, comma-separated (default 1024,2048,4096,8192)')
@@ -189,6 +203,10 @@ export function register(program: Command): void {
         '--match <kd|bits>',
         "how Table 1's pairs are matched: kd = eqs. 4–5 (the paper), bits = equal index bits per image",
         'kd',
+      )
+      .option(
+        '--pair <Ks,Ds>',
+        "--grid families: the Table 1 pair whose capacity the families match (default: the config's model.single), e.g. 256,8",
       ),
     'paper',
   ).action(async (flags: StudyFlags & { grid: string }) => {

@@ -23,9 +23,15 @@ import { VECTOR_QUANTIZER_DEFAULTS, WINDOWED_RESET_DEFAULTS } from '@vqkit/quant
  * windowed dead-code reset (§3.3, §4.1; also the library's default policy).
  */
 export const QUANTIZER_DEFAULTS = Object.freeze({
+  /** The quantizer family of every level: the paper's EMA vector quantizer (§3). */
+  kind: 'vq' as const,
   decay: VECTOR_QUANTIZER_DEFAULTS.decay,
   epsilon: VECTOR_QUANTIZER_DEFAULTS.epsilon,
   commitmentWeight: VECTOR_QUANTIZER_DEFAULTS.commitmentWeight,
+  codebookLossWeight: VECTOR_QUANTIZER_DEFAULTS.codebookLossWeight,
+  distance: VECTOR_QUANTIZER_DEFAULTS.distance,
+  learning: VECTOR_QUANTIZER_DEFAULTS.learning,
+  gradient: VECTOR_QUANTIZER_DEFAULTS.gradient,
   init: 'data' as 'data' | 'kmeans' | 'random',
   reset: 'windowed' as 'windowed' | 'ema' | 'none',
   resetThreshold: WINDOWED_RESET_DEFAULTS.threshold,

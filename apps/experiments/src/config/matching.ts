@@ -23,6 +23,8 @@ export interface MatchReport {
   ok: boolean;
   /** The run's `allowUnmatched`. */
   allowUnmatched: boolean;
+  /** The budgets checked: eqs. 4–5 (`kd`) or eq. 4 and equal index bits (`bits`; every non-VQ family). */
+  mode: 'kd' | 'bits';
   /** Both architectures' budgets (continuous, discrete, index bits, bits per pixel) per level and total. */
   budgets: { single: Budget; hierarchical: Budget };
   /** hierarchical − single index bits per image and per pixel (reported even when matched). */
@@ -59,51 +61,91 @@ export function latentSizes(config: RunConfig): LatentSizes {
   return { bottom: size / downsample, top: size / total };
 }
 
-/** The capacity package's view of both sides of the config's pair. */
+/**
+ * The number of distinct indices one latent position of the trained side can take, as the K the
+ * capacity package's index-bit formulas read: the codebook size for VQ, FSQ (∏ levels) and LFQ
+ * (2^D) — `model.<side>.codebookSize` states it (see `familyProblems`) — and K^depth for a
+ * residual quantizer (depth indices of K codes each).
+ * @throws ExperimentsError (exit 2) when K^depth is not an exact integer in float64 (> 2^53).
+ */
+export function indexRange(config: RunConfig): number {
+  const q = config.quantizer;
+  const k = config.model[config.architecture].codebookSize;
+  if (q.kind !== 'residual') return k;
+  const range = k ** q.depth;
+  if (!Number.isSafeInteger(range)) {
+    throw inputError(
+      `'quantizer.depth' = ${q.depth} with ${k} codes per stage gives ${(q.depth * Math.log2(k)).toFixed(1)} index bits per position, more than the 53 the capacity check computes exactly. Lower quantizer.depth or model.${config.architecture}.codebookSize.`,
+    );
+  }
+  return range;
+}
+
+/**
+ * The capacity package's view of both sides of the config's pair. The trained side's K is its
+ * {@link indexRange} (so a residual side counts depth·log₂K index bits per position).
+ */
 export function capacityConfigs(config: RunConfig): {
   single: SingleLevelConfig;
   hierarchical: HierarchicalConfig;
 } {
   const l = latentSizes(config);
   const { single, hierarchical } = config.model;
+  const k = (side: 'single' | 'hierarchical') =>
+    side === config.architecture ? indexRange(config) : config.model[side].codebookSize;
   return {
     single: {
       height: l.bottom,
       width: l.bottom,
       channels: single.channels,
-      codebookSize: single.codebookSize,
+      codebookSize: k('single'),
       codeDim: single.codeDim,
     },
     hierarchical: {
       bottom: { height: l.bottom, width: l.bottom },
       top: { height: l.top, width: l.top },
       channels: hierarchical.channels,
-      codebookSize: hierarchical.codebookSize,
+      codebookSize: k('hierarchical'),
       codeDim: hierarchical.codeDim,
     },
   };
 }
 
 /**
- * Checks the config's pair with @vqkit/capacity: Hs·Ws·Cs = Hb·Wb·Ch + Ht·Wt·Ch (eq. 4) and, with
- * `model.match: 'kd'` (the paper), Ks·Ds = 2·Kh·Dh (eq. 5); with `'bits'`, equal index bits per
- * image Hs·Ws·log₂Ks = (Hb·Wb + Ht·Wt)·log₂Kh instead of eq. 5.
+ * Which budgets the config's pair is checked on: `model.match` for the VQ (the paper's eqs. 4–5, or
+ * equal index bits), and always equal index bits for another family — eq. 5 (Ks·Ds = 2·Kh·Dh)
+ * budgets codebooks of D-dimensional vectors, which FSQ and LFQ do not have, and a residual
+ * quantizer's capacity is its depth·log₂K bits.
+ */
+export function matchModeOf(config: RunConfig): 'kd' | 'bits' {
+  return config.quantizer.kind === 'vq' ? config.model.match : 'bits';
+}
+
+/**
+ * Checks the config's pair with @vqkit/capacity in {@link matchModeOf}'s mode: Hs·Ws·Cs =
+ * Hb·Wb·Ch + Ht·Wt·Ch (eq. 4) and Ks·Ds = 2·Kh·Dh (eq. 5), or equal index bits per image
+ * Hs·Ws·log₂Ks = (Hb·Wb + Ht·Wt)·log₂Kh instead of eq. 5 — with the trained side's family's bits
+ * (FSQ Σ log₂ Lᵢ, LFQ D, residual depth·log₂K per position) against the other side's VQ.
  */
 export function matchReport(config: RunConfig): MatchReport {
   const pair = capacityConfigs(config);
-  const check = checkMatched(pair.single, pair.hierarchical, { match: config.model.match });
+  const mode = matchModeOf(config);
+  const check = checkMatched(pair.single, pair.hierarchical, { match: mode });
   const inputSize = { height: config.data.size, width: config.data.size };
   const single = singleLevelBudget(pair.single, { inputSize });
   const hierarchical = hierarchicalBudget(pair.hierarchical, { inputSize });
+  const kind = config.quantizer.kind;
+  const note = kind === 'vq' ? [] : [`quantizer.kind '${kind}' is matched in index bits per image`];
   return {
     ok: check.matched,
     allowUnmatched: config.allowUnmatched,
+    mode,
     budgets: { single, hierarchical },
     bitGap: {
       indexBits: hierarchical.indexBits - single.indexBits,
       bitsPerPixel: (hierarchical.bitsPerPixel ?? 0) - (single.bitsPerPixel ?? 0),
     },
-    failures: check.failures,
+    failures: check.failures.length === 0 ? [] : [...check.failures, ...note],
   };
 }
 
@@ -115,7 +157,7 @@ export function assertPairAllowed(config: RunConfig): MatchReport {
   const report = matchReport(config);
   if (!report.ok && !config.allowUnmatched) {
     throw inputError(
-      `The run's single/hierarchical pair is not capacity-matched (model.match = '${config.model.match}'): ${report.failures.join('; ')}. ` +
+      `The run's single/hierarchical pair is not capacity-matched (${report.mode === 'kd' ? 'eqs. 4–5' : 'eq. 4 and equal index bits'}): ${report.failures.join('; ')}. ` +
         'Fix model.single / model.hierarchical (e.g. `vqkit capacity --bottom … --channels … --codebook-size … --code-dim … --json` derives the matched single side), ' +
         'or pass --allow-unmatched (config allowUnmatched: true) to train it anyway; metrics.json will then say matched.ok: false.',
     );

@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { inputError } from './errors';
 import { isPresetName, PRESETS } from './presets';
+import { QUANTIZER_KINDS, type QuantizerKind, quantizerKeys } from './quantizer-schema';
 import { type RunConfig, runConfigSchema } from './schema';
 
 /** Options of {@link resolveConfig}. */
@@ -245,6 +246,10 @@ function formatIssues(origin: string, error: z.ZodError, raw: unknown): string {
     const where = at.length > 0 ? at : '(top level)';
     switch (issue.code) {
       case 'unrecognized_keys': {
+        if (at === 'quantizer') {
+          lines.push(...unknownQuantizerKeys(issue.keys, raw));
+          break;
+        }
         const parent = valueAt(runConfigShapeDefaults, issue.path);
         const known =
           parent && typeof parent === 'object'
@@ -256,6 +261,15 @@ function formatIssues(origin: string, error: z.ZodError, raw: unknown): string {
         }
         break;
       }
+      case 'invalid_union':
+        if (at === 'quantizer.kind') {
+          lines.push(
+            `'quantizer.kind' must be one of ${QUANTIZER_KINDS.map((k) => JSON.stringify(k)).join(', ')}, got ${describe(valueAt(raw, issue.path))}. Each family takes its own options: \`vqkit config --schema\` lists them.`,
+          );
+          break;
+        }
+        lines.push(`'${where}': ${issue.message} (got ${describe(valueAt(raw, issue.path))}).`);
+        break;
       case 'invalid_type': {
         const got = valueAt(raw, issue.path);
         if (got === undefined) {
@@ -279,6 +293,23 @@ function formatIssues(origin: string, error: z.ZodError, raw: unknown): string {
     }
   }
   return `Invalid run config (${origin}):\n  - ${lines.join('\n  - ')}`;
+}
+
+/** Unknown keys of the `quantizer` section, named with the keys of the family its `kind` names. */
+function unknownQuantizerKeys(keys: readonly string[], raw: unknown): string[] {
+  const given = valueAt(raw, ['quantizer', 'kind']);
+  const kind: QuantizerKind = (QUANTIZER_KINDS as readonly unknown[]).includes(given)
+    ? (given as QuantizerKind)
+    : 'vq';
+  const known = quantizerKeys(kind);
+  return keys.map((key) => {
+    const owners = QUANTIZER_KINDS.filter((k) => k !== kind && quantizerKeys(k).includes(key));
+    const hint =
+      owners.length === 0
+        ? ''
+        : ` It is an option of quantizer.kind ${owners.map((k) => `'${k}'`).join(', ')}, not of '${kind}': a preset's options do not carry over to another family, so replace the whole section, e.g. --set 'quantizer={"kind":"fsq","levels":[8,5,5,5]}'.`;
+    return `unknown key 'quantizer.${key}' for quantizer.kind '${kind}'. Known keys here: ${known.join(', ')}.${hint}`;
+  });
 }
 
 function article(expected: string): string {

@@ -1,11 +1,12 @@
 import { IMAGE_TRANSFORMS, type ImageTransform } from '@vqkit/data';
 import { HIERARCHICAL_DEFAULTS, MODEL_DEFAULTS, SINGLE_LEVEL_DEFAULTS } from '@vqkit/models';
 import { z } from 'zod';
-import { DATA_DEFAULTS, QUANTIZER_DEFAULTS, SAFE_NAME, TRAIN_DEFAULTS } from './defaults';
+import { DATA_DEFAULTS, SAFE_NAME, TRAIN_DEFAULTS } from './defaults';
+import { familyProblems } from './family-check';
+import { quantizerSchema } from './quantizer-schema';
 
 const positiveInt = z.number().int().positive();
 const nonNegativeInt = z.number().int().nonnegative();
-const probability = z.number().gt(0).lt(1);
 const transforms = IMAGE_TRANSFORMS as readonly ImageTransform[] as [
   ImageTransform,
   ...ImageTransform[],
@@ -96,28 +97,6 @@ export const modelSchema = z.strictObject({
   match: z.enum(['kd', 'bits']).default('kd'),
 });
 
-/** `quantizer`: the EMA vector quantizer shared by every level (defaults and sources: defaults.ts). */
-export const quantizerSchema = z.strictObject({
-  /** EMA decay γ. @default 0.99 */
-  decay: probability.default(QUANTIZER_DEFAULTS.decay),
-  /** Laplace smoothing ε. @default 1e-5 */
-  epsilon: z.number().positive().default(QUANTIZER_DEFAULTS.epsilon),
-  /** Commitment weight β (eq. 3). @default 0.25 */
-  commitmentWeight: z.number().nonnegative().default(QUANTIZER_DEFAULTS.commitmentWeight),
-  /** Codebook initialisation: from encoder outputs, k-means on the first batch, or random normal. @default 'data' */
-  init: z.enum(['data', 'kmeans', 'random']).default(QUANTIZER_DEFAULTS.init),
-  /** Dead-code reset: the paper's sliding window, the EMA-count rule, or none. @default 'windowed' */
-  reset: z.enum(['windowed', 'ema', 'none']).default(QUANTIZER_DEFAULTS.reset),
-  /** A code assigned fewer than this many times over the window is dead (paper: 2). @default 2 */
-  resetThreshold: z.number().positive().default(QUANTIZER_DEFAULTS.resetThreshold),
-  /** Window length in training batches (paper: 10). @default 10 */
-  resetWindow: positiveInt.default(QUANTIZER_DEFAULTS.resetWindow),
-  /** Replacement vector: the mean of a few recent encoder outputs (the paper's wording) or one of them. @default 'recent-mean' */
-  resetSource: z.enum(['recent-mean', 'random-recent']).default(QUANTIZER_DEFAULTS.resetSource),
-  /** Rows of the distance computation per chunk (bounds peak memory: chunkSize × K floats). @default 4096 */
-  chunkSize: positiveInt.default(QUANTIZER_DEFAULTS.chunkSize),
-});
-
 /** `train`: the optimisation schedule. */
 export const trainSchema = z.strictObject({
   /** Epochs (paper 300). @default 300 */
@@ -148,32 +127,42 @@ export const evalSchema = z.strictObject({
   samples: nonNegativeInt.default(8),
 });
 
-/** A complete run configuration. Every key has a default except the data folders. */
-export const runConfigSchema = z.strictObject({
-  /** Run name (default: preset or file name + architecture); it names folders, so letters, digits and `._-` only. */
-  name: z
-    .string()
-    .regex(SAFE_NAME, {
-      error: 'must use only letters, digits, ".", "_" and "-" (it names a folder)',
-    })
-    .refine((n) => n !== '.' && n !== '..', {
-      error: "must not be '.' or '..' (it names a folder)",
-    })
-    .optional(),
-  /** Which side of the matched pair is trained. @default 'single' */
-  architecture: z.enum(['single', 'hierarchical']).default('single'),
-  /** Seed of every random choice: weights, data order, crops, codebook init and resets. @default 0 */
-  seed: z.number().int().nonnegative().default(0),
-  data: dataSchema,
-  model: modelSchema.prefault({}),
-  quantizer: quantizerSchema.prefault({}),
-  train: trainSchema.prefault({}),
-  eval: evalSchema.prefault({}),
-  /** Train an architecture pair that does not satisfy eqs. 4–5 (metrics.json then says so). @default false */
-  allowUnmatched: z.boolean().default(false),
-  /** Free labels carried into metrics.json, e.g. { ladder: 'reset', cell: 'K8192-D8' }. @default {} */
-  tags: z.record(z.string(), z.string()).default({}),
-});
+/**
+ * A complete run configuration. Every key has a default except the data folders. The `quantizer`
+ * section must agree with the trained side's `model.<side>` (see `familyProblems`).
+ */
+export const runConfigSchema = z
+  .strictObject({
+    /** Run name (default: preset or file name + architecture); it names folders, so letters, digits and `._-` only. */
+    name: z
+      .string()
+      .regex(SAFE_NAME, {
+        error: 'must use only letters, digits, ".", "_" and "-" (it names a folder)',
+      })
+      .refine((n) => n !== '.' && n !== '..', {
+        error: "must not be '.' or '..' (it names a folder)",
+      })
+      .optional(),
+    /** Which side of the matched pair is trained. @default 'single' */
+    architecture: z.enum(['single', 'hierarchical']).default('single'),
+    /** Seed of every random choice: weights, data order, crops, codebook init and resets. @default 0 */
+    seed: z.number().int().nonnegative().default(0),
+    data: dataSchema,
+    model: modelSchema.prefault({}),
+    /** The quantizer family of every level of the trained side (`kind`, default the paper's 'vq') and its options. */
+    quantizer: quantizerSchema.prefault({}),
+    train: trainSchema.prefault({}),
+    eval: evalSchema.prefault({}),
+    /** Train an architecture pair that does not satisfy eqs. 4–5 (metrics.json then says so). @default false */
+    allowUnmatched: z.boolean().default(false),
+    /** Free labels carried into metrics.json, e.g. { ladder: 'reset', cell: 'K8192-D8' }. @default {} */
+    tags: z.record(z.string(), z.string()).default({}),
+  })
+  .superRefine((config, ctx) => {
+    for (const p of familyProblems(config)) {
+      ctx.addIssue({ code: 'custom', path: p.path, message: p.message, input: undefined });
+    }
+  });
 
 /** A fully resolved run configuration (every default filled in, `name` set). */
 export type RunConfig = z.output<typeof runConfigSchema> & { name: string };

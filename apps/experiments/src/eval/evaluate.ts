@@ -7,25 +7,24 @@ import {
   type SelectedCheckpoint,
   selectCheckpoint,
 } from '../checkpoint/select';
-import { inputError, runtimeError } from '../config/errors';
+import { inputError } from '../config/errors';
 import { resolveConfig } from '../config/resolve';
 import type { RunConfig } from '../config/schema';
-import { abortReason } from '../interrupt';
 import { ProgressDisplay, type ProgressStream } from '../progress';
 import { RunLog, readJson, runPaths, writeJsonAtomic } from '../run-dir';
 import { acquireRunLock } from '../run-lock';
 import { ensureBackend } from '../train/backend';
 import { createModel } from '../train/create-model';
 import { createEvalLoader } from '../train/data';
-import { dataRangeOf, type EvalPassResult, runEvalPass } from './pass';
+import { type MeasuredModel, measureModel } from './measure';
+import { dataRangeOf } from './pass';
 import {
   type EvalSplit,
   type EvaluatedCheckpoint,
   METRICS_SCHEMA,
-  passMetrics,
   type RunMetrics,
 } from './run-metrics';
-import { ssimOnUnitRange, writeSamples } from './samples';
+import { writeSamples } from './samples';
 
 export {
   type EvalSplit,
@@ -172,7 +171,7 @@ async function evaluationPass(
   loader: ImageLoader,
   progress: ProgressDisplay,
   signal: AbortSignal | undefined,
-): Promise<{ result: EvalPassResult; metrics: ReturnType<typeof passMetrics>; params: number }> {
+): Promise<MeasuredModel> {
   const model = createModel(config);
   try {
     await restoreModel(selected.checkpoint, model);
@@ -182,49 +181,13 @@ async function evaluationPass(
     progress.message(
       `vqkit eval: ${config.name} (${selected.checkpoint.path}) on ${loader.length} images`,
     );
-    // SSIM's usual 11×11 Gaussian window; crops smaller than that use the largest odd window that fits.
-    const windowSize = Math.min(11, loader.size % 2 === 1 ? loader.size : loader.size - 1);
-    const started = performance.now();
-    const result = await runEvalPass(model, loader, {
-      ssim: (x, y) => ssimOnUnitRange(x, y, config.data.range, windowSize),
-      samples: config.eval.samples,
-      ...(signal === undefined ? {} : { signal }),
-      onBatch: (done) => progress.update(evalProgress(done, loader.length, started)),
-    });
-    progress.end();
-    if (result.interrupted) {
-      throw runtimeError(
-        `eval: stopped by ${abortReason(signal)} after ${result.images} of ${loader.length} images; nothing was written. Rerun vqkit eval to evaluate.`,
-      );
-    }
-    if (result.images === 0) {
-      throw inputError(
-        `eval: no readable image in the evaluated split; every file was skipped. Check the folder.`,
-      );
-    }
-    const metrics = passMetrics(config, model, result, dataRangeOf(config.data.range));
-    return { result, metrics, params: model.countParams() };
+    return await measureModel(config, model, loader, progress, signal);
   } finally {
     model.dispose();
   }
 }
 
-function evalProgress(done: number, total: number, started: number) {
-  return {
-    step: done,
-    totalSteps: total,
-    epoch: 0,
-    epochs: 1,
-    loss: Number.NaN,
-    psnr: Number.NaN,
-    perplexity: {},
-    imagesPerSecond: done / ((performance.now() - started) / 1000),
-    etaSeconds: Number.NaN,
-    unit: 'images',
-  };
-}
-
-function logEval(logPath: string, metrics: RunMetrics, loader: ImageLoader): void {
+export function logEval(logPath: string, metrics: RunMetrics, loader: ImageLoader): void {
   new RunLog(logPath).write({
     type: 'eval',
     checkpoint: metrics.checkpoint,
@@ -238,7 +201,7 @@ function logEval(logPath: string, metrics: RunMetrics, loader: ImageLoader): voi
   });
 }
 
-function summaryLine(m: RunMetrics, path: string): string {
+export function summaryLine(m: RunMetrics, path: string): string {
   return (
     `${m.run}: MSE ${m.mse.mean.toExponential(3)} ± ${m.mse.std.toExponential(2)}, ` +
     `PSNR ${m.psnr.mean.toFixed(2)} ± ${m.psnr.std.toFixed(2)} dB, SSIM ${m.ssim.mean.toFixed(4)}, ` +

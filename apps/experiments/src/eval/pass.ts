@@ -4,6 +4,7 @@ import { msePerImage } from '@vqkit/metrics';
 import type { VQVAE } from '@vqkit/models';
 import { yieldToEventLoop } from '../interrupt';
 import { levelCounts } from '../train/level-counts';
+import { levelUsage } from '../train/level-usage';
 
 /** Per-image results and per-level code counts of one pass over an evaluation loader. */
 export interface EvalPassResult {
@@ -12,7 +13,7 @@ export interface EvalPassResult {
   mse: number[];
   /** Per-image SSIM (only when requested). */
   ssim: number[];
-  /** Per level (model.levels order): assignment counts over the whole pass. */
+  /** Per level (model.levels order): assignment counts over the whole pass (`levelUsage`'s codes each). */
   counts: Float64Array[];
   /**
    * `samples` images and their reconstructions, NHWC floats of one image each: the first image of
@@ -94,7 +95,7 @@ export async function runEvalPass(
     images: 0,
     mse: [],
     ssim: [],
-    counts: model.levels.map((l) => new Float64Array(l.codebookSize)),
+    counts: levelUsage(model).map((u) => new Float64Array(u.codes)),
     samples: [],
     size: loader.size,
     interrupted: false,

@@ -1,7 +1,7 @@
 import {
   entropyRate,
-  indexRate,
   lorenzCurve,
+  perplexity,
   psnrFromMse,
   summarize,
   usageSummary,
@@ -11,6 +11,7 @@ import type { SelectedBy } from '../checkpoint/select';
 import { type MatchReport, matchReport } from '../config/matching';
 import type { RunConfig } from '../config/schema';
 import type { BackendRecord } from '../train/backend';
+import { levelUsage } from '../train/level-usage';
 import type { EvalPassResult } from './pass';
 
 /** Schema id of `metrics.json`. */
@@ -25,13 +26,24 @@ export interface MeanStd {
 /** One quantised level's codebook usage over the evaluation set. */
 export interface LevelMetrics {
   name: LevelName;
+  /** The level's quantizer family (`vq`, `residual`, `fsq`, `lfq`). */
+  kind: string;
+  /** K: codes one index names (∏ levels for FSQ, 2^D for LFQ, per stage for residual). */
   codebookSize: number;
   codeDim: number;
   height: number;
   width: number;
-  /** exp(H) of the assignment distribution: the effective number of codes. */
+  /** Index bits per latent position: the family's `bitsPerPosition`. */
+  bitsPerPosition: number;
+  /** Groups of K codes in `counts`: the residual depth (one per stage), else 1. */
+  stages: number;
+  /** What `counts` (and every usage number below) is taken over, in words. */
+  usageOver: string;
+  /** exp(H) of the assignment distribution over `counts`: the effective number of codes used. */
   perplexity: number;
-  /** perplexity / K. */
+  /** Per stage (residual levels only): exp(H) of each stage's K counts. */
+  stagePerplexities?: number[];
+  /** perplexity / (stages · K). */
   normalizedPerplexity: number;
   activeCodes: number;
   deadFraction: number;
@@ -85,13 +97,13 @@ export interface RunMetrics {
   /** Over images with a finite PSNR; `infinite` counts exact reconstructions. */
   psnr: MeanStd & { infinite: number };
   ssim: MeanStd;
-  /** Σ_levels H·W·log2 K. */
+  /** Σ_levels H·W·bitsPerPosition (log₂K for VQ, depth·log₂K residual, Σ log₂ Lᵢ FSQ, D LFQ). */
   bitsPerImage: number;
   bitsPerPixel: number;
-  /** Σ_levels H·W·entropy(level) / S²: what a static entropy coder fitted to the usage would spend. */
+  /** Σ_levels H·W·entropy(level) / S² (Σ over stages for residual): what a static entropy coder fitted to the usage would spend. */
   entropyBitsPerPixel: number;
   levels: LevelMetrics[];
-  matched: Pick<MatchReport, 'ok' | 'allowUnmatched' | 'budgets' | 'bitGap'> & {
+  matched: Pick<MatchReport, 'ok' | 'allowUnmatched' | 'mode' | 'budgets' | 'bitGap'> & {
     failures: string[];
   };
   samples: { originals: string[]; reconstructions: string[] };
@@ -100,30 +112,82 @@ export interface RunMetrics {
   steps: number;
   checkpoint: EvaluatedCheckpoint;
   data: EvaluatedData;
+  /** When a model file was evaluated without a run (`vqkit eval --checkpoint <file>`): what it was. */
+  modelFile?: {
+    path: string;
+    format: 'playground';
+    /** The options its metadata rebuilt the model from. */
+    model: unknown;
+    /** The run's final numbers as the file records them (`playground.run`). */
+    run: unknown;
+    /** How the other side of the pair in `config` was chosen. */
+    partner: string;
+  };
   seconds: number;
   finishedAt: string;
 }
 
-/** Per-level usage of a pass: perplexity, dead fraction, Gini, Lorenz curve, counts. */
+/** The counts of stage `s` of a level whose counts hold `stages` groups. */
+function stageSlice(counts: Float64Array, stages: number, s: number): Float64Array {
+  const k = counts.length / stages;
+  return counts.subarray(s * k, (s + 1) * k);
+}
+
+/** Per-level usage of a pass over `levelUsage`'s codes: perplexity, dead fraction, Gini, Lorenz curve, counts. */
 export function levelMetrics(model: VQVAE, pass: EvalPassResult): LevelMetrics[] {
+  const usage = levelUsage(model);
   return model.levels.map((l, i) => {
-    const counts = pass.counts[i] ?? new Float64Array(l.codebookSize);
-    const usage = usageSummary(counts);
+    const u = usage[i]!;
+    const counts = pass.counts[i] ?? new Float64Array(u.codes);
+    const summary = usageSummary(counts);
+    const stages = Array.from({ length: u.stages }, (_, s) => stageSlice(counts, u.stages, s));
     return {
       name: l.name,
+      kind: u.kind,
       codebookSize: l.codebookSize,
       codeDim: l.codeDim,
       height: l.height,
       width: l.width,
-      perplexity: usage.perplexity,
-      normalizedPerplexity: usage.normalizedPerplexity,
-      activeCodes: usage.activeCodes,
-      deadFraction: usage.deadFraction,
-      gini: usage.gini,
+      bitsPerPosition: u.bitsPerPosition,
+      stages: u.stages,
+      usageOver: u.usageOver,
+      perplexity: summary.perplexity,
+      ...(u.stages > 1 ? { stagePerplexities: stages.map((c) => perplexity(c)) } : {}),
+      normalizedPerplexity: summary.normalizedPerplexity,
+      activeCodes: summary.activeCodes,
+      deadFraction: summary.deadFraction,
+      gini: summary.gini,
       lorenz: lorenzCurve(counts),
       counts: Array.from(counts),
     };
   });
+}
+
+/**
+ * Index bits per image (Σ levels H·W·bitsPerPosition, the family's own) and the entropy-coded
+ * rate (Σ levels, and stages of a residual level, H·W·entropy of the usage), per image and pixel.
+ */
+function rates(model: VQVAE, pass: EvalPassResult, size: number) {
+  const usage = levelUsage(model);
+  const bitsPerImage = model.levels.reduce(
+    (sum, l, i) => sum + l.height * l.width * usage[i]!.bitsPerPosition,
+    0,
+  );
+  const counted = model.levels.flatMap((l, i) => {
+    const u = usage[i]!;
+    const counts = pass.counts[i] ?? new Float64Array(u.codes);
+    return Array.from({ length: u.stages }, (_, s) => ({
+      height: l.height,
+      width: l.width,
+      counts: stageSlice(counts, u.stages, s),
+    }));
+  });
+  const entropy = entropyRate(counted, { inputSize: { height: size, width: size } });
+  return {
+    bitsPerImage,
+    bitsPerPixel: bitsPerImage / (size * size),
+    entropyBitsPerPixel: entropy.bitsPerPixel ?? Number.NaN,
+  };
 }
 
 /** The image and rate metrics of a pass (everything in `metrics.json` that the pass decides). */
@@ -147,29 +211,18 @@ export function passMetrics(
   const mse = summarize(pass.mse);
   const psnr = summarize(pass.mse.map((m) => psnrFromMse(m, dataRange)));
   const ssim = summarize(pass.ssim);
-  const inputSize = { height: config.data.size, width: config.data.size };
-  const rate = indexRate(model.levels, { inputSize });
-  const entropy = entropyRate(
-    model.levels.map((l, i) => ({
-      height: l.height,
-      width: l.width,
-      counts: pass.counts[i] ?? [],
-    })),
-    { inputSize },
-  );
   const match = matchReport(config);
   return {
     images: pass.images,
     mse: { mean: mse.mean, std: mse.std },
     psnr: { mean: psnr.mean, std: psnr.std, infinite: psnr.infiniteCount },
     ssim: { mean: ssim.mean, std: ssim.std },
-    bitsPerImage: rate.bitsPerImage,
-    bitsPerPixel: rate.bitsPerPixel ?? Number.NaN,
-    entropyBitsPerPixel: entropy.bitsPerPixel ?? Number.NaN,
+    ...rates(model, pass, config.data.size),
     levels: levelMetrics(model, pass),
     matched: {
       ok: match.ok,
       allowUnmatched: match.allowUnmatched,
+      mode: match.mode,
       budgets: match.budgets,
       bitGap: match.bitGap,
       failures: match.failures,

@@ -20,6 +20,14 @@ export const levelMetricsSchema = z.looseObject({
   gini: finite,
   lorenz: z.looseObject({ x: z.array(z.number()), y: z.array(z.number()) }),
   counts: z.array(z.number()).optional(),
+  /** The level's quantizer family (runs before quantizer families: absent, i.e. 'vq'). */
+  kind: z.string().optional(),
+  /** Index bits per position (absent: log₂ codebookSize). */
+  bitsPerPosition: z.number().optional(),
+  /** Groups of codebookSize codes in `counts` (residual depth; absent: 1). */
+  stages: z.number().int().positive().optional(),
+  /** What the usage numbers are taken over, in words. */
+  usageOver: z.string().optional(),
 });
 
 /**
@@ -84,7 +92,12 @@ export const metricsFileSchema = z.looseObject({
   bitsPerPixel: z.number(),
   entropyBitsPerPixel: z.number().optional(),
   levels: z.array(levelMetricsSchema).min(1),
-  matched: z.looseObject({ ok: z.boolean(), allowUnmatched: z.boolean().default(false) }),
+  matched: z.looseObject({
+    ok: z.boolean(),
+    allowUnmatched: z.boolean().default(false),
+    /** hierarchical − single index bits per image (runs before it was recorded: absent). */
+    bitGap: z.looseObject({ indexBits: z.number().optional() }).optional(),
+  }),
   samples: z
     .looseObject({ originals: z.array(z.string()), reconstructions: z.array(z.string()) })
     .default({ originals: [], reconstructions: [] }),

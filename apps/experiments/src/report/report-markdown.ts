@@ -2,6 +2,7 @@ import { basename, relative } from 'node:path';
 import { type EvaluationFact, hyperparameterTable, type SetupFacts } from '../config/sources';
 import { rungLabel } from '../sweep/ladder';
 import type { FinishedRun } from './collect';
+import { FAMILIES_LEGEND, familiesTable } from './families-format';
 import { type FigureOutcome, ladderOf, shapeOf } from './figures';
 import type { FigureFiles } from './plots';
 import type { ReportResult } from './report';
@@ -53,6 +54,20 @@ function setupSection(r: ReportResult): string[] {
   ];
 }
 
+function familiesSection(r: ReportResult): string[] {
+  if (r.families.length === 0) return [];
+  return [
+    '## Quantizer families',
+    '',
+    ...familiesTable(r.families),
+    '',
+    FAMILIES_LEGEND,
+    '',
+    'Files: [families.md](families.md), [families.json](families.json).',
+    '',
+  ];
+}
+
 function figure1Section(r: ReportResult): string[] {
   const lines = ['## Figure 1: codebook-collapse interventions', ''];
   const f1 = r.figures.figure1;
@@ -92,6 +107,9 @@ function figure3Section(r: ReportResult): string[] {
 function runsSection(r: ReportResult): string[] {
   if (r.runs.length === 0) return ['## Runs', '', '_No finished runs._', ''];
   const { labels } = labelSettings(r.runs.map((x) => x.metrics));
+  const inFamilies = new Set(r.families.flatMap((f) => f.runs));
+  const pairColumn = (id: string) =>
+    inFamilies.has(id) ? 'families table' : r.unmatchedRuns.includes(id) ? '**no**' : 'yes';
   const lines = [
     '## Runs',
     '',
@@ -103,7 +121,7 @@ function runsSection(r: ReportResult): string[] {
     const m = x.metrics;
     const ladder = ladderOf(x);
     lines.push(
-      `| \`${x.id}\` | ${m.architecture} | ${s.label.slice(1)} | ${s.d} | ${labels.get(settingKey(m)) ?? 'base'} | ${ladder ? rungLabel(ladder) : ''} | ${m.config.seed} | ${fixed(m.psnr.mean, 2)} | ${fixed(m.mse.mean, 5)} | ${fixed(m.bitsPerPixel, 3)} | ${formatParamsM(m.params)} | ${r.unmatchedRuns.includes(x.id) ? '**no**' : 'yes'} |`,
+      `| \`${x.id}\` | ${m.architecture} | ${s.label.slice(1)} | ${s.d} | ${labels.get(settingKey(m)) ?? 'base'} | ${ladder ? rungLabel(ladder) : ''} | ${m.config.seed} | ${fixed(m.psnr.mean, 2)} | ${fixed(m.mse.mean, 5)} | ${fixed(m.bitsPerPixel, 3)} | ${formatParamsM(m.params)} | ${pairColumn(x.id)} |`,
     );
   }
   return [...lines, ''];
@@ -128,6 +146,7 @@ export function reportMarkdown(r: ReportResult, inputs: readonly string[], now: 
       .replace(/^## (?!Table 1)/gm, '### '),
     `Files: [table1.md](table1.md), [table1.csv](table1.csv), [table1.json](table1.json).`,
     '',
+    ...familiesSection(r),
     ...figure1Section(r),
     ...figureSection(
       '## Figure 2: codebook size and dimension',
@@ -152,6 +171,7 @@ export function reportJson(r: ReportResult, inputs: readonly string[], now: Date
     f.written
       ? { written: true, runs: f.runs, files: f.files }
       : { written: false, reason: f.reason };
+  const inFamilies = new Set(r.families.flatMap((f) => f.runs));
   const value = {
     schema: 'vqkit.report/2',
     generatedAt: now.toISOString(),
@@ -169,11 +189,14 @@ export function reportJson(r: ReportResult, inputs: readonly string[], now: Date
       mse: x.metrics.mse,
       bitsPerImage: x.metrics.bitsPerImage,
       bitsPerPixel: x.metrics.bitsPerPixel,
-      matchedPair: !r.unmatchedRuns.includes(x.id),
+      // A families run is compared in the families table, not as one side of a Table 1 pair.
+      matchedPair: !r.unmatchedRuns.includes(x.id) && !inFamilies.has(x.id),
+      familiesTable: inFamilies.has(x.id),
     })),
     skipped: r.skipped,
     unmatchedRuns: r.unmatchedRuns,
     table1: r.tableFiles,
+    families: r.familyFiles === null ? null : { files: r.familyFiles, rows: r.families },
     ladderPairs: r.ladderPairs.rows.map((x) => ({
       ladder: x.ladder,
       status: x.status,

@@ -2,6 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ensureOutputDir } from '../config/output-dir';
 import { collectRuns, type FinishedRun, isRunDir, type SkippedRun } from './collect';
+import { buildFamiliesTable, type FamilyRow, familyRuns } from './families';
+import { familiesJson, familiesMarkdown } from './families-format';
 import type { GridLayout } from './figure3';
 import { figure3 } from './figure3-select';
 import { type FigureOutcome, figure1, figure2, ladderOf } from './figures';
@@ -41,6 +43,10 @@ export interface ReportResult {
   table1: Table1;
   /** The ablation ladder's pairs (Figure 1's runs), with their parameter counts. */
   ladderPairs: Table1;
+  /** The families table (`vqkit sweep --grid families` runs; empty when there are none). */
+  families: FamilyRow[];
+  /** `families.md` / `families.json`, written when there are families runs. */
+  familyFiles: { markdown: string; json: string } | null;
   /** `demo scale (…): not comparable with the paper's numbers`, or null at the paper's scale. */
   scaleNote: string | null;
   tableFiles: { markdown: string; csv: string; json: string };
@@ -57,6 +63,18 @@ export interface ReportResult {
   figure3Excluded: { run: string; reason: string }[];
 }
 
+/** Writes `families.md` and `families.json` into `out`. */
+function writeFamilies(
+  out: string,
+  rows: readonly FamilyRow[],
+  note: string | null,
+): { markdown: string; json: string } {
+  const files = { markdown: join(out, 'families.md'), json: join(out, 'families.json') };
+  writeFileSync(files.markdown, familiesMarkdown(rows, { scaleNote: note }));
+  writeFileSync(files.json, familiesJson(rows));
+  return files;
+}
+
 /** The default output folder for `--runs paths`. */
 export function defaultReportDir(paths: readonly string[]): string {
   const first = resolve(paths[0] ?? '.');
@@ -68,7 +86,9 @@ export function defaultReportDir(paths: readonly string[]): string {
  * JSON; pairs outside the ablation ladder, one table per matching mode), Figure 1 (MSE, Lorenz curves
  * and normalised perplexity over the ablation ladder, with its pairs' parameter counts), Figure 2
  * (PSNR and MSE over the single-level K×D grid) and Figure 3 (originals vs reconstructions of the
- * matched pairs), each plot as vega-lite spec, SVG and PNG, plus `report.md` / `report.json` with
+ * matched pairs), each plot as vega-lite spec, SVG and PNG, the families table (`families.md` /
+ * `families.json`, when `--grid families` runs are present; they stay out of Table 1), plus
+ * `report.md` / `report.json` with
  * the hyperparameter table (value and source of each), every run used, skipped and unmatched, and —
  * when the runs are not at the paper's scale — a note saying so on the report and every figure.
  *
@@ -80,7 +100,10 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
   const { runs, skipped } = collectRuns(options.runs);
   ensureOutputDir(out, '--out');
   const note = scaleNote(runs.map((r) => r.metrics.config));
-  const table1 = buildTable1(runs.filter((r) => ladderOf(r) === undefined));
+  const familySet = new Set(familyRuns(runs));
+  const table1 = buildTable1(runs.filter((r) => ladderOf(r) === undefined && !familySet.has(r)));
+  const families = buildFamiliesTable(runs);
+  const familyFiles = families.length === 0 ? null : writeFamilies(out, families, note);
   const ladderPairs = buildTable1(runs.filter((r) => ladderOf(r) !== undefined));
   const tableFiles = {
     markdown: join(out, 'table1.md'),
@@ -116,6 +139,8 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
     reportMarkdown: join(out, 'report.md'),
     table1,
     ladderPairs,
+    families,
+    familyFiles,
     scaleNote: note,
     tableFiles,
     figures,

@@ -1,6 +1,7 @@
 import { inputError } from '../config/errors';
 import type { RunConfig } from '../config/schema';
 import { demoCells } from './demo-grid';
+import { familiesCells } from './families-grid';
 import { type LadderDims, ladderCells } from './ladder-cells';
 import { kxdCells, table1Cells, table1Pairs } from './pair-cells';
 import { withSeeds } from './seeds';
@@ -10,7 +11,7 @@ export { hierarchicalCell, kxdCells, singleCell, table1Cells, table1Pairs } from
 export type { SweepCell } from './sweep-cell';
 
 /** Grids `vqkit sweep --grid` knows. */
-export const GRID_NAMES = ['paper', 'table1', 'kxd', 'ablation', 'demo'] as const;
+export const GRID_NAMES = ['paper', 'table1', 'kxd', 'ablation', 'demo', 'families'] as const;
 export type GridName = (typeof GRID_NAMES)[number];
 
 /** The paper's codebook sizes Ks (§4.2: "Ks ∈ {1024, 2048, 4096, 8192}"). */
@@ -31,6 +32,11 @@ export interface GridOptions extends LadderDims {
    * bits per image (`--match bits`; grids `table1` and `paper`, whose pairs are Table 1's). @default 'kd'
    */
   match?: 'kd' | 'bits';
+  /**
+   * The Table 1 pair (Ks, Ds) of the `families` grid (`--pair Ks,Ds`).
+   * @default the base config's model.single
+   */
+  pair?: readonly [number, number];
 }
 
 function gridCells(base: RunConfig, grid: string, options: GridOptions): SweepCell[] {
@@ -47,7 +53,14 @@ function gridCells(base: RunConfig, grid: string, options: GridOptions): SweepCe
       `sweep --match bits: grid '${grid}' has no Table 1 pairs to match in index bits. Use --grid table1 --match bits (or --match kd).`,
     );
   }
+  if (options.pair !== undefined && grid !== 'families') {
+    throw inputError(
+      `sweep --pair: grid '${grid}' does not take a pair; --pair Ks,Ds chooses the Table 1 pair of --grid families.`,
+    );
+  }
   switch (grid) {
+    case 'families':
+      return familiesCells(base, options.pair === undefined ? {} : { pair: options.pair });
     case 'kxd':
       return kxdCells(base, ks, ds);
     case 'table1':
@@ -76,7 +89,9 @@ function gridCells(base: RunConfig, grid: string, options: GridOptions): SweepCe
  * - `table1`: Table 1's matched pairs, both architectures (8 pairs = 16 cells in the paper);
  * - `paper`: both, sharing the single-level cells (20 + 8 = 28 cells);
  * - `ablation`: Figure 1's ladder, 4 rungs × 2 architectures;
- * - `demo`: what `vqkit demo` runs (see {@link demoCells}).
+ * - `demo`: what `vqkit demo` runs (see {@link demoCells});
+ * - `families`: one Table 1 pair's hierarchical VQ side and the single-level model with each
+ *   quantizer family matched to its index bits (see {@link familiesCells}; 5 cells).
  *
  * @throws ExperimentsError (exit 2) for an unknown grid, sizes without a matched pair, or bad seeds.
  */

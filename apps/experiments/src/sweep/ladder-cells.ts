@@ -5,6 +5,7 @@ import {
 } from '@vqkit/capacity';
 import { QUANTIZER_DEFAULTS } from '../config/defaults';
 import { inputError } from '../config/errors';
+import type { VqQuantizerConfig } from '../config/quantizer-schema';
 import type { RunConfig } from '../config/schema';
 import { LADDER, type LadderRung } from './ladder';
 import { capacityFailure, latentSides, withPair } from './pairs';
@@ -72,7 +73,7 @@ export function ladderCells(
     } catch (error) {
       return capacityFailure(`ladder-${rung.id}`, error);
     }
-    const quantizer: Partial<RunConfig['quantizer']> =
+    const quantizer: Partial<VqQuantizerConfig> =
       rung.reset === 'windowed'
         ? {
             init: rung.init,

@@ -7,7 +7,8 @@ import {
   type SingleLevelConfig,
 } from '@vqkit/capacity';
 import { inputError } from '../config/errors';
-import { capacityConfigs } from '../config/matching';
+import { capacityConfigs, latentSizes } from '../config/matching';
+import { type VqQuantizerConfig, vqOptionsOf } from '../config/quantizer-schema';
 import type { RunConfig } from '../config/schema';
 
 /** A single-level config and the hierarchical config it is matched to. */
@@ -22,8 +23,7 @@ export interface Pair {
 
 /** Latent sides of `config`: bottom (= single) and top. */
 export function latentSides(config: RunConfig): { bottom: number; top: number } {
-  const pair = capacityConfigs(config);
-  return { bottom: pair.single.height, top: pair.hierarchical.top.height };
+  return latentSizes(config);
 }
 
 /** Rethrows a CapacityError as bad input naming the sweep cell. */
@@ -39,7 +39,9 @@ export function capacityFailure(cell: string, error: unknown): never {
 
 /**
  * Writes a pair into a copy of `base` as cell `id` (name, architecture, model sides, `model.match`,
- * quantizer overrides, tags), checking it once more with @vqkit/capacity.
+ * VQ quantizer overrides, tags), checking it once more with @vqkit/capacity. The cell's quantizer is
+ * the base's VQ options (`vqOptionsOf`: a residual base keeps them, an FSQ/LFQ base gives the VQ
+ * defaults) with `quantizer` on top: the K×D grid, Table 1 and Figure 1 are studies of VQ codebooks.
  */
 export function withPair(
   base: RunConfig,
@@ -47,7 +49,7 @@ export function withPair(
   architecture: 'single' | 'hierarchical',
   pair: Pair,
   tags: Record<string, string>,
-  quantizer: Partial<RunConfig['quantizer']> = {},
+  quantizer: Partial<VqQuantizerConfig> = {},
 ): RunConfig {
   const config = structuredClone(base);
   config.name = id;
@@ -64,7 +66,8 @@ export function withPair(
     codeDim: pair.hierarchical.codeDim,
   };
   config.model.match = pair.match;
-  config.quantizer = { ...config.quantizer, ...quantizer };
+  // The paper's grids compare VQ codebooks: a non-VQ base family gives way to its VQ options.
+  config.quantizer = { ...vqOptionsOf(base.quantizer), ...quantizer };
   config.allowUnmatched = false;
   config.tags = { ...base.tags, ...tags, cell: id };
   const sides = capacityConfigs(config);

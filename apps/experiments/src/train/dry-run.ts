@@ -1,3 +1,4 @@
+import { FiniteScalarQuantizer, type Quantizer } from '@vqkit/quantizer';
 import { inputError } from '../config/errors';
 import {
   assertPairAllowed,
@@ -11,6 +12,7 @@ import type { RunConfig } from '../config/schema';
 import { formatValue } from '../config/sources';
 import { ensureBackend } from './backend';
 import { createModel } from './create-model';
+import { StageCountedResidual } from './stage-counts';
 
 /** One side of the pair as {@link dryRun} built it. */
 export interface DryRunSide {
@@ -22,7 +24,9 @@ export interface DryRunSide {
   resChannels: number;
   /** Trainable parameters (EMA codebooks are state, not counted), as `model.countParams()`. */
   params: number;
-  /** Each quantised level at `data.size`: name, H × W, K, D and index bits H·W·log₂K. */
+  /** The quantizer family of this side's levels (the other side of a non-VQ run is the VQ reference). */
+  quantizer: string;
+  /** Each quantised level at `data.size`: name, H × W, K, D and index bits H·W·bitsPerPosition. */
   levels: {
     name: string;
     height: number;
@@ -31,7 +35,7 @@ export interface DryRunSide {
     codeDim: number;
     indexBits: number;
   }[];
-  /** Σ over levels of H·W·log₂K. */
+  /** Σ over levels of H·W·bitsPerPosition (the family's: log₂K for VQ). */
   indexBitsPerImage: number;
 }
 
@@ -52,20 +56,20 @@ async function buildSide(
   config: RunConfig,
   architecture: 'single' | 'hierarchical',
 ): Promise<DryRunSide> {
-  const model = createModel({ ...config, architecture });
+  const model = createModel(config, architecture);
   try {
     const side = config.model[architecture];
     const resChannels =
       config.model.resChannels === 'half'
         ? Math.floor(side.channels / 2)
         : config.model.resChannels;
-    const levels = model.levels.map((l) => ({
+    const levels = model.levels.map((l, i) => ({
       name: l.name,
       height: l.height,
       width: l.width,
       codebookSize: l.codebookSize,
       codeDim: l.codeDim,
-      indexBits: l.height * l.width * Math.log2(l.codebookSize),
+      indexBits: l.height * l.width * model.quantizers[i]!.quantizer.bitsPerPosition,
     }));
     return {
       architecture,
@@ -73,6 +77,7 @@ async function buildSide(
       codebookSize: side.codebookSize,
       codeDim: side.codeDim,
       resChannels,
+      quantizer: describeQuantizer(model.quantizers[0]!.quantizer),
       params: model.countParams(),
       levels,
       indexBitsPerImage: levels.reduce((a, l) => a + l.indexBits, 0),
@@ -103,11 +108,19 @@ export async function dryRun(config: RunConfig): Promise<DryRunReport> {
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
 
+/** `VQ`, `residual 2 × K 21`, `FSQ levels 8×8×7`, `LFQ 9 bits`. */
+function describeQuantizer(q: Quantizer): string {
+  if (q instanceof StageCountedResidual) return `residual ${q.depth} stages × K ${q.codebookSize}`;
+  if (q instanceof FiniteScalarQuantizer) return `FSQ levels ${q.levels.join('×')}`;
+  if (q.kind === 'lfq') return `LFQ ${q.codeDim} bits`;
+  return q.kind === 'vq' ? 'VQ' : q.kind;
+}
+
 function sideLines(s: DryRunSide, trained: boolean): string[] {
   const name = s.architecture === 'single' ? 'single-level ' : 'hierarchical ';
   const k = s.architecture === 'single' ? `Ks ${s.codebookSize}` : `Kh ${s.codebookSize} per level`;
   return [
-    `${name}${trained ? '(trained)' : '(the other side)'}: C ${s.channels}, R ${s.resChannels}, ${k}, D ${s.codeDim}`,
+    `${name}${trained ? '(trained)' : '(the other side)'}: ${s.quantizer}, C ${s.channels}, R ${s.resChannels}, ${k}, D ${s.codeDim}`,
     `  trainable parameters: ${int(s.params)}`,
     ...s.levels.map(
       (l) =>
@@ -121,7 +134,7 @@ function sideLines(s: DryRunSide, trained: boolean): string[] {
 export function formatDryRun(r: DryRunReport): string {
   const c = r.config;
   const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
-  const eqs = c.model.match === 'kd' ? 'eqs. 4–5' : 'eq. 4 + equal index bits';
+  const eqs = r.match.mode === 'kd' ? 'eqs. 4–5' : 'eq. 4 + equal index bits';
   const lines = [
     `vqkit train --dry-run: ${c.name} (${c.architecture}), ${c.data.size}² images; nothing trained, no data read, no run directory written`,
     '',

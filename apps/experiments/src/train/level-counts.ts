@@ -12,7 +12,7 @@ export function levelCounts(model: VQVAE, counts: VQVAEOutputCounts): tf.Tensor1
     const c = counts[l.name];
     if (c === undefined) {
       throw runtimeError(
-        `level '${l.name}': the quantizer reports no assignment counts, which perplexity and the Lorenz curves need. Use a quantizer family with a countable codebook (the EMA vector quantizer).`,
+        `level '${l.name}': the quantizer reports no assignment counts, which perplexity and the Lorenz curves need. Use a quantizer family that counts its codes (vq, residual, fsq, lfq all do).`,
       );
     }
     return c;

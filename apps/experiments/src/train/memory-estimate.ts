@@ -1,9 +1,12 @@
 import { vqvaeParamCounts } from '@vqkit/backbones';
 import { inputError } from '../config/errors';
 import type { RunConfig } from '../config/schema';
+import { type MemoryPart, quantizerMemory } from './quantizer-memory';
 
 /** Bytes of one float32 value. */
 const F32 = 4;
+
+export type { MemoryPart } from './quantizer-memory';
 
 /**
  * The largest tensor vqkit lets a model allocate: 2 GiB, the most a WebGPU storage buffer can
@@ -11,13 +14,6 @@ const F32 = 4;
  * webgpu too; tfjs' cpu backend cannot hold a much larger typed array either).
  */
 export const MAX_TENSOR_BYTES = 2 ** 31;
-
-/** One part of a training run's memory: what it is, the config key that sizes it, its bytes. */
-export interface MemoryPart {
-  label: string;
-  key: string;
-  bytes: number;
-}
 
 /** A lower bound of what training `config` holds in memory at once, and its largest tensor. */
 export interface MemoryNeed {
@@ -30,27 +26,23 @@ export interface MemoryNeed {
 /**
  * A lower bound of the memory training the config's architecture needs, from the config alone
  * (nothing is allocated): weights, gradients and Adam's two moments (4 × P floats, P from
- * `vqvaeParamCounts`), each level's codebook state (codebook, EMA sums and counts, the reset
- * window), one chunk of code distances, the input batch and the first feature map. The largest
- * single tensor is the biggest of a 3×3 C→C kernel, a K×D codebook, a chunk×K distance block and
- * the first B×(S/2)²×(C/2) feature map.
+ * `vqvaeParamCounts`), each level's quantizer state (`quantizerMemory`: per family), the
+ * quantizer's largest blocks, the input batch and the first feature map. The largest single tensor
+ * is the biggest of a 3×3 C→C kernel, the quantizer's tensors (a K×D codebook and a chunk×K
+ * distance block for VQ) and the first B×(S/2)²×(C/2) feature map.
  */
 export function trainingMemory(config: RunConfig): MemoryNeed {
-  const { quantizer: q } = config;
-  const { codebookSize: k, codeDim: d } = config.model[config.architecture];
-  const tensors = largeTensors(config);
-  const levels = config.architecture === 'hierarchical' ? 2 : 1;
+  const { data, train, model: m } = config;
+  const q = quantizerMemory(config, train.batchSize * (data.size / m.downsample) ** 2);
+  const [kernel, featureMap] = backboneTensors(config);
+  const tensors = [kernel, ...q.tensors, featureMap];
   const parts: MemoryPart[] = [
     {
       label: `weights, gradients and Adam's moments (4 × ${trainableParams(config)} floats)`,
       key: `model.${config.architecture}.channels`,
       bytes: 4 * trainableParams(config) * F32,
     },
-    {
-      label: `codebook state of ${levels} level(s)`,
-      key: `model.${config.architecture}.codebookSize`,
-      bytes: levels * (3 * k * d + (3 + q.resetWindow) * k) * F32,
-    },
+    q.state,
     ...tensors.slice(2),
   ];
   // The first too-large tensor in this order names the root cause (a huge K makes both the
@@ -76,24 +68,17 @@ function trainableParams(config: RunConfig): number {
   return counts[config.architecture].total;
 }
 
-/** The candidates for the largest tensor: a 3×3 C→C kernel, a K×D codebook, a chunk×K distance block, the first feature map. */
-function largeTensors(config: RunConfig): MemoryPart[] {
-  const { model: m, quantizer: q, data, train } = config;
+/** The backbone's candidates for the largest tensor: a 3×3 C→C kernel and the first feature map. */
+function backboneTensors(config: RunConfig): [MemoryPart, MemoryPart] {
+  const { model: m, data, train } = config;
   const side = config.architecture;
-  const { channels: c, codebookSize: k, codeDim: d } = m[side];
-  const chunkRows = Math.min(q.chunkSize, train.batchSize * (data.size / m.downsample) ** 2);
+  const { channels: c } = m[side];
   const half = Math.ceil(c / 2);
   return [
     {
       label: `a 3×3 convolution kernel of ${c} → ${c} channels`,
       key: `model.${side}.channels`,
       bytes: 9 * c * c * F32,
-    },
-    { label: `a ${k} × ${d} codebook`, key: `model.${side}.codebookSize`, bytes: k * d * F32 },
-    {
-      label: `a ${chunkRows} × ${k} block of code distances`,
-      key: 'quantizer.chunkSize',
-      bytes: chunkRows * k * F32,
     },
     {
       label: `the first feature map of a batch (${train.batchSize} × ${data.size / 2}² × ${half})`,
