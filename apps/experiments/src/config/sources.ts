@@ -171,6 +171,14 @@ export const HYPERPARAMETER_SOURCES: readonly Hyperparameter[] = Object.freeze([
     source: paper('§3.1', 'we combine the straight-through estimator with EMA codebook updates'),
   },
   {
+    name: 'quantizer family',
+    key: 'quantizer.kind',
+    source: paper(
+      '§3.1',
+      'we combine the straight-through estimator with EMA codebook updates',
+    ),
+  },
+  {
     name: 'β (commitment weight)',
     key: 'quantizer.commitmentWeight',
     source: authors('configs/flat.yaml, hier.yaml: beta: 0.25 (eq. 3 names β without a value)'),
