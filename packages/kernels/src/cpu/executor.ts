@@ -4,10 +4,19 @@
  * over worker threads and uses this one for jobs too small to be worth it. Both produce
  * bit-identical results (see `jobs.ts`).
  */
+import { KernelError } from '../errors';
 import type { ConvGeometry } from './conv-geometry';
 import { colChunkPixels, convFilterBlock, convForwardRows, convInputBand } from './conv2d';
+import {
+  directKinds,
+  directOperands,
+  directScratchFloats,
+  filterBlockShape,
+} from './direct-conv-layout';
+import { directModules, fillDirectOperands, usesDirectConv } from './direct-conv-setup';
 import { binaryRange, unaryRange } from './elementwise';
 import { type GemmScratch, gemmBFloats, gemmBlocking, gemmScratchFloats } from './gemm';
+import { type Job, jobKinds, runDirectUnit } from './jobs';
 import {
   codeNorms,
   nearestBlocking,
@@ -70,7 +79,15 @@ function arrayMemory(): WasmMemory {
 /** Grows `ctx.memory` to at least `floats` 4-byte elements and refreshes the views. */
 export function ensureFloats(ctx: ThreadContext, floats: number): void {
   const need = floats * 4 - ctx.memory.buffer.byteLength;
-  if (need > 0) ctx.memory.grow(Math.ceil(need / PAGE_BYTES));
+  if (need > 0) {
+    try {
+      ctx.memory.grow(Math.ceil(need / PAGE_BYTES));
+    } catch (error) {
+      throw new KernelError(
+        `@vqkit/kernels cpu: expected to grow the kernels' WebAssembly memory to ${Math.ceil((floats * 4) / 2 ** 20)} MiB, got ${(error as Error).message}. A WebAssembly memory ends at 4 GiB: use fewer threads (VQKIT_CPU_THREADS) or smaller tensors (batch).`,
+      );
+    }
+  }
   refreshViews(ctx);
 }
 
@@ -96,22 +113,28 @@ export function createCallingThreadExecutor(simd: SimdLevel): CpuExecutor {
     }
     return context;
   };
+  const D = directKinds();
+  const direct = (kind: number, g: ConvGeometry, a: Float32Array, b: Float32Array) =>
+    directOnCallingThread(ctx(), kind, g, a, b, relaxed);
   return {
     threads: 1,
     simd,
     convForward(x, w, g) {
+      if (simd !== 'none' && usesDirectConv(D.forward, g)) return direct(D.forward, g, x, w);
       const P = g.batch * g.outH * g.outW;
       const y = new Float32Array(P * g.outC);
       convForwardRows(gemmScratch(ctx(), P, g.outC), x, w, y, g, 0, P);
       return y;
     },
     convFilter(x, dy, g) {
+      if (simd !== 'none' && usesDirectConv(D.filter, g)) return direct(D.filter, g, x, dy);
       const Q = g.fh * g.fw * g.inC;
       const dw = new Float32Array(Q * g.outC);
       convFilterBlock(gemmScratch(ctx(), Q, g.outC), x, dy, dw, g, 0, Q, 0, g.outC);
       return dw;
     },
     convInput(dy, w, g) {
+      if (simd !== 'none' && usesDirectConv(D.input, g)) return direct(D.input, g, dy, w);
       const Q = g.fh * g.fw * g.inC;
       const dx = new Float32Array(g.batch * g.inH * g.inW * g.inC);
       const col = new Float32Array(colChunkPixels() * Q);
@@ -135,6 +158,50 @@ export function createCallingThreadExecutor(simd: SimdLevel): CpuExecutor {
     },
     release() {},
   };
+}
+
+/**
+ * A direct convolution (`directKinds()` `kind`; operands as in `fillDirectOperands`) on the calling
+ * thread: the output block at 0, the operands after it, the whole output as one unit (per image
+ * for the input gradient), exactly as the worker pool's units compute it.
+ */
+function directOnCallingThread(
+  c: ThreadContext,
+  kind: number,
+  g: ConvGeometry,
+  a: Float32Array,
+  b: Float32Array,
+  relaxed: boolean,
+): Float32Array {
+  const D = directKinds();
+  const K = jobKinds();
+  const base = Math.ceil(directScratchFloats(kind, g) / 16) * 16;
+  ensureFloats(c, base + directOperands(kind, g).floats);
+  fillDirectOperands(kind, g, a, b, c.f32, base);
+  const outShape =
+    kind === D.forward
+      ? g.batch * g.outH * g.outW * g.outC
+      : kind === D.filter
+        ? g.fh * g.fw * g.inC * g.outC
+        : g.batch * g.inH * g.inW * g.inC;
+  const out = new Float32Array(outShape);
+  const job: Job = {
+    gen: 0,
+    kind: [K.directForward, K.directFilter, K.directInput][kind] as number,
+    units: 1,
+    part: [],
+    geometry: g,
+    ops: [out],
+    scratch: 0,
+    stride: 0,
+    direct: { base, modules: directModules(kind, g, { relaxed, shared: false }) },
+  };
+  if (kind === D.forward) runDirectUnit(c, job, 0, [0, g.batch * g.outH, 0, 0]);
+  else if (kind === D.filter) {
+    const F = filterBlockShape(g);
+    runDirectUnit(c, job, 0, [0, F.tiles, 0, F.panels]);
+  } else for (let i = 0; i < g.batch; i++) runDirectUnit(c, job, 0, [i, 0, g.inH, 0]);
+  return out;
 }
 
 /** The SIMD search on the calling thread: scratch, the codebook and ‖e‖² in its memory. */

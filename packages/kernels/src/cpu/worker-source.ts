@@ -14,6 +14,8 @@
 
 import { GEOMETRY_WORKER_FUNCTIONS } from './conv-geometry';
 import { CONV_WORKER_FUNCTIONS } from './conv2d';
+import { DIRECT_WORKER_FUNCTIONS } from './direct-conv';
+import { DIRECT_LAYOUT_WORKER_FUNCTIONS } from './direct-conv-layout';
 import { ELEMENTWISE_WORKER_FUNCTIONS } from './elementwise';
 import { GEMM_WORKER_FUNCTIONS } from './gemm';
 import { JOB_WORKER_FUNCTIONS } from './jobs';
@@ -38,6 +40,8 @@ export function workerSource(): string {
     ...GEOMETRY_WORKER_FUNCTIONS,
     ...GEMM_WORKER_FUNCTIONS,
     ...CONV_WORKER_FUNCTIONS,
+    ...DIRECT_LAYOUT_WORKER_FUNCTIONS,
+    ...DIRECT_WORKER_FUNCTIONS,
     ...ELEMENTWISE_WORKER_FUNCTIONS,
     ...NEAREST_WORKER_FUNCTIONS,
     ...CONTEXT_WORKER_FUNCTIONS,
