@@ -177,7 +177,11 @@ async function timeArch(
   );
   if (args.profile) {
     const clock = backend === 'cpu' ? 'CPU time, all threads' : 'wall time';
-    await printKernelTimes(`${arch} ${mode}${threads ? ` ${threads} thread(s)` : ''}`, clock, profile);
+    await printKernelTimes(
+      `${arch} ${mode}${threads ? ` ${threads} thread(s)` : ''}`,
+      clock,
+      profile,
+    );
   }
   const times: number[] = [];
   const cpu0 = cpuTimes();
@@ -250,7 +254,7 @@ function runPytorch(batch: number, size: number, steps: number, threads?: number
       size: j.size,
       msPerStep: j.ms_per_step,
       cpuMsPerStep: j.device === 'cpu' ? (j.cpu_ms_per_step ?? null) : null,
-      mainCpuMsPerStep: null,
+      mainCpuMsPerStep: j.device === 'cpu' ? (j.main_cpu_ms_per_step ?? null) : null,
       imgPerSec: j.img_per_s,
       peakBytes: j.peak_bytes,
       flopsPerStep: null,
@@ -405,31 +409,38 @@ async function simdPeaks(threads: number[]): Promise<Map<number, number>> {
 }
 
 /**
- * What the speed-up over `base` would be on an otherwise idle machine, from CPU times (robust to
- * other load): base's CPU time per step over this row's critical path, the larger of its
- * main-thread CPU time and its total CPU time spread over its threads.
+ * The wall time per step this row would take on an otherwise idle machine, estimated from CPU
+ * times (robust to other load): its critical path, the larger of its main-thread CPU time and its
+ * total CPU time spread over its threads. The same formula for vqkit and PyTorch (whose intra-op
+ * threads spin while they wait, so under load its estimate errs on the slow side). Null where a
+ * time is missing.
  */
-function idleEstimate(r: Row, base: Row | undefined): string {
-  if (r.backend !== 'cpu' || r.framework !== 'vqkit' || !base || base.cpuMsPerStep === null)
-    return '–';
-  if (r.cpuMsPerStep === null || r.mainCpuMsPerStep === null) return '–';
-  const path = Math.max(r.mainCpuMsPerStep, r.cpuMsPerStep / (r.threads ?? 1));
-  return (base.cpuMsPerStep / path).toFixed(2);
+function idleWallMs(r: Row): number | null {
+  if (r.backend !== 'cpu' || r.cpuMsPerStep === null || r.mainCpuMsPerStep === null) return null;
+  return Math.max(r.mainCpuMsPerStep, r.cpuMsPerStep / (r.threads ?? 1));
 }
 
 function printTable(rows: Row[], peaks: Map<number, number>): void {
   const base = (arch: string) => rows.find((r) => r.arch === arch && r.mode === 'stock');
   const firstVqkit = (arch: string) => rows.find((r) => r.arch === arch && r.mode === 'vqkit');
-  const torch = (arch: string) =>
-    rows
-      .filter((r) => r.arch === arch && r.mode === 'fp32')
-      .sort((a, b) => b.imgPerSec - a.imgPerSec)[0];
+  const torchRows = (arch: string) => rows.filter((r) => r.arch === arch && r.mode === 'fp32');
+  const torch = (arch: string) => torchRows(arch).sort((a, b) => b.imgPerSec - a.imgPerSec)[0];
+  const torchIdle = (arch: string) =>
+    torchRows(arch)
+      .filter((r) => idleWallMs(r) !== null)
+      .sort((a, b) => (idleWallMs(a) as number) - (idleWallMs(b) as number))[0];
   const ratio = (r: Row, b: Row | undefined) => (b ? (r.imgPerSec / b.imgPerSec).toFixed(2) : '–');
+  /** `b`'s time over `r`'s, both idle estimates (`b`: its CPU time when `bCpu`). */
+  const idleRatio = (r: Row, b: Row | undefined, bCpu: boolean) => {
+    const mine = idleWallMs(r);
+    const theirs = b === undefined ? null : bCpu ? b.cpuMsPerStep : idleWallMs(b);
+    return mine === null || theirs === null ? '–' : (theirs / mine).toFixed(2);
+  };
   console.log(
-    '\n| arch | framework | mode | backend | threads | batch | size | ms/step | CPU ms/step (all threads / main) | img/s | GFLOP/step | GFLOP/s | GFLOP per CPU-s | % SIMD peak | peak MiB | × stock | × first vqkit | × first vqkit, idle estimate | × best PyTorch fp32 |',
+    '\n| arch | framework | mode | backend | threads | batch | size | ms/step | CPU ms/step (all threads / main) | idle-estimate ms/step | img/s | GFLOP/step | GFLOP/s | GFLOP per CPU-s | % SIMD peak | peak MiB | × stock | × first vqkit | × first vqkit, idle estimate | × best PyTorch fp32 | × best PyTorch fp32, idle estimates |',
   );
   console.log(
-    '| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   );
   for (const r of rows) {
     const gflops = r.flopsPerStep === null ? null : r.flopsPerStep / (r.msPerStep * 1e6);
@@ -444,8 +455,9 @@ function printTable(rows: Row[], peaks: Map<number, number>): void {
       r.cpuMsPerStep === null
         ? '–'
         : `${r.cpuMsPerStep.toFixed(0)} / ${r.mainCpuMsPerStep?.toFixed(0) ?? '–'}`;
+    const idle = idleWallMs(r)?.toFixed(0) ?? '–';
     console.log(
-      `| ${r.arch} | ${r.framework} | ${r.mode} | ${r.backend} | ${r.threads ?? '–'} | ${r.batch} | ${r.size} | ${r.msPerStep.toFixed(1)} | ${cpu} | ${r.imgPerSec.toFixed(2)} | ${perStep} | ${gflops === null ? '–' : gflops.toFixed(1)} | ${perCpu} | ${share} | ${r.peakBytes === null ? '–' : (r.peakBytes / 2 ** 20).toFixed(0)} | ${ratio(r, base(r.arch))} | ${ratio(r, firstVqkit(r.arch))} | ${idleEstimate(r, firstVqkit(r.arch))} | ${ratio(r, torch(r.arch))} |`,
+      `| ${r.arch} | ${r.framework} | ${r.mode} | ${r.backend} | ${r.threads ?? '–'} | ${r.batch} | ${r.size} | ${r.msPerStep.toFixed(1)} | ${cpu} | ${idle} | ${r.imgPerSec.toFixed(2)} | ${perStep} | ${gflops === null ? '–' : gflops.toFixed(1)} | ${perCpu} | ${share} | ${r.peakBytes === null ? '–' : (r.peakBytes / 2 ** 20).toFixed(0)} | ${ratio(r, base(r.arch))} | ${ratio(r, firstVqkit(r.arch))} | ${idleRatio(r, firstVqkit(r.arch), true)} | ${ratio(r, torch(r.arch))} | ${idleRatio(r, torchIdle(r.arch), false)} |`,
     );
   }
 }

@@ -35,6 +35,8 @@ import {
 } from './thread-context';
 import { microKernelModuleBytes } from './wasm-microkernel';
 import { nearestCodeModuleBytes } from './wasm-nearest-code';
+import { winogradOperands, winogradPlan } from './winograd-conv';
+import { fillWinogradOperands, winogradGeometry, winogradModules } from './winograd-setup';
 
 /** The heavy operations of the cpu kernels, on flat float32 NHWC / row-major arrays. */
 export interface CpuExecutor {
@@ -99,9 +101,27 @@ function gemmScratch(ctx: ThreadContext, m: number, n: number): GemmScratch {
   return { kernel: ctx.gemm, heap: ctx.f32, a: 0, b, c: b + gemmBFloats(n) };
 }
 
+/** The convolution algorithms of the cpu kernels, in the order they are preferred where they apply. */
+export type ConvPath = 'winograd' | 'direct' | 'gemm';
+
+/** Options of {@link createCallingThreadExecutor}. */
+export interface CallingThreadOptions {
+  /**
+   * The convolution paths this executor may take (benchmarks and tests compare them); each
+   * convolution takes the first that applies to its geometry, the GEMM path always applies.
+   * The worker pool takes the same path as the default.
+   * @default every path: Winograd where it applies, else direct, else GEMM
+   */
+  convPaths?: readonly ConvPath[];
+}
+
 /** Runs every job on the calling thread, with the micro-kernels of `simd`. */
-export function createCallingThreadExecutor(simd: SimdLevel): CpuExecutor {
+export function createCallingThreadExecutor(
+  simd: SimdLevel,
+  options: CallingThreadOptions = {},
+): CpuExecutor {
   const relaxed = simd === 'relaxed';
+  const paths = new Set(options.convPaths ?? ['winograd', 'direct', 'gemm']);
   let context: ThreadContext | undefined;
   const ctx = () => {
     if (context === undefined) {
@@ -114,27 +134,36 @@ export function createCallingThreadExecutor(simd: SimdLevel): CpuExecutor {
     return context;
   };
   const D = directKinds();
-  const direct = (kind: number, g: ConvGeometry, a: Float32Array, b: Float32Array) =>
-    directOnCallingThread(ctx(), kind, g, a, b, relaxed);
+  /** The Winograd or direct path of `kind`, or undefined where neither applies (or is allowed). */
+  const wasmPath = (kind: number, g: ConvGeometry, a: Float32Array, b: Float32Array) => {
+    if (simd === 'none') return undefined;
+    const f = paths.has('winograd') ? winogradGeometry(kind, g) : null;
+    if (f !== null) return winogradOnCallingThread(ctx(), kind, f, a, b, relaxed);
+    if (!paths.has('direct') || !usesDirectConv(kind, g)) return undefined;
+    return directOnCallingThread(ctx(), kind, g, a, b, relaxed);
+  };
   return {
     threads: 1,
     simd,
     convForward(x, w, g) {
-      if (simd !== 'none' && usesDirectConv(D.forward, g)) return direct(D.forward, g, x, w);
+      const fast = wasmPath(D.forward, g, x, w);
+      if (fast !== undefined) return fast;
       const P = g.batch * g.outH * g.outW;
       const y = new Float32Array(P * g.outC);
       convForwardRows(gemmScratch(ctx(), P, g.outC), x, w, y, g, 0, P);
       return y;
     },
     convFilter(x, dy, g) {
-      if (simd !== 'none' && usesDirectConv(D.filter, g)) return direct(D.filter, g, x, dy);
+      const fast = wasmPath(D.filter, g, x, dy);
+      if (fast !== undefined) return fast;
       const Q = g.fh * g.fw * g.inC;
       const dw = new Float32Array(Q * g.outC);
       convFilterBlock(gemmScratch(ctx(), Q, g.outC), x, dy, dw, g, 0, Q, 0, g.outC);
       return dw;
     },
     convInput(dy, w, g) {
-      if (simd !== 'none' && usesDirectConv(D.input, g)) return direct(D.input, g, dy, w);
+      const fast = wasmPath(D.input, g, dy, w);
+      if (fast !== undefined) return fast;
       const Q = g.fh * g.fw * g.inC;
       const dx = new Float32Array(g.batch * g.inH * g.inW * g.inC);
       const col = new Float32Array(colChunkPixels() * Q);
@@ -201,6 +230,39 @@ function directOnCallingThread(
     const F = filterBlockShape(g);
     runDirectUnit(c, job, 0, [0, F.tiles, 0, F.panels]);
   } else for (let i = 0; i < g.batch; i++) runDirectUnit(c, job, 0, [i, 0, g.inH, 0]);
+  return out;
+}
+
+/**
+ * A Winograd convolution (`kind` forward or input gradient; `f` its forward geometry, from
+ * `winogradGeometry`) on the calling thread, all tile rows as one unit.
+ */
+function winogradOnCallingThread(
+  c: ThreadContext,
+  kind: number,
+  f: ConvGeometry,
+  a: Float32Array,
+  b: Float32Array,
+  relaxed: boolean,
+): Float32Array {
+  const K = jobKinds();
+  const p = winogradPlan(f);
+  const base = Math.ceil(p.scratchFloats / 16) * 16;
+  ensureFloats(c, base + winogradOperands(f).floats);
+  fillWinogradOperands(kind, f, a, b, c.f32, base);
+  const out = new Float32Array(f.batch * f.outH * f.outW * f.outC);
+  const job: Job = {
+    gen: 0,
+    kind: K.winograd,
+    units: 1,
+    part: [],
+    geometry: f,
+    ops: [out],
+    scratch: 0,
+    stride: 0,
+    direct: { base, modules: winogradModules(f, { relaxed, shared: false }) },
+  };
+  runDirectUnit(c, job, 0, [0, f.batch * p.tilesH, 0, 0]);
   return out;
 }
 

@@ -34,6 +34,12 @@ import { binaryRange, unaryRange } from './elementwise';
 import { type GemmScratch, gemmBFloats, gemmBlocking, gemmCFloats } from './gemm';
 import { nearestBlocking, nearestRows } from './nearest-code';
 import { kernelFor, nearestKernelFor, refreshViews, type ThreadContext } from './thread-context';
+import {
+  type WinogradTransform,
+  winogradOperands,
+  winogradPlan,
+  winogradRows,
+} from './winograd-conv';
 
 /** Int32 slots of the control block at the start of the shared memory (a function so worker threads get them). */
 export function controlSlots() {
@@ -68,6 +74,7 @@ export function jobKinds() {
     directForward: 7,
     directFilter: 8,
     directInput: 9,
+    winograd: 10,
   } as const;
 }
 
@@ -145,6 +152,10 @@ export function scratchLayout(job: Pick<Job, 'kind' | 'part' | 'geometry'>): Scr
     const idx = best + round(rows);
     return { gemm: none, col: 0, zt: 0, best, idx, floats: idx + round(rows) };
   }
+  if (job.kind === K.winograd) {
+    const floats = round(winogradPlan(job.geometry as ConvGeometry).scratchFloats);
+    return { gemm: none, col: 0, zt: 0, best: 0, idx: 0, floats };
+  }
   const direct = directKindOf(job.kind);
   if (direct !== undefined) {
     const floats = round(directScratchFloats(direct, job.geometry as ConvGeometry));
@@ -162,7 +173,8 @@ export function scratchLayout(job: Pick<Job, 'kind' | 'part' | 'geometry'>): Scr
 
 /**
  * The part of the output unit `u` covers, from the partition parameters `part`:
- * - conv forward `[rowsPerUnit]` → output pixels (direct: output rows `b · outH + oy`);
+ * - conv forward `[rowsPerUnit]` → output pixels (direct: output rows `b · outH + oy`;
+ *   Winograd: tile rows `b · ⌈outH / 2⌉ + ty` of its forward geometry);
  * - conv filter `[qPerUnit, nPerUnit, unitsAlongN]` → dW rows × columns (direct: dW tiles ×
  *   panels of 8 columns, `filterBlockShape`);
  * - conv input `[bandsPerImage, bandRows]` → image `b`, input rows `[y0, y1)` (direct too);
@@ -178,8 +190,11 @@ export function unitRange(job: Job, u: number): [number, number, number, number]
     return [u * p(1), Math.min(p(0), (u + 1) * p(1)), 0, 0];
   }
   const g = job.geometry as ConvGeometry;
-  if (job.kind === K.convForward || job.kind === K.directForward) {
-    const total = job.kind === K.convForward ? g.batch * g.outH * g.outW : g.batch * g.outH;
+  if (job.kind === K.convForward || job.kind === K.directForward || job.kind === K.winograd) {
+    const total =
+      job.kind === K.convForward
+        ? g.batch * g.outH * g.outW
+        : g.batch * (job.kind === K.winograd ? Math.ceil(g.outH / 2) : g.outH);
     return [u * p(0), Math.min(total, (u + 1) * p(0)), 0, 0];
   }
   if (job.kind === K.convFilter || job.kind === K.directFilter) {
@@ -249,7 +264,7 @@ export function runUnit(ctx: ThreadContext, job: Job, u: number): void {
   }
 }
 
-/** Runs one unit (`range` from {@link unitRange}) of a direct-convolution job; its output block at `out`. */
+/** Runs one unit (`range` from {@link unitRange}) of a direct-convolution or Winograd job; its output block at `out`. */
 export function runDirectUnit(
   ctx: ThreadContext,
   job: Job,
@@ -260,6 +275,21 @@ export function runDirectUnit(
   const g = job.geometry as ConvGeometry;
   const { base, modules } = job.direct as NonNullable<Job['direct']>;
   const kernels = modules.map((m) => (m === null ? undefined : kernelFor(ctx, m.key, m.bytes)));
+  if (job.kind === K.winograd) {
+    const op = winogradOperands(g);
+    const [input, gemm, output] = kernels as [WinogradTransform, DirectKernel, WinogradTransform];
+    const at = { xp: base + op.xp, wp: base + op.wp, out };
+    winogradRows(
+      { input, gemm, output },
+      ctx.f32,
+      g,
+      at,
+      job.ops[0] as Float32Array,
+      range[0],
+      range[1],
+    );
+    return;
+  }
   const kind = directKindOf(job.kind) as number;
   const op = directOperands(kind, g);
   const at = { xp: base + op.xp, wp: base + op.wp, dy: base + op.dy, dw: base + op.dw, out };

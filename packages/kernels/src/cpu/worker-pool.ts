@@ -28,6 +28,8 @@ import { nodeBuiltin } from './thread-count';
 import { MAX_MEMORY_PAGES } from './wasm-asm';
 import { microKernelModuleBytes } from './wasm-microkernel';
 import { nearestCodeModuleBytes } from './wasm-nearest-code';
+import { winogradOperands, winogradPlan } from './winograd-conv';
+import { fillWinogradOperands, winogradGeometry, winogradModules } from './winograd-setup';
 import type { JobPort, WorkerData } from './worker-main';
 import { workerSource } from './worker-source';
 
@@ -207,6 +209,25 @@ export function createWorkerPoolExecutor(options: WorkerPoolOptions): WorkerPool
     return out;
   };
 
+  /** The Winograd path of `dkind` into a new shared output, or undefined where it does not apply. */
+  const runWinograd = (
+    dkind: number,
+    g: ConvGeometry,
+    operands: [Float32Array, Float32Array],
+  ): Float32Array | undefined => {
+    const f = winogradGeometry(dkind, g);
+    if (f === null) return undefined;
+    const out = sharedFloats(f.batch * f.outH * f.outW * f.outC);
+    const [rows, units] = split(f.batch * winogradPlan(f).tilesH, maxUnits, 1);
+    const modules = winogradModules(f, { relaxed, shared: true });
+    const job = { kind: K.winograd, units, part: [rows], geometry: f, ops: [out] };
+    run(job, winogradOperands(f).floats, (at, heap) => {
+      fillWinogradOperands(dkind, f, operands[0], operands[1], heap, at);
+      return { direct: { base: at, modules } };
+    });
+    return out;
+  };
+
   const parallel = (flops: number) => flops >= minFlops;
   const { MR, NR } = gemmBlocking();
   const maxUnits = threads * UNITS_PER_THREAD;
@@ -225,6 +246,8 @@ export function createWorkerPoolExecutor(options: WorkerPoolOptions): WorkerPool
     convForward(x, w, g) {
       const P = g.batch * g.outH * g.outW;
       if (!parallel(2 * P * g.outC * g.fh * g.fw * g.inC)) return single.convForward(x, w, g);
+      const viaWinograd = runWinograd(D.forward, g, [x, w]);
+      if (viaWinograd !== undefined) return viaWinograd;
       const y = sharedFloats(P * g.outC);
       if (usesDirectConv(D.forward, g)) {
         const [rows, units] = split(g.batch * g.outH, maxUnits, 1);
@@ -255,6 +278,8 @@ export function createWorkerPoolExecutor(options: WorkerPoolOptions): WorkerPool
     },
     convInput(dy, w, g) {
       if (!parallel(2 * dy.length * g.fh * g.fw * g.inC)) return single.convInput(dy, w, g);
+      const viaWinograd = runWinograd(D.input, g, [dy, w]);
+      if (viaWinograd !== undefined) return viaWinograd;
       const dx = sharedFloats(g.batch * g.inH * g.inW * g.inC);
       const bandsWanted = Math.ceil(maxUnits / g.batch);
       if (usesDirectConv(D.input, g)) {

@@ -21,6 +21,7 @@ import { GEMM_WORKER_FUNCTIONS } from './gemm';
 import { JOB_WORKER_FUNCTIONS } from './jobs';
 import { NEAREST_WORKER_FUNCTIONS } from './nearest-code';
 import { CONTEXT_WORKER_FUNCTIONS } from './thread-context';
+import { WINOGRAD_WORKER_FUNCTIONS } from './winograd-conv';
 import { MAIN_WORKER_FUNCTIONS, workerMain } from './worker-main';
 
 /** The name a function declaration has in its source text (which bundlers may have renamed). */
@@ -42,6 +43,7 @@ export function workerSource(): string {
     ...CONV_WORKER_FUNCTIONS,
     ...DIRECT_LAYOUT_WORKER_FUNCTIONS,
     ...DIRECT_WORKER_FUNCTIONS,
+    ...WINOGRAD_WORKER_FUNCTIONS,
     ...ELEMENTWISE_WORKER_FUNCTIONS,
     ...NEAREST_WORKER_FUNCTIONS,
     ...CONTEXT_WORKER_FUNCTIONS,
