@@ -82,7 +82,7 @@ export function winogradPlan(g: ConvGeometry) {
  * `g` into `f32` at `at` (layout of {@link winogradPlan}), `G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]`,
  * in float64, rounded once. The 3×3 filter `g_{c,o}` is `w[fy, fx, c, o]` (`w [3, 3, C, O]`), or
  * with `flip` — the input gradient of the convolution with filter `w [3, 3, O, C]` —
- * `w[2 − fy, 2 − fx, o, c]`.
+ * `w[2 − fy, 2 − fx, o, c]`. The loops run along whichever channel is contiguous in `w`.
  */
 export function winogradWeights(
   w: Float32Array,
@@ -93,32 +93,42 @@ export function winogradWeights(
 ): void {
   const { NR } = directBlocking();
   const { panels } = winogradPlan(g);
-  const G = [1, 0, 0, 0.5, 0.5, 0.5, 0.5, -0.5, 0.5, 0, 0, 1];
-  const tap = flip
-    ? (fy: number, fx: number, c: number, o: number) =>
-        w[(((2 - fy) * 3 + 2 - fx) * g.outC + o) * g.inC + c]!
-    : (fy: number, fx: number, c: number, o: number) =>
-        w[((fy * 3 + fx) * g.inC + c) * g.outC + o]!;
-  const gg = new Float64Array(12);
-  for (let c = 0; c < g.inC; c++) {
-    for (let o = 0; o < panels * NR; o++) {
-      for (let i = 0; i < 4; i++) {
-        for (let fx = 0; fx < 3; fx++) {
-          let s = 0;
-          for (let fy = 0; fy < 3; fy++) s += o < g.outC ? G[3 * i + fy]! * tap(fy, fx, c, o) : 0;
-          gg[3 * i + fx] = s;
-        }
-      }
-      const base = at + (Math.floor(o / NR) * g.inC + c) * NR + (o % NR);
-      for (let i = 0; i < 4; i++) {
-        for (let j = 0; j < 4; j++) {
-          const u =
-            gg[3 * i]! * G[3 * j]! +
-            gg[3 * i + 1]! * G[3 * j + 1]! +
-            gg[3 * i + 2]! * G[3 * j + 2]!;
-          f32[base + (4 * i + j) * panels * g.inC * NR] = u;
-        }
-      }
+  const tapStride = g.inC * g.outC;
+  const [cStride, oStride] = flip ? [1, g.inC] : [g.outC, 1];
+  const tapAt = (t: number) => (flip ? 8 - t : t) * tapStride;
+  const xiStride = panels * g.inC * NR;
+  const d = new Float64Array(9);
+  const r = new Float64Array(12);
+  /** U of one channel pair: `G g` row by row (`r`), then `(G g) Gᵀ` written to its 16 slots. */
+  const one = (c: number, o: number) => {
+    const base = c * cStride + o * oStride;
+    for (let t = 0; t < 9; t++) d[t] = w[base + tapAt(t)]!;
+    for (let x = 0; x < 3; x++) {
+      r[x] = d[x]!;
+      r[3 + x] = (d[x]! + d[3 + x]! + d[6 + x]!) * 0.5;
+      r[6 + x] = (d[x]! - d[3 + x]! + d[6 + x]!) * 0.5;
+      r[9 + x] = d[6 + x]!;
+    }
+    let u = at + (Math.floor(o / NR) * g.inC + c) * NR + (o % NR);
+    for (let i = 0; i < 4; i++, u += 4 * xiStride) {
+      const [a, b, e] = [r[3 * i]!, r[3 * i + 1]!, r[3 * i + 2]!];
+      f32[u] = a;
+      f32[u + xiStride] = (a + b + e) * 0.5;
+      f32[u + 2 * xiStride] = (a - b + e) * 0.5;
+      f32[u + 3 * xiStride] = e;
+    }
+  };
+  for (let outer = 0; outer < (flip ? g.outC : g.inC); outer++) {
+    for (let inner = 0; inner < (flip ? g.inC : g.outC); inner++) {
+      if (flip) one(inner, outer);
+      else one(outer, inner);
+    }
+  }
+  // Output channels past O in the last panel are zero.
+  for (let o = g.outC; o < panels * NR; o++) {
+    for (let c = 0; c < g.inC; c++) {
+      const u = at + (Math.floor(o / NR) * g.inC + c) * NR + (o % NR);
+      for (let xi = 0; xi < 16; xi++) f32[u + xi * xiStride] = 0;
     }
   }
 }
