@@ -13,7 +13,12 @@ import {
   directScratchFloats,
   filterBlockShape,
 } from './direct-conv-layout';
-import { directModules, fillDirectOperands, usesDirectConv } from './direct-conv-setup';
+import {
+  type DirectModule,
+  directModules,
+  fillDirectOperands,
+  usesDirectConv,
+} from './direct-conv-setup';
 import { binaryRange, unaryRange } from './elementwise';
 import { type GemmScratch, gemmBFloats, gemmBlocking, gemmScratchFloats } from './gemm';
 import { type Job, jobKinds, runDirectUnit } from './jobs';
@@ -27,6 +32,7 @@ import {
 import type { SimdLevel } from './simd-support';
 import {
   createThreadContext,
+  kernelFor,
   nearestKernelFor,
   refreshViews,
   type ThreadContext,
@@ -36,6 +42,7 @@ import {
 import { microKernelModuleBytes } from './wasm-microkernel';
 import { nearestCodeModuleBytes } from './wasm-nearest-code';
 import { winogradOperands, winogradPlan } from './winograd-conv';
+import { type BlockSum, winogradFilterFinish, winogradFilterPlan } from './winograd-filter';
 import { fillWinogradOperands, winogradGeometry, winogradModules } from './winograd-setup';
 
 /** The heavy operations of the cpu kernels, on flat float32 NHWC / row-major arrays. */
@@ -234,8 +241,9 @@ function directOnCallingThread(
 }
 
 /**
- * A Winograd convolution (`kind` forward or input gradient; `f` its forward geometry, from
- * `winogradGeometry`) on the calling thread, all tile rows as one unit.
+ * A Winograd convolution (`kind`: forward, input or filter gradient; `f` its forward geometry,
+ * from `winogradGeometry`) on the calling thread: all tile rows as one unit, or the filter
+ * gradient's blocks one after the other, exactly as the worker pool's units compute them.
  */
 function winogradOnCallingThread(
   c: ThreadContext,
@@ -246,23 +254,32 @@ function winogradOnCallingThread(
   relaxed: boolean,
 ): Float32Array {
   const K = jobKinds();
-  const p = winogradPlan(f);
-  const base = Math.ceil(p.scratchFloats / 16) * 16;
-  ensureFloats(c, base + winogradOperands(f).floats);
+  const F = kind === directKinds().filter ? winogradFilterPlan(f) : null;
+  const scratch = F === null ? winogradPlan(f).scratchFloats : F.scratchFloats;
+  const base = Math.ceil(scratch / 16) * 16;
+  ensureFloats(c, base + (F === null ? winogradOperands(f).floats : F.operands.floats));
   fillWinogradOperands(kind, f, a, b, c.f32, base);
-  const out = new Float32Array(f.batch * f.outH * f.outW * f.outC);
+  const out = new Float32Array(
+    F === null ? f.batch * f.outH * f.outW * f.outC : 9 * f.inC * f.outC,
+  );
   const job: Job = {
     gen: 0,
-    kind: K.winograd,
+    kind: F === null ? K.winograd : K.winogradFilter,
     units: 1,
     part: [],
     geometry: f,
     ops: [out],
     scratch: 0,
     stride: 0,
-    direct: { base, modules: winogradModules(f, { relaxed, shared: false }) },
+    direct: { base, modules: winogradModules(kind, f, { relaxed, shared: false }) },
   };
-  runDirectUnit(c, job, 0, [0, f.batch * p.tilesH, 0, 0]);
+  if (F === null) {
+    runDirectUnit(c, job, 0, [0, f.batch * winogradPlan(f).tilesH, 0, 0]);
+    return out;
+  }
+  for (let u = 0; u < F.blocks; u++) runDirectUnit(c, job, 0, [u, u + 1, 0, 0]);
+  const sum = job.direct?.modules[3] as DirectModule;
+  winogradFilterFinish(kernelFor(c, sum.key, sum.bytes) as BlockSum, c.f32, f, base, out);
   return out;
 }
 

@@ -40,6 +40,7 @@ import {
   winogradPlan,
   winogradRows,
 } from './winograd-conv';
+import { winogradFilterBlock, winogradFilterPlan } from './winograd-filter';
 
 /** Int32 slots of the control block at the start of the shared memory (a function so worker threads get them). */
 export function controlSlots() {
@@ -75,6 +76,7 @@ export function jobKinds() {
     directFilter: 8,
     directInput: 9,
     winograd: 10,
+    winogradFilter: 11,
   } as const;
 }
 
@@ -152,8 +154,11 @@ export function scratchLayout(job: Pick<Job, 'kind' | 'part' | 'geometry'>): Scr
     const idx = best + round(rows);
     return { gemm: none, col: 0, zt: 0, best, idx, floats: idx + round(rows) };
   }
-  if (job.kind === K.winograd) {
-    const floats = round(winogradPlan(job.geometry as ConvGeometry).scratchFloats);
+  if (job.kind === K.winograd || job.kind === K.winogradFilter) {
+    const g = job.geometry as ConvGeometry;
+    const floats = round(
+      job.kind === K.winograd ? winogradPlan(g).scratchFloats : winogradFilterPlan(g).scratchFloats,
+    );
     return { gemm: none, col: 0, zt: 0, best: 0, idx: 0, floats };
   }
   const direct = directKindOf(job.kind);
@@ -179,6 +184,7 @@ export function scratchLayout(job: Pick<Job, 'kind' | 'part' | 'geometry'>): Scr
  *   panels of 8 columns, `filterBlockShape`);
  * - conv input `[bandsPerImage, bandRows]` → image `b`, input rows `[y0, y1)` (direct too);
  * - nearest `[n, k, d, rowsPerUnit]` → rows of z;
+ * - Winograd filter gradient `[]` → block `u` (`winogradFilterPlan`);
  * - element-wise `[n, perUnit, …]` → elements.
  * @returns `[start0, end0, start1, end1]` (unused entries 0; conv input: `[b, y0, y1, 0]`).
  */
@@ -186,6 +192,7 @@ export function unitRange(job: Job, u: number): [number, number, number, number]
   const K = jobKinds();
   const p = (i: number) => job.part[i]!;
   if (job.kind === K.nearest) return [u * p(3), Math.min(p(0), (u + 1) * p(3)), 0, 0];
+  if (job.kind === K.winogradFilter) return [u, u + 1, 0, 0];
   if (job.kind === K.binary || job.kind === K.unary) {
     return [u * p(1), Math.min(p(0), (u + 1) * p(1)), 0, 0];
   }
@@ -275,6 +282,15 @@ export function runDirectUnit(
   const g = job.geometry as ConvGeometry;
   const { base, modules } = job.direct as NonNullable<Job['direct']>;
   const kernels = modules.map((m) => (m === null ? undefined : kernelFor(ctx, m.key, m.bytes)));
+  if (job.kind === K.winogradFilter) {
+    const [input, gradient, filter] = kernels as [
+      WinogradTransform,
+      WinogradTransform,
+      FilterKernel,
+    ];
+    winogradFilterBlock({ input, gradient, filter }, ctx.f32, g, { base, out }, range[0]);
+    return;
+  }
   if (job.kind === K.winograd) {
     const op = winogradOperands(g);
     const [input, gemm, output] = kernels as [WinogradTransform, DirectKernel, WinogradTransform];

@@ -17,8 +17,17 @@
  *   channels, `y[i][2t + k][o…o+3] = (Aᵀ M A)[i][k]` from `m[ξ][t][o…o+3]`, the two output rows
  *   `outRowFloats` apart, pixels `ldc` floats apart.
  *
- * Additions and subtractions only, each lane independently and in a fixed order: the same bits
- * on every thread.
+ * - {@link winogradGradientModuleBytes} `k(dy, z, tiles)`: for the filter gradient, the 2×2
+ *   output-gradient tile `δ` (zero-padded dy) of each of `tiles` tiles along a row, every group of
+ *   4 channels: `z[ξ][t][o…o+3] = (A δ Aᵀ)[ξ]` — the transform `G` and `Bᵀ` pair with in
+ *   `dW = Gᵀ [Σ_t (Bᵀ d B) ⊙ (A δ Aᵀ)] G` (the gradient of the bilinear form above).
+ *
+ * - {@link blockSumModuleBytes} `k(s, groups, blocks, strideBytes)`: for the filter gradient,
+ *   the blocks' partial sums added in block order, in place into block 0:
+ *   `s[e] = s[e] + s[stride + e] + … ` for `groups` vectors of 4 floats.
+ *
+ * Additions, subtractions and negations only, each lane independently and in a fixed order: the
+ * same bits on every thread.
  */
 import { kernelModule, memarg, OP, SIMD, simd, sleb } from './wasm-asm';
 
@@ -50,6 +59,21 @@ export interface WinogradOutputShape {
 
 const F32X4_ADD = SIMD.f32x4Add;
 const F32X4_SUB = SIMD.f32x4Sub;
+const F32X4_NEG = 0xe1;
+
+/** Geometry baked into a {@link winogradGradientModuleBytes} kernel (in floats). */
+export interface WinogradGradientShape {
+  /** Channel groups of 4 (⌈O / 4⌉). */
+  groups: number;
+  /** Floats per pixel of the padded dy (its channels). */
+  pixelFloats: number;
+  /** Floats per row of the padded dy. */
+  rowFloats: number;
+  /** Floats per row of a transformed matrix. */
+  ldz: number;
+  /** Floats per transformed matrix. */
+  matrixFloats: number;
+}
 
 /** `local.set dst (a op b)` on v128 locals. */
 function op(dst: number, a: number, code: number, b: number): number[] {
@@ -239,6 +263,132 @@ export function winogradOutputModuleBytes(s: WinogradOutputShape, shared: boolea
       [13, OP.v128],
     ],
     loop(CT, [get, T], tile),
+    shared,
+  );
+}
+
+/** Bytes of the output-gradient transform module (see the module comment). */
+export function winogradGradientModuleBytes(s: WinogradGradientShape, shared: boolean): Uint8Array {
+  const { localGet: get, localSet: set } = OP;
+  const [DY, Z, T] = [0, 1, 2];
+  const [DP, ZP, G, CT] = [3, 4, 5, 6];
+  const U = 7; // u[i][b] = (A δ)[i][b]: U + 2i + b (8 locals)
+  const L = 15; // δ[a][b]: L + 2a + b
+  const R = 19;
+  const load = (a: number, b: number) => [
+    get,
+    DP,
+    ...simd(SIMD.load),
+    ...memarg(4 * (a * s.rowFloats + b * s.pixelFloats)),
+    set,
+    L + 2 * a + b,
+  ];
+  const neg = (dst: number, a: number) => [get, a, ...simd(F32X4_NEG), set, dst];
+  /** u[:, b] = A δ[:, b]: δ0, δ0 + δ1, δ0 − δ1, −δ1. */
+  const column = (b: number) => [
+    ...[get, L + b, set, U + b],
+    ...op(U + 2 + b, L + b, F32X4_ADD, L + 2 + b),
+    ...op(U + 4 + b, L + b, F32X4_SUB, L + 2 + b),
+    ...neg(U + 6 + b, L + 2 + b),
+  ];
+  const store = (i: number, j: number) => [
+    get,
+    ZP,
+    get,
+    R,
+    ...simd(SIMD.store),
+    ...memarg(4 * (4 * i + j) * s.matrixFloats),
+  ];
+  /** z[i][:] = u[i][:] Aᵀ: u0, u0 + u1, u0 − u1, −u1. */
+  const row = (i: number) => {
+    const u0 = U + 2 * i;
+    return [
+      ...[get, u0, set, R],
+      ...store(i, 0),
+      ...op(R, u0, F32X4_ADD, u0 + 1),
+      ...store(i, 1),
+      ...op(R, u0, F32X4_SUB, u0 + 1),
+      ...store(i, 2),
+      ...neg(R, u0 + 1),
+      ...store(i, 3),
+    ];
+  };
+  const group = [
+    ...load(0, 0),
+    ...load(0, 1),
+    ...load(1, 0),
+    ...load(1, 1),
+    ...column(0),
+    ...column(1),
+    ...[0, 1, 2, 3].flatMap(row),
+    ...bump(DP, 16),
+    ...bump(ZP, 16),
+  ];
+  const tile = [
+    get,
+    DY,
+    set,
+    DP,
+    get,
+    Z,
+    set,
+    ZP,
+    ...loop(G, [OP.i32Const, ...sleb(s.groups)], group),
+    ...bump(DY, 4 * 2 * s.pixelFloats),
+    ...bump(Z, 4 * s.ldz),
+  ];
+  return kernelModule(
+    3,
+    [
+      [4, OP.i32],
+      [13, OP.v128],
+    ],
+    loop(CT, [get, T], tile),
+    shared,
+  );
+}
+
+/** Bytes of the block-sum module (see the module comment). */
+export function blockSumModuleBytes(shared: boolean): Uint8Array {
+  const { localGet: get, localSet: set } = OP;
+  const [S, GROUPS, BLOCKS, STRIDE] = [0, 1, 2, 3];
+  const [P, U, G] = [4, 5, 6];
+  const ACC = 7;
+  const add = [
+    get,
+    ACC,
+    get,
+    P,
+    ...simd(SIMD.load),
+    ...memarg(0),
+    ...simd(F32X4_ADD),
+    set,
+    ACC,
+    get,
+    P,
+    get,
+    STRIDE,
+    OP.i32Add,
+    set,
+    P,
+  ];
+  const group = [
+    ...[get, S, ...simd(SIMD.load), ...memarg(0), set, ACC],
+    ...[get, S, get, STRIDE, OP.i32Add, set, P],
+    // blocks − 1 more (none when there is one block).
+    ...[OP.block, OP.void, get, BLOCKS, OP.i32Const, 1, OP.i32Sub, OP.i32Eqz, OP.brIf, 0],
+    ...loop(U, [get, BLOCKS, OP.i32Const, 1, OP.i32Sub], add),
+    OP.end,
+    ...[get, S, get, ACC, ...simd(SIMD.store), ...memarg(0)],
+    ...bump(S, 16),
+  ];
+  return kernelModule(
+    4,
+    [
+      [3, OP.i32],
+      [1, OP.v128],
+    ],
+    loop(G, [get, GROUPS], group),
     shared,
   );
 }

@@ -5,7 +5,12 @@ import { geometry, operands, reference, relErr } from './conv-test-util';
 import { directKinds } from './direct-conv-layout';
 import { type CpuExecutor, createCallingThreadExecutor } from './executor';
 import { transposedGeometry } from './winograd-conv';
-import { WINOGRAD_MIN_CHANNELS, winogradGeometry } from './winograd-setup';
+import { winogradFilterPlan } from './winograd-filter';
+import {
+  WINOGRAD_FILTER_MIN_CHANNELS,
+  WINOGRAD_MIN_CHANNELS,
+  winogradGeometry,
+} from './winograd-setup';
 import { createWorkerPoolExecutor, type WorkerPoolExecutor } from './worker-pool';
 
 // Relaxed SIMD ships in Node >= 22; Node 20 has it behind this V8 flag.
@@ -28,7 +33,7 @@ function conv3(
 }
 
 describe('Winograd F(2×2, 3×3): which convolutions take it', () => {
-  it('the paper’s 3×3 stride-1 layers: forward and input gradient; never the filter gradient', () => {
+  it('the paper’s 3×3 stride-1 layers: forward convolution and input gradient; the filter gradient from 32 input channels', () => {
     for (const [inC, outC] of [
       [160, 80],
       [128, 128],
@@ -38,7 +43,7 @@ describe('Winograd F(2×2, 3×3): which convolutions take it', () => {
       const g = conv3(4, 64, 64, inC, outC);
       expect(winogradGeometry(D.forward, g)).toEqual(g);
       expect(winogradGeometry(D.input, g)).toEqual(transposedGeometry(g));
-      expect(winogradGeometry(D.filter, g)).toBeNull();
+      expect(winogradGeometry(D.filter, g)).toEqual(inC >= WINOGRAD_FILTER_MIN_CHANNELS ? g : null);
     }
   });
 
@@ -52,6 +57,7 @@ describe('Winograd F(2×2, 3×3): which convolutions take it', () => {
     // The input gradient of 8 → 160 channels has 8 output channels.
     expect(winogradGeometry(D.forward, conv3(4, 64, 64, 8, 160))).toBeNull();
     expect(winogradGeometry(D.input, conv3(4, 64, 64, 8, 160))).toBeNull();
+    expect(winogradGeometry(D.filter, conv3(4, 64, 64, 8, 160))).toBeNull();
     expect(winogradGeometry(D.forward, conv3(1, 8, 3, 32, 32))).toBeNull();
     expect(winogradGeometry(D.forward, conv3(1, 8, 4, 32, 32))).not.toBeNull();
     const padded = conv3(1, 8, 8, 32, 32, [3, 1, 0, 1]);
@@ -64,14 +70,16 @@ describe('Winograd F(2×2, 3×3): which convolutions take it', () => {
 /**
  * Geometries where the forward convolution and the input gradient take the Winograd path, each
  * aimed at an edge: odd output sizes (a partial last tile row and column), channel counts that are
- * not multiples of 4 or 8, padding 0, 1, 2 and asymmetric (its input gradient pads 2, 1, 0), batch 1.
+ * not multiples of 4 or 8, padding 0, 1, 2 and asymmetric (its input gradient pads 2, 1, 0), batch
+ * 1, and a filter gradient reduced in several blocks (one per tile row of a 512-wide image).
  */
 const EDGES: ConvGeometry[] = [
-  conv3(1, 7, 9, 17, 19),
-  conv3(2, 8, 10, 16, 24, [0, 0, 0, 0]),
-  conv3(1, 6, 7, 20, 16, [2, 0, 0, 2]),
-  conv3(3, 4, 4, 21, 18),
+  conv3(1, 7, 9, 33, 19),
+  conv3(2, 8, 10, 32, 24, [0, 0, 0, 0]),
+  conv3(1, 6, 7, 36, 16, [2, 0, 0, 2]),
+  conv3(3, 4, 4, 37, 18),
   conv3(1, 16, 16, 64, 40),
+  conv3(2, 3, 512, 32, 17),
 ];
 
 describe('Winograd convolutions equal a float64 reference, bit-identical for 1, 2 and 3 threads', () => {
@@ -94,11 +102,14 @@ describe('Winograd convolutions equal a float64 reference, bit-identical for 1, 
     for (const p of pools) p.release();
   });
 
-  it('the edge geometries take the Winograd path for the forward convolution and the input gradient', () => {
+  it('the edge geometries take the Winograd path for all three convolutions', () => {
     for (const g of EDGES) {
-      expect(winogradGeometry(D.forward, g)).not.toBeNull();
-      expect(winogradGeometry(D.input, g)).not.toBeNull();
+      for (const kind of [D.forward, D.input, D.filter]) {
+        expect(winogradGeometry(kind, g)).not.toBeNull();
+      }
     }
+    expect(winogradFilterPlan(EDGES[0]!).blocks).toBe(1);
+    expect(winogradFilterPlan(EDGES[5]!).blocks).toBe(2);
   });
 
   for (const [i, g] of EDGES.entries()) {
@@ -108,9 +119,10 @@ describe('Winograd convolutions equal a float64 reference, bit-identical for 1, 
       const want = reference(g, x, w, dy);
       const got = new Map<string, Float32Array[]>();
       for (const [name, e] of executors) {
-        const out = [e.convForward(x, w, g), e.convInput(dy, w, g)];
+        const out = [e.convForward(x, w, g), e.convInput(dy, w, g), e.convFilter(x, dy, g)];
         expect(relErr(out[0]!, want.y), `${name}: forward`).toBeLessThan(1e-5);
         expect(relErr(out[1]!, want.dx), `${name}: input`).toBeLessThan(1e-5);
+        expect(relErr(out[2]!, want.dw), `${name}: filter`).toBeLessThan(1e-5);
         got.set(name, out);
       }
       expect(got.get('2 threads, plain SIMD')).toEqual(got.get('calling thread, plain SIMD'));
@@ -125,5 +137,6 @@ describe('Winograd convolutions equal a float64 reference, bit-identical for 1, 
     const direct = createCallingThreadExecutor('plain', { convPaths: ['direct', 'gemm'] });
     expect(relErr(winograd.convForward(x, w, g), direct.convForward(x, w, g))).toBeLessThan(1e-5);
     expect(relErr(winograd.convInput(dy, w, g), direct.convInput(dy, w, g))).toBeLessThan(1e-5);
+    expect(relErr(winograd.convFilter(x, dy, g), direct.convFilter(x, dy, g))).toBeLessThan(1e-5);
   });
 });

@@ -6,15 +6,21 @@
 import type { ConvGeometry } from './conv-geometry';
 import { copyPadded, directKinds } from './direct-conv-layout';
 import { DIRECT_MAX_FLOATS, type DirectModule } from './direct-conv-setup';
-import { directConvModuleBytes } from './wasm-direct-conv';
+import { directConvModuleBytes, filterGradModuleBytes } from './wasm-direct-conv';
 import type { SimdVariant } from './wasm-microkernel';
-import { winogradInputModuleBytes, winogradOutputModuleBytes } from './wasm-winograd';
+import {
+  blockSumModuleBytes,
+  winogradGradientModuleBytes,
+  winogradInputModuleBytes,
+  winogradOutputModuleBytes,
+} from './wasm-winograd';
 import {
   transposedGeometry,
   winogradOperands,
   winogradPlan,
   winogradWeights,
 } from './winograd-conv';
+import { winogradFilterPlan } from './winograd-filter';
 
 /**
  * Fewest input and output channels for which a convolution takes the Winograd path: with fewer,
@@ -25,9 +31,18 @@ import {
 export const WINOGRAD_MIN_CHANNELS = 16;
 
 /**
- * The forward geometry Winograd computes for convolution `kind` (`directKinds()`: forward, or
- * input gradient) of `g`, or null when it does not apply: a 3×3 filter, stride 1, input and
- * output channels ≥ {@link WINOGRAD_MIN_CHANNELS}, output rows of at least 4 pixels, operands within
+ * Fewest input channels for which a filter gradient takes the Winograd path (its input transform
+ * is redone per tile and costs in proportion to them). vqkit choice, measured with
+ * `conv-paths.ts`: 16 → 128 channels 12.6 ms Winograd vs 11.7 direct; 64 → 128 (at 32²) 10.9 vs
+ * 11.5; 128 → 64 36 vs 46.
+ */
+export const WINOGRAD_FILTER_MIN_CHANNELS = 32;
+
+/**
+ * The forward geometry Winograd computes for convolution `kind` (`directKinds()`: forward, input
+ * or filter gradient) of `g`, or null when it does not apply: a 3×3 filter, stride 1, input and
+ * output channels ≥ {@link WINOGRAD_MIN_CHANNELS} (input channels ≥
+ * {@link WINOGRAD_FILTER_MIN_CHANNELS} for the filter gradient), output rows of at least 4 pixels, operands within
  * `maxFloats`; for the input gradient a padding of at most 2 on the top and left (else the
  * flipped convolution would need a negative one).
  */
@@ -37,18 +52,32 @@ export function winogradGeometry(
   maxFloats: number = DIRECT_MAX_FLOATS,
 ): ConvGeometry | null {
   const K = directKinds();
-  if (kind === K.filter || g.fh !== 3 || g.fw !== 3 || g.sh !== 1 || g.sw !== 1) return null;
+  if (g.fh !== 3 || g.fw !== 3 || g.sh !== 1 || g.sw !== 1) return null;
   if (kind === K.input && (g.padTop > 2 || g.padLeft > 2)) return null;
   const f = kind === K.input ? transposedGeometry(g) : g;
   if (Math.min(f.inC, f.outC) < WINOGRAD_MIN_CHANNELS || f.outW < 4) return null;
-  const p = winogradPlan(f);
-  return winogradOperands(f).floats + p.scratchFloats <= maxFloats ? f : null;
+  if (kind === K.filter && f.inC < WINOGRAD_FILTER_MIN_CHANNELS) return null;
+  const F = kind === K.filter ? winogradFilterPlan(f) : null;
+  const floats =
+    F === null
+      ? winogradOperands(f).floats + winogradPlan(f).scratchFloats
+      : F.operands.floats + F.scratchFloats;
+  return floats <= maxFloats ? f : null;
 }
 
 const moduleCache = new Map<string, DirectModule[]>();
 
-/** The input transform, the GEMM and the output transform of forward geometry `f`. */
-export function winogradModules(f: ConvGeometry, variant: SimdVariant): DirectModule[] {
+/**
+ * The kernels of the Winograd convolution `kind` of forward geometry `f`: the input transform, the
+ * GEMM and the output transform; for the filter gradient the input transform, the gradient
+ * transform, the filter-gradient reduction and the block sum (run by the calling thread).
+ */
+export function winogradModules(
+  kind: number,
+  f: ConvGeometry,
+  variant: SimdVariant,
+): DirectModule[] {
+  if (kind === directKinds().filter) return filterModules(f, variant);
   const id = JSON.stringify([f, variant]);
   let modules = moduleCache.get(id);
   if (modules === undefined) {
@@ -95,10 +124,61 @@ export function winogradModules(f: ConvGeometry, variant: SimdVariant): DirectMo
   return modules;
 }
 
+function filterModules(f: ConvGeometry, variant: SimdVariant): DirectModule[] {
+  const id = JSON.stringify(['filter', f, variant]);
+  let modules = moduleCache.get(id);
+  if (modules === undefined) {
+    if (moduleCache.size >= 256) moduleCache.clear();
+    const p = winogradPlan(f);
+    const F = winogradFilterPlan(f);
+    const tag = `w${variant.relaxed ? 'r' : 'p'}${variant.shared ? 's' : 'u'}`;
+    const input = {
+      groups: Math.ceil(f.inC / 4),
+      pixelFloats: f.inC,
+      rowFloats: p.layout.W * f.inC,
+      ldv: p.ldv,
+      matrixFloats: F.vFloats,
+    };
+    const gradient = {
+      groups: Math.ceil(f.outC / 4),
+      pixelFloats: f.outC,
+      rowFloats: F.dy.W * f.outC,
+      ldz: F.ldw,
+      matrixFloats: F.zFloats,
+    };
+    const filter = {
+      mr: 4,
+      cols: p.tilesW,
+      pixelStride: p.ldv,
+      rowStride: p.tilesW * p.ldv,
+      dyStride: F.ldw,
+      dwStride: F.ldw,
+    };
+    modules = [
+      {
+        key: `${tag}in${JSON.stringify(input)}`,
+        bytes: winogradInputModuleBytes(input, variant.shared),
+      },
+      {
+        key: `${tag}grad${JSON.stringify(gradient)}`,
+        bytes: winogradGradientModuleBytes(gradient, variant.shared),
+      },
+      {
+        key: `${tag}filter${JSON.stringify(filter)}`,
+        bytes: filterGradModuleBytes(filter, variant),
+      },
+      { key: `${tag}blocksum`, bytes: blockSumModuleBytes(variant.shared) },
+    ];
+    moduleCache.set(id, modules);
+  }
+  return modules;
+}
+
 /**
  * Copies the operands of the Winograd convolution `kind` of `g` (forward geometry `f`) into `f32`
  * from `base`: the padded input (`a`: x, or dy for the input gradient) and the transformed
- * weights of `b` (w, flipped for the input gradient).
+ * weights of `b` (w, flipped for the input gradient); for the filter gradient the padded x (`a`)
+ * and dy (`b`).
  */
 export function fillWinogradOperands(
   kind: number,
@@ -108,6 +188,12 @@ export function fillWinogradOperands(
   f32: Float32Array,
   base: number,
 ): void {
+  if (kind === directKinds().filter) {
+    const F = winogradFilterPlan(f);
+    copyPadded(a, f.inH, f.inW, winogradPlan(f).layout, f32, base + F.operands.xp);
+    copyPadded(b, f.outH, f.outW, F.dy, f32, base + F.operands.dyp);
+    return;
+  }
   const at = winogradOperands(f);
   copyPadded(a, f.inH, f.inW, winogradPlan(f).layout, f32, base + at.xp);
   winogradWeights(b, f, kind === directKinds().input, f32, base + at.wp);

@@ -16,19 +16,25 @@
 import { KernelError } from '../errors';
 import type { ConvGeometry } from './conv-geometry';
 import { directKinds, directOperands, filterBlockShape } from './direct-conv-layout';
-import { directModules, fillDirectOperands, usesDirectConv } from './direct-conv-setup';
+import {
+  type DirectModule,
+  directModules,
+  fillDirectOperands,
+  usesDirectConv,
+} from './direct-conv-setup';
 import { binaryRange, unaryRange } from './elementwise';
 import { type CpuExecutor, createCallingThreadExecutor, ensureFloats } from './executor';
 import { gemmBlocking } from './gemm';
 import { controlSlots, type Job, jobKinds, readError, scratchLayout, workOnJob } from './jobs';
 import { codeNorms } from './nearest-code';
 import type { SimdLevel } from './simd-support';
-import { createThreadContext, type ThreadContext, wasmApi } from './thread-context';
+import { createThreadContext, kernelFor, type ThreadContext, wasmApi } from './thread-context';
 import { nodeBuiltin } from './thread-count';
 import { MAX_MEMORY_PAGES } from './wasm-asm';
 import { microKernelModuleBytes } from './wasm-microkernel';
 import { nearestCodeModuleBytes } from './wasm-nearest-code';
 import { winogradOperands, winogradPlan } from './winograd-conv';
+import { type BlockSum, winogradFilterFinish, winogradFilterPlan } from './winograd-filter';
 import { fillWinogradOperands, winogradGeometry, winogradModules } from './winograd-setup';
 import type { JobPort, WorkerData } from './worker-main';
 import { workerSource } from './worker-source';
@@ -217,14 +223,26 @@ export function createWorkerPoolExecutor(options: WorkerPoolOptions): WorkerPool
   ): Float32Array | undefined => {
     const f = winogradGeometry(dkind, g);
     if (f === null) return undefined;
+    const modules = winogradModules(dkind, f, { relaxed, shared: true });
+    let base = 0;
+    const fill = (at: number, heap: Float32Array) => {
+      fillWinogradOperands(dkind, f, operands[0], operands[1], heap, at);
+      base = at;
+      return { direct: { base: at, modules } };
+    };
+    if (dkind === D.filter) {
+      const F = winogradFilterPlan(f);
+      const dw = sharedFloats(9 * f.inC * f.outC);
+      const job = { kind: K.winogradFilter, units: F.blocks, part: [], geometry: f, ops: [] };
+      run(job, F.operands.floats, fill);
+      const sum = modules[3] as DirectModule;
+      winogradFilterFinish(kernelFor(main, sum.key, sum.bytes) as BlockSum, main.f32, f, base, dw);
+      return dw;
+    }
     const out = sharedFloats(f.batch * f.outH * f.outW * f.outC);
     const [rows, units] = split(f.batch * winogradPlan(f).tilesH, maxUnits, 1);
-    const modules = winogradModules(f, { relaxed, shared: true });
     const job = { kind: K.winograd, units, part: [rows], geometry: f, ops: [out] };
-    run(job, winogradOperands(f).floats, (at, heap) => {
-      fillWinogradOperands(dkind, f, operands[0], operands[1], heap, at);
-      return { direct: { base: at, modules } };
-    });
+    run(job, winogradOperands(f).floats, fill);
     return out;
   };
 
@@ -266,6 +284,8 @@ export function createWorkerPoolExecutor(options: WorkerPoolOptions): WorkerPool
     convFilter(x, dy, g) {
       const Q = g.fh * g.fw * g.inC;
       if (!parallel(2 * dy.length * Q)) return single.convFilter(x, dy, g);
+      const viaWinograd = runWinograd(D.filter, g, [x, dy]);
+      if (viaWinograd !== undefined) return viaWinograd;
       const dw = sharedFloats(Q * g.outC);
       if (usesDirectConv(D.filter, g)) {
         const F = filterBlockShape(g);

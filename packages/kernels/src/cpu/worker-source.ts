@@ -22,6 +22,7 @@ import { JOB_WORKER_FUNCTIONS } from './jobs';
 import { NEAREST_WORKER_FUNCTIONS } from './nearest-code';
 import { CONTEXT_WORKER_FUNCTIONS } from './thread-context';
 import { WINOGRAD_WORKER_FUNCTIONS } from './winograd-conv';
+import { WINOGRAD_FILTER_WORKER_FUNCTIONS } from './winograd-filter';
 import { MAIN_WORKER_FUNCTIONS, workerMain } from './worker-main';
 
 /** The name a function declaration has in its source text (which bundlers may have renamed). */
@@ -44,6 +45,7 @@ export function workerSource(): string {
     ...DIRECT_LAYOUT_WORKER_FUNCTIONS,
     ...DIRECT_WORKER_FUNCTIONS,
     ...WINOGRAD_WORKER_FUNCTIONS,
+    ...WINOGRAD_FILTER_WORKER_FUNCTIONS,
     ...ELEMENTWISE_WORKER_FUNCTIONS,
     ...NEAREST_WORKER_FUNCTIONS,
     ...CONTEXT_WORKER_FUNCTIONS,
