@@ -26,9 +26,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { registerVqkitKernels, unregisterVqkitKernels } from '@vqkit/kernels';
-import { vqvaeTrainStep } from '@vqkit/models';
+import { HierarchicalVQVAE, SingleLevelVQVAE, type VQVAE, vqvaeTrainStep } from '@vqkit/models';
+import type { NearestCodeSearch } from '@vqkit/quantizer';
 import { initBackend, shutdownBackend } from '@vqkit/runtime';
-import { createModel, resolveConfig } from '../apps/experiments/src/index';
+import { modelOptions, resolveConfig } from '../apps/experiments/src/index';
 import { enableRelaxedSimd, hasRelaxedSimd, measureSimdPeak } from './simd-peak';
 
 const { values: args } = parseArgs({
@@ -125,18 +126,36 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
+/**
+ * The model `vqkit train` builds for `config` (`modelOptions` of the app), with `search` as every
+ * level's nearest-code search: the one `registerVqkitKernels` returned in vqkit mode, the
+ * quantizer's own chunked search in stock mode (`undefined`). The bench registers the kernels
+ * itself (to switch modes and thread counts in one process), so it passes the search explicitly.
+ */
+function benchModel(
+  config: ReturnType<typeof resolveConfig>,
+  search: NearestCodeSearch | undefined,
+): VQVAE {
+  const built = modelOptions(config);
+  const withSearch = search === undefined ? {} : { search };
+  return built.architecture === 'single'
+    ? new SingleLevelVQVAE({ ...built.options, ...withSearch })
+    : new HierarchicalVQVAE({ ...built.options, ...withSearch });
+}
+
 async function timeArch(
   arch: 'single' | 'hierarchical',
   mode: string,
   backend: string,
   threads: number | null,
+  search: NearestCodeSearch | undefined,
 ): Promise<Row> {
   const sets = ['data.train=bench', 'data.val=bench', `architecture=${arch}`];
   if (args.batch) sets.push(`train.batchSize=${args.batch}`);
   const config = resolveConfig(args.preset!, sets);
   const batch = config.train.batchSize;
   const size = config.data.size;
-  const model = createModel(config); // @vqkit/models, configured exactly as `vqkit train` does
+  const model = benchModel(config, search); // @vqkit/models, configured exactly as `vqkit train` does
   const optimizer = tf.train.adam(config.train.learningRate);
   // Fixed random input: data loading is not what this benchmark measures.
   const x = tf.randomUniform([batch, size, size, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
@@ -151,11 +170,19 @@ async function timeArch(
   let loss = 0;
   for (let i = 0; i < warmup; i++) loss = await step();
   // Peak memory of one step, measured by the engine (bytes of live tensors at the high-water mark).
-  const profile = await tf.profile(async () => {
-    loss = await step();
-  });
-  if (args.profile)
-    await printKernelTimes(`${arch} ${mode}${threads ? ` ${threads} thread(s)` : ''}`, profile);
+  const profile = await withCpuKernelTimes(backend, () =>
+    tf.profile(async () => {
+      loss = await step();
+    }),
+  );
+  if (args.profile) {
+    const clock = backend === 'cpu' ? 'CPU time, all threads' : 'wall time';
+    await printKernelTimes(
+      `${arch} ${mode}${threads ? ` ${threads} thread(s)` : ''}`,
+      clock,
+      profile,
+    );
+  }
   const times: number[] = [];
   const cpu0 = cpuTimes();
   for (let i = 0; i < steps; i++) {
@@ -227,7 +254,7 @@ function runPytorch(batch: number, size: number, steps: number, threads?: number
       size: j.size,
       msPerStep: j.ms_per_step,
       cpuMsPerStep: j.device === 'cpu' ? (j.cpu_ms_per_step ?? null) : null,
-      mainCpuMsPerStep: null,
+      mainCpuMsPerStep: j.device === 'cpu' ? (j.main_cpu_ms_per_step ?? null) : null,
       imgPerSec: j.img_per_s,
       peakBytes: j.peak_bytes,
       flopsPerStep: null,
@@ -235,27 +262,79 @@ function runPytorch(batch: number, size: number, steps: number, threads?: number
     }));
 }
 
-/** Per kernel name: calls, summed time and share of one profiled step (`--profile`). */
+/**
+ * Runs `f` with the cpu backend's kernel timer (what `tf.profile` reports per kernel) measuring the
+ * process's CPU time (every thread, µs resolution) instead of wall time: on a machine shared with
+ * other jobs, wall time per kernel measures the load; CPU time measures the kernel. Other backends
+ * keep their own timer.
+ */
+async function withCpuKernelTimes<T>(backend: string, f: () => Promise<T>): Promise<T> {
+  if (backend !== 'cpu') return f();
+  const b = tf.backend() as unknown as { time: (g: () => void) => Promise<{ kernelMs: number }> };
+  const own = Object.hasOwn(b, 'time');
+  const wallTimer = b.time;
+  b.time = async (g) => {
+    const c0 = process.cpuUsage();
+    g();
+    const c = process.cpuUsage(c0);
+    return { kernelMs: (c.user + c.system) / 1000 };
+  };
+  try {
+    return await f();
+  } finally {
+    if (own) b.time = wallTimer;
+    else delete (b as { time?: unknown }).time;
+  }
+}
+
+/** Per kernel name, then per convolution shape: calls, summed time and share of one profiled step (`--profile`). */
 async function printKernelTimes(
   label: string,
+  clock: string,
   profile: Awaited<ReturnType<typeof tf.profile>>,
 ): Promise<void> {
-  const byName = new Map<string, { calls: number; ms: number; flops: number }>();
+  const byName = new Map<string, KernelTotal>();
+  const byShape = new Map<string, KernelTotal>();
   for (const k of profile.kernels) {
     const ms = await k.kernelTimeMs;
-    const e = byName.get(k.name) ?? { calls: 0, ms: 0, flops: 0 };
-    e.calls++;
-    e.ms += typeof ms === 'number' ? ms : 0;
-    e.flops += kernelFlops(k);
-    byName.set(k.name, e);
+    const t = typeof ms === 'number' ? ms : 0;
+    addTo(byName, k.name, t, kernelFlops(k));
+    const shapes = k.inputShapes.map((s) => s.join('×')).join(', ');
+    addTo(byShape, `${k.name} ${shapes} → ${k.outputShapes[0]?.join('×')}`, t, kernelFlops(k));
   }
   const total = [...byName.values()].reduce((s, e) => s + e.ms, 0);
-  console.log(`\n${label}: kernel time of one step ${total.toFixed(0)} ms`);
-  console.log('| kernel | calls | ms | share | GFLOP/s |');
+  console.log(`\n${label}: kernel time (${clock}) of one step ${total.toFixed(0)} ms`);
+  printTotals('kernel', byName, total, 0.001);
+  console.log('');
+  printTotals('kernel (inputs → output)', byShape, total, 0.002);
+}
+
+interface KernelTotal {
+  calls: number;
+  ms: number;
+  flops: number;
+}
+
+function addTo(m: Map<string, KernelTotal>, key: string, ms: number, flops: number): void {
+  const e = m.get(key) ?? { calls: 0, ms: 0, flops: 0 };
+  e.calls++;
+  e.ms += ms;
+  e.flops += flops;
+  m.set(key, e);
+}
+
+/** A markdown table of `totals`, slowest first, leaving out rows under `minShare` of `total`. */
+function printTotals(
+  what: string,
+  totals: Map<string, KernelTotal>,
+  total: number,
+  minShare: number,
+): void {
+  console.log(`| ${what} | calls | ms | share | GFLOP/s |`);
   console.log('| --- | ---: | ---: | ---: | ---: |');
-  for (const [name, e] of [...byName]
+  for (const [name, e] of [...totals]
     .sort((a, b) => b[1].ms - a[1].ms)
-    .filter(([, e]) => e.ms >= 0.001 * total)) {
+    .filter(([, e]) => e.ms >= minShare * total)) {
     const rate = e.flops > 0 && e.ms > 0 ? (e.flops / e.ms / 1e6).toFixed(1) : '–';
     console.log(
       `| ${name} | ${e.calls} | ${e.ms.toFixed(1)} | ${((100 * e.ms) / total).toFixed(1)}% | ${rate} |`,
@@ -283,10 +362,13 @@ async function main() {
     for (const mode of modes) {
       for (const threads of mode === 'vqkit' ? threadList : [null]) {
         unregisterVqkitKernels();
-        if (mode === 'vqkit')
-          registerVqkitKernels({ backend: info.name, ...(threads ? { threads } : {}) });
+        const search =
+          mode === 'vqkit'
+            ? registerVqkitKernels({ backend: info.name, ...(threads ? { threads } : {}) })
+                .nearestCodeSearch
+            : undefined;
         try {
-          const row = await timeArch(arch, mode, info.name, threads);
+          const row = await timeArch(arch, mode, info.name, threads, search);
           rows.push(row);
           console.log(
             `${arch} ${mode}${threads ? ` ${threads} thread(s)` : ''}: ${row.msPerStep.toFixed(1)} ms/step, ${row.imgPerSec.toFixed(2)} img/s`,
@@ -327,31 +409,38 @@ async function simdPeaks(threads: number[]): Promise<Map<number, number>> {
 }
 
 /**
- * What the speed-up over `base` would be on an otherwise idle machine, from CPU times (robust to
- * other load): base's CPU time per step over this row's critical path, the larger of its
- * main-thread CPU time and its total CPU time spread over its threads.
+ * The wall time per step this row would take on an otherwise idle machine, estimated from CPU
+ * times (robust to other load): its critical path, the larger of its main-thread CPU time and its
+ * total CPU time spread over its threads. The same formula for vqkit and PyTorch (whose intra-op
+ * threads spin while they wait, so under load its estimate errs on the slow side). Null where a
+ * time is missing.
  */
-function idleEstimate(r: Row, base: Row | undefined): string {
-  if (r.backend !== 'cpu' || r.framework !== 'vqkit' || !base || base.cpuMsPerStep === null)
-    return '–';
-  if (r.cpuMsPerStep === null || r.mainCpuMsPerStep === null) return '–';
-  const path = Math.max(r.mainCpuMsPerStep, r.cpuMsPerStep / (r.threads ?? 1));
-  return (base.cpuMsPerStep / path).toFixed(2);
+function idleWallMs(r: Row): number | null {
+  if (r.backend !== 'cpu' || r.cpuMsPerStep === null || r.mainCpuMsPerStep === null) return null;
+  return Math.max(r.mainCpuMsPerStep, r.cpuMsPerStep / (r.threads ?? 1));
 }
 
 function printTable(rows: Row[], peaks: Map<number, number>): void {
   const base = (arch: string) => rows.find((r) => r.arch === arch && r.mode === 'stock');
   const firstVqkit = (arch: string) => rows.find((r) => r.arch === arch && r.mode === 'vqkit');
-  const torch = (arch: string) =>
-    rows
-      .filter((r) => r.arch === arch && r.mode === 'fp32')
-      .sort((a, b) => b.imgPerSec - a.imgPerSec)[0];
+  const torchRows = (arch: string) => rows.filter((r) => r.arch === arch && r.mode === 'fp32');
+  const torch = (arch: string) => torchRows(arch).sort((a, b) => b.imgPerSec - a.imgPerSec)[0];
+  const torchIdle = (arch: string) =>
+    torchRows(arch)
+      .filter((r) => idleWallMs(r) !== null)
+      .sort((a, b) => (idleWallMs(a) as number) - (idleWallMs(b) as number))[0];
   const ratio = (r: Row, b: Row | undefined) => (b ? (r.imgPerSec / b.imgPerSec).toFixed(2) : '–');
+  /** `b`'s time over `r`'s, both idle estimates (`b`: its CPU time when `bCpu`). */
+  const idleRatio = (r: Row, b: Row | undefined, bCpu: boolean) => {
+    const mine = idleWallMs(r);
+    const theirs = b === undefined ? null : bCpu ? b.cpuMsPerStep : idleWallMs(b);
+    return mine === null || theirs === null ? '–' : (theirs / mine).toFixed(2);
+  };
   console.log(
-    '\n| arch | framework | mode | backend | threads | batch | size | ms/step | CPU ms/step (all threads / main) | img/s | GFLOP/step | GFLOP/s | GFLOP per CPU-s | % SIMD peak | peak MiB | × stock | × first vqkit | × first vqkit, idle estimate | × best PyTorch fp32 |',
+    '\n| arch | framework | mode | backend | threads | batch | size | ms/step | CPU ms/step (all threads / main) | idle-estimate ms/step | img/s | GFLOP/step | GFLOP/s | GFLOP per CPU-s | % SIMD peak | peak MiB | × stock | × first vqkit | × first vqkit, idle estimate | × best PyTorch fp32 | × best PyTorch fp32, idle estimates |',
   );
   console.log(
-    '| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   );
   for (const r of rows) {
     const gflops = r.flopsPerStep === null ? null : r.flopsPerStep / (r.msPerStep * 1e6);
@@ -366,8 +455,9 @@ function printTable(rows: Row[], peaks: Map<number, number>): void {
       r.cpuMsPerStep === null
         ? '–'
         : `${r.cpuMsPerStep.toFixed(0)} / ${r.mainCpuMsPerStep?.toFixed(0) ?? '–'}`;
+    const idle = idleWallMs(r)?.toFixed(0) ?? '–';
     console.log(
-      `| ${r.arch} | ${r.framework} | ${r.mode} | ${r.backend} | ${r.threads ?? '–'} | ${r.batch} | ${r.size} | ${r.msPerStep.toFixed(1)} | ${cpu} | ${r.imgPerSec.toFixed(2)} | ${perStep} | ${gflops === null ? '–' : gflops.toFixed(1)} | ${perCpu} | ${share} | ${r.peakBytes === null ? '–' : (r.peakBytes / 2 ** 20).toFixed(0)} | ${ratio(r, base(r.arch))} | ${ratio(r, firstVqkit(r.arch))} | ${idleEstimate(r, firstVqkit(r.arch))} | ${ratio(r, torch(r.arch))} |`,
+      `| ${r.arch} | ${r.framework} | ${r.mode} | ${r.backend} | ${r.threads ?? '–'} | ${r.batch} | ${r.size} | ${r.msPerStep.toFixed(1)} | ${cpu} | ${idle} | ${r.imgPerSec.toFixed(2)} | ${perStep} | ${gflops === null ? '–' : gflops.toFixed(1)} | ${perCpu} | ${share} | ${r.peakBytes === null ? '–' : (r.peakBytes / 2 ** 20).toFixed(0)} | ${ratio(r, base(r.arch))} | ${ratio(r, firstVqkit(r.arch))} | ${idleRatio(r, firstVqkit(r.arch), true)} | ${ratio(r, torch(r.arch))} | ${idleRatio(r, torchIdle(r.arch), false)} |`,
     );
   }
 }

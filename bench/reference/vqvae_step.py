@@ -15,7 +15,8 @@ paper does not state the width.
 Loss = mean||x - x_hat||^2 + beta * sum(commitment), Adam lr 3e-4, EMA decay 0.99, eps 1e-5,
 windowed dead-code statistics (window 10), straight-through estimator. Prints one JSON line per
 (architecture, precision) with ms/step, CPU ms/step (all threads of the process), img/s and peak
-GPU memory.
+GPU memory; on CPU also the CPU time of the main thread (`time.thread_time`), so
+bench/train-step.ts can estimate the idle-machine wall time from CPU times as it does for vqkit.
 
 With --params-only it trains nothing and prints one JSON line per (code dim, architecture) with
 the trainable parameter count (codebooks are EMA buffers, not parameters), for D = 8, 16, 32 unless
@@ -178,10 +179,12 @@ def bench(arch, precision, args):
         torch.cuda.reset_peak_memory_stats()
     times = []
     cpu_times = []
+    main_cpu_times = []
     for i in range(args.warmup + args.steps):
         sync()
         t0 = time.perf_counter()
         c0 = time.process_time()
+        m0 = time.thread_time()
         xh, commit = model(x)
         loss = F.mse_loss(xh, x) + commit
         opt.zero_grad(set_to_none=True)
@@ -191,6 +194,7 @@ def bench(arch, precision, args):
         if i >= args.warmup:
             times.append(time.perf_counter() - t0)
             cpu_times.append(time.process_time() - c0)
+            main_cpu_times.append(time.thread_time() - m0)
     ms = statistics.median(times) * 1000
     return {
         "framework": "pytorch", "torch": torch.__version__, "arch": arch, "precision": precision,
@@ -200,6 +204,7 @@ def bench(arch, precision, args):
         "threads": torch.get_num_threads(),
         "ms_per_step": round(ms, 3), "img_per_s": round(args.batch / (ms / 1000), 2),
         "cpu_ms_per_step": round(statistics.median(cpu_times) * 1000, 3),
+        "main_cpu_ms_per_step": round(statistics.median(main_cpu_times) * 1000, 3),
         "peak_bytes": torch.cuda.max_memory_allocated() if dev.type == "cuda" else None,
         "loss": float(loss.detach()),
     }

@@ -89,6 +89,21 @@ describe('vqkit cpu element-wise kernels are bit-identical to the stock ones', (
       const big = tf.randomUniform([3, 7, 5], -1, 1, 'float32', 3);
       const [b1, b2] = both(tf.Relu, { x: big });
       expectIdentical(b1, b2);
+      const [t1, t2] = both(tf.Step, { x: big }, { alpha: 0.25 });
+      expectIdentical(t1, t2);
+    });
+  });
+
+  it('Relu and Step keep a NaN whose sign bit is set a NaN (the kernels decide on the bits)', () => {
+    tf.tidy(() => {
+      const bits = Uint32Array.of(0xffc00000, 0x80000001, 0x00000001, 0x7f800000, 0xff800000);
+      const x = tf.tensor1d(new Float32Array(bits.buffer));
+      const [r1, r2] = both(tf.Relu, { x });
+      expectIdentical(r1, r2);
+      expect(Number.isNaN(r1.dataSync()[0])).toBe(true);
+      const [s1, s2] = both(tf.Step, { x }, { alpha: -1 });
+      expectIdentical(s1, s2);
+      expect(Array.from(s1.dataSync())).toEqual([Number.NaN, -1, 1, 1, -1]);
     });
   });
 

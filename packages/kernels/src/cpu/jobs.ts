@@ -16,10 +16,31 @@
  */
 import type { ConvGeometry } from './conv-geometry';
 import { colChunkPixels, convFilterBlock, convForwardRows, convInputBand } from './conv2d';
+import {
+  type DirectKernel,
+  directFilterTiles,
+  directForwardRows,
+  directInputRows,
+  type FilterKernel,
+} from './direct-conv';
+import {
+  directKinds,
+  directOperands,
+  directScratchFloats,
+  filterBlockShape,
+} from './direct-conv-layout';
+import type { DirectModule } from './direct-conv-setup';
 import { binaryRange, unaryRange } from './elementwise';
 import { type GemmScratch, gemmBFloats, gemmBlocking, gemmCFloats } from './gemm';
 import { nearestBlocking, nearestRows } from './nearest-code';
-import { nearestKernelFor, refreshViews, type ThreadContext } from './thread-context';
+import { kernelFor, nearestKernelFor, refreshViews, type ThreadContext } from './thread-context';
+import {
+  type WinogradTransform,
+  winogradOperands,
+  winogradPlan,
+  winogradRows,
+} from './winograd-conv';
+import { winogradFilterBlock, winogradFilterPlan } from './winograd-filter';
 
 /** Int32 slots of the control block at the start of the shared memory (a function so worker threads get them). */
 export function controlSlots() {
@@ -44,7 +65,19 @@ export function controlSlots() {
 
 /** Job kinds. */
 export function jobKinds() {
-  return { convForward: 1, convFilter: 2, convInput: 3, nearest: 4, binary: 5, unary: 6 } as const;
+  return {
+    convForward: 1,
+    convFilter: 2,
+    convInput: 3,
+    nearest: 4,
+    binary: 5,
+    unary: 6,
+    directForward: 7,
+    directFilter: 8,
+    directInput: 9,
+    winograd: 10,
+    winogradFilter: 11,
+  } as const;
 }
 
 /** One parallel job, as every thread sees it. */
@@ -70,13 +103,18 @@ export interface Job {
   module?: Uint8Array;
   codebook?: number;
   norms?: number;
+  /**
+   * Direct convolutions: the float offset of their operands in the shared memory
+   * (`directOperands` layout) and their kernel modules (`direct-conv-setup.ts`).
+   */
+  direct?: { base: number; modules: Array<DirectModule | null> };
 }
 
 /** Offsets (floats, from the thread's scratch start) of a thread's scratch for a job. */
 export interface ScratchLayout {
   /** GEMM blocks: packed A, packed B, the C block. */
   gemm: { a: number; b: number; c: number };
-  /** Input gradient: the col buffer (`colChunkPixels() · Q` floats). */
+  /** Input gradient: the col buffer (`colChunkPixels() · Q` floats); direct convolutions: the output block. */
   col: number;
   /** Nearest code: transposed rows, minima, argmins. */
   zt: number;
@@ -96,6 +134,15 @@ function gemmShape(job: Pick<Job, 'kind' | 'part' | 'geometry'>): [number, numbe
   return job.kind === K.convInput ? [colChunkPixels(), g.fh * g.fw * g.inC] : [0, 0];
 }
 
+/** The `directKinds()` value of a direct-convolution job kind, else undefined. */
+export function directKindOf(kind: number): number | undefined {
+  const K = jobKinds();
+  const D = directKinds();
+  if (kind === K.directForward) return D.forward;
+  if (kind === K.directFilter) return D.filter;
+  return kind === K.directInput ? D.input : undefined;
+}
+
 /** Each thread's scratch layout for a job (kind, partition and geometry set). */
 export function scratchLayout(job: Pick<Job, 'kind' | 'part' | 'geometry'>): ScratchLayout {
   const K = jobKinds();
@@ -106,6 +153,18 @@ export function scratchLayout(job: Pick<Job, 'kind' | 'part' | 'geometry'>): Scr
     const best = round(rows * job.part[2]!);
     const idx = best + round(rows);
     return { gemm: none, col: 0, zt: 0, best, idx, floats: idx + round(rows) };
+  }
+  if (job.kind === K.winograd || job.kind === K.winogradFilter) {
+    const g = job.geometry as ConvGeometry;
+    const floats = round(
+      job.kind === K.winograd ? winogradPlan(g).scratchFloats : winogradFilterPlan(g).scratchFloats,
+    );
+    return { gemm: none, col: 0, zt: 0, best: 0, idx: 0, floats };
+  }
+  const direct = directKindOf(job.kind);
+  if (direct !== undefined) {
+    const floats = round(directScratchFloats(direct, job.geometry as ConvGeometry));
+    return { gemm: none, col: 0, zt: 0, best: 0, idx: 0, floats };
   }
   const [m, n] = gemmShape(job);
   if (m === 0) return { gemm: none, col: 0, zt: 0, best: 0, idx: 0, floats: 0 };
@@ -119,10 +178,13 @@ export function scratchLayout(job: Pick<Job, 'kind' | 'part' | 'geometry'>): Scr
 
 /**
  * The part of the output unit `u` covers, from the partition parameters `part`:
- * - conv forward `[rowsPerUnit]` → output pixels;
- * - conv filter `[qPerUnit, nPerUnit, unitsAlongN]` → dW rows × columns;
- * - conv input `[bandsPerImage, bandRows]` → image `b`, input rows `[y0, y1)`;
+ * - conv forward `[rowsPerUnit]` → output pixels (direct: output rows `b · outH + oy`;
+ *   Winograd: tile rows `b · ⌈outH / 2⌉ + ty` of its forward geometry);
+ * - conv filter `[qPerUnit, nPerUnit, unitsAlongN]` → dW rows × columns (direct: dW tiles ×
+ *   panels of 8 columns, `filterBlockShape`);
+ * - conv input `[bandsPerImage, bandRows]` → image `b`, input rows `[y0, y1)` (direct too);
  * - nearest `[n, k, d, rowsPerUnit]` → rows of z;
+ * - Winograd filter gradient `[]` → block `u` (`winogradFilterPlan`);
  * - element-wise `[n, perUnit, …]` → elements.
  * @returns `[start0, end0, start1, end1]` (unused entries 0; conv input: `[b, y0, y1, 0]`).
  */
@@ -130,18 +192,24 @@ export function unitRange(job: Job, u: number): [number, number, number, number]
   const K = jobKinds();
   const p = (i: number) => job.part[i]!;
   if (job.kind === K.nearest) return [u * p(3), Math.min(p(0), (u + 1) * p(3)), 0, 0];
+  if (job.kind === K.winogradFilter) return [u, u + 1, 0, 0];
   if (job.kind === K.binary || job.kind === K.unary) {
     return [u * p(1), Math.min(p(0), (u + 1) * p(1)), 0, 0];
   }
   const g = job.geometry as ConvGeometry;
-  if (job.kind === K.convForward) {
-    return [u * p(0), Math.min(g.batch * g.outH * g.outW, (u + 1) * p(0)), 0, 0];
+  if (job.kind === K.convForward || job.kind === K.directForward || job.kind === K.winograd) {
+    const total =
+      job.kind === K.convForward
+        ? g.batch * g.outH * g.outW
+        : g.batch * (job.kind === K.winograd ? Math.ceil(g.outH / 2) : g.outH);
+    return [u * p(0), Math.min(total, (u + 1) * p(0)), 0, 0];
   }
-  if (job.kind === K.convFilter) {
+  if (job.kind === K.convFilter || job.kind === K.directFilter) {
     const qi = Math.floor(u / p(2));
     const ni = u - qi * p(2);
-    const Q = g.fh * g.fw * g.inC;
-    return [qi * p(0), Math.min(Q, (qi + 1) * p(0)), ni * p(1), Math.min(g.outC, (ni + 1) * p(1))];
+    const F = filterBlockShape(g);
+    const [Q, N] = job.kind === K.convFilter ? [g.fh * g.fw * g.inC, g.outC] : [F.tiles, F.panels];
+    return [qi * p(0), Math.min(Q, (qi + 1) * p(0)), ni * p(1), Math.min(N, (ni + 1) * p(1))];
   }
   const b = Math.floor(u / p(0));
   const band = u - b * p(0);
@@ -184,6 +252,10 @@ export function runUnit(ctx: ThreadContext, job: Job, u: number): void {
     return;
   }
   const g = job.geometry as ConvGeometry;
+  if (job.direct !== undefined) {
+    runDirectUnit(ctx, job, base, [s0, s1, s2, s3]);
+    return;
+  }
   const gs: GemmScratch = {
     kernel: ctx.gemm,
     heap: ctx.f32,
@@ -196,6 +268,55 @@ export function runUnit(ctx: ThreadContext, job: Job, u: number): void {
   else {
     const col = ctx.f32.subarray(base + L.col, base + L.floats);
     convInputBand(gs, f(0), f(1), f(2), col, g, s0, s1, s2);
+  }
+}
+
+/** Runs one unit (`range` from {@link unitRange}) of a direct-convolution or Winograd job; its output block at `out`. */
+export function runDirectUnit(
+  ctx: ThreadContext,
+  job: Job,
+  out: number,
+  range: [number, number, number, number],
+): void {
+  const K = jobKinds();
+  const g = job.geometry as ConvGeometry;
+  const { base, modules } = job.direct as NonNullable<Job['direct']>;
+  const kernels = modules.map((m) => (m === null ? undefined : kernelFor(ctx, m.key, m.bytes)));
+  if (job.kind === K.winogradFilter) {
+    const [input, gradient, filter] = kernels as [
+      WinogradTransform,
+      WinogradTransform,
+      FilterKernel,
+    ];
+    winogradFilterBlock({ input, gradient, filter }, ctx.f32, g, { base, out }, range[0]);
+    return;
+  }
+  if (job.kind === K.winograd) {
+    const op = winogradOperands(g);
+    const [input, gemm, output] = kernels as [WinogradTransform, DirectKernel, WinogradTransform];
+    const at = { xp: base + op.xp, wp: base + op.wp, out };
+    winogradRows(
+      { input, gemm, output },
+      ctx.f32,
+      g,
+      at,
+      job.ops[0] as Float32Array,
+      range[0],
+      range[1],
+    );
+    return;
+  }
+  const kind = directKindOf(job.kind) as number;
+  const op = directOperands(kind, g);
+  const at = { xp: base + op.xp, wp: base + op.wp, dy: base + op.dy, dw: base + op.dw, out };
+  const target = job.ops[0] as Float32Array;
+  const [s0, s1, s2, s3] = range;
+  if (job.kind === K.directForward) {
+    directForwardRows(kernels[0] as DirectKernel, ctx.f32, g, at, target, s0, s1);
+  } else if (job.kind === K.directFilter) {
+    directFilterTiles(kernels[0] as FilterKernel, ctx.f32, g, at, target, [s0, s1], [s2, s3]);
+  } else {
+    directInputRows(kernels as Array<DirectKernel | undefined>, ctx.f32, g, at, target, s0, s1, s2);
   }
 }
 
@@ -250,7 +371,9 @@ export const JOB_WORKER_FUNCTIONS = [
   gemmShape,
   scratchLayout,
   unitRange,
+  directKindOf,
   runUnit,
+  runDirectUnit,
   workOnJob,
   recordError,
 ];

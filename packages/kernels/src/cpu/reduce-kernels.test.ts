@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerCpuKernels, stockCpuKernel, unregisterCpuKernels } from './register';
 
@@ -58,5 +59,79 @@ describe('vqkit cpu Sum matches the stock kernel', () => {
     const wv = want.dataSync();
     for (let i = 0; i < 3; i++) expect(Math.abs(gv[i]! - wv[i]!)).toBeLessThan(1e-5);
     tf.dispose([x, b, g, want]);
+  });
+});
+
+/** The stock kernel's result for `name` on the same inputs. */
+function stockRun(name: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap): tf.Tensor {
+  const info = stockCpuKernel(name)({ inputs, backend: tf.backend(), attrs }) as tf.TensorInfo;
+  return tf.engine().makeTensorFromTensorInfo(info);
+}
+
+describe('vqkit cpu Sum and Mean over consecutive axes are bit-identical to the stock kernels', () => {
+  const cases: [number[], number | number[] | null, boolean][] = [
+    [[4, 5, 6, 3], [0, 1, 2], false], // bias gradient
+    [[4, 6, 5, 3], null, false], // a loss: every axis
+    [[4, 6, 5, 3], [0, 1, 2, 3], true],
+    [[40, 4, 8], 1, false], // a middle axis
+    [[2, 3, 4], [1, 2], true], // trailing axes
+    [[2, 3, 4, 5], [2, 1], false], // unsorted middle block
+    [[7], 0, false],
+  ];
+  for (const name of [tf.Sum, tf.Mean]) {
+    for (const [shape, axis, keepDims] of cases) {
+      it(`${name} of [${shape}] over ${JSON.stringify(axis)}, keepDims ${keepDims}`, () => {
+        tf.tidy(() => {
+          const x = tf.randomNormal(shape, 0, 3, 'float32', 8);
+          const attrs = { axis, keepDims } as unknown as tf.NamedAttrMap;
+          const fast = tf.engine().runKernel(name, { x }, attrs) as tf.Tensor;
+          const stock = stockRun(name, { x }, attrs);
+          expect(fast.shape).toEqual(stock.shape);
+          expect(Array.from(fast.dataSync())).toEqual(Array.from(stock.dataSync()));
+        });
+      });
+    }
+  }
+
+  it('random shapes and axis blocks (fast-check): Sum and Mean equal the stock kernels exactly', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 4 }),
+        fc.nat(),
+        fc.nat(),
+        fc.boolean(),
+        (shape, a, b, keepDims) => {
+          const first = a % shape.length;
+          const last = first + (b % (shape.length - first));
+          const axis = Array.from({ length: last - first + 1 }, (_, i) => first + i);
+          tf.tidy(() => {
+            const x = tf.randomUniform(shape, -10, 10, 'float32', a + b);
+            for (const name of [tf.Sum, tf.Mean]) {
+              const attrs = { axis, keepDims } as unknown as tf.NamedAttrMap;
+              const fast = tf.engine().runKernel(name, { x }, attrs) as tf.Tensor;
+              const stock = stockRun(name, { x }, attrs);
+              expect(fast.shape).toEqual(stock.shape);
+              expect(Array.from(fast.dataSync())).toEqual(Array.from(stock.dataSync()));
+            }
+          });
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('Mean of int32 and over non-consecutive axes goes to the stock kernel', () => {
+    tf.tidy(() => {
+      const i = tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2], 'int32');
+      expect(
+        Array.from((tf.engine().runKernel(tf.Mean, { x: i }, { axis: 0 }) as tf.Tensor).dataSync()),
+      ).toEqual([3, 4]);
+      const x = tf.randomUniform([2, 3, 4], -1, 1, 'float32', 9);
+      const attrs = { axis: [0, 2], keepDims: false } as unknown as tf.NamedAttrMap;
+      const fast = tf.engine().runKernel(tf.Mean, { x }, attrs) as tf.Tensor;
+      expect(Array.from(fast.dataSync())).toEqual(
+        Array.from(stockRun(tf.Mean, { x }, attrs).dataSync()),
+      );
+    });
   });
 });

@@ -1,41 +1,86 @@
 /**
- * Sum over leading axes on the cpu backend. A bias gradient reduces `dy` `[B, H, W, C]` over axes
- * `[0, 1, 2]`; the stock Sum kernel first transposes the whole tensor so the reduced axes are
- * innermost (a generic, index-arithmetic transpose) and then sums. Here the column sums
- * `out[c] = Σ_r x[r, c]` are accumulated row by row in float64, reading `x` once, in order.
- * Other reductions go to the stock kernel.
+ * Sum and Mean over a block of consecutive axes on the cpu backend: `x` seen as
+ * `[outer, R, inner]` (R the reduced axes), `out[o, i] = Σ_r x[o, r, i]`. A bias gradient reduces
+ * `dy` `[B, H, W, C]` over `[0, 1, 2]`; a loss takes the mean over every axis. The stock Sum first
+ * transposes the whole tensor so the reduced axes are innermost (a generic, index-arithmetic
+ * transpose) and then sums; the stock Mean also casts and divides every element by `R` first
+ * (the generic broadcasting division). Here each is one pass over `x` in order, with the stock
+ * arithmetic: float64 accumulation in the reduced elements' order (Mean: of `fround(x / R)`),
+ * rounded once to float32 — bit-identical to the stock kernels. Other reductions (non-consecutive
+ * axes, no axes, other dtypes) go to the stock kernel.
  */
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import {
   backend_util,
   type KernelFunc,
+  type MeanAttrs,
   type SumAttrs,
   type TensorInfo,
   util,
 } from '@tensorflow/tfjs-core';
 
-/** Sum (input `x`) with the stock kernel as fallback. */
-export function makeSum(stock: KernelFunc): KernelFunc {
+/** `x [outer, R, inner]` → `[outer, inner]`, summed over R in order in float64 (of `fround(v / divisor)` when given). */
+export function reduceBlock(
+  x: Float32Array,
+  outer: number,
+  R: number,
+  inner: number,
+  divisor?: number,
+): Float32Array {
+  const out = new Float32Array(outer * inner);
+  const acc = new Float64Array(inner);
+  for (let o = 0; o < outer; o++) {
+    acc.fill(0);
+    let at = o * R * inner;
+    for (let r = 0; r < R; r++, at += inner) {
+      if (divisor === undefined) for (let i = 0; i < inner; i++) acc[i]! += x[at + i]!;
+      else for (let i = 0; i < inner; i++) acc[i]! += Math.fround(x[at + i]! / divisor);
+    }
+    out.set(acc, o * inner);
+  }
+  return out;
+}
+
+/** A reduction over `axis` of `x` as `[outer, R, inner]` with its output shape, or null when the axes are not one consecutive block. */
+function reductionBlock(
+  shape: number[],
+  axis: number | number[],
+  keepDims: boolean,
+): { outer: number; R: number; inner: number; outShape: number[] } | null {
+  const axes = [...util.parseAxisParam(axis, shape)].sort((a, b) => a - b);
+  const first = axes[0];
+  const last = axes.at(-1);
+  if (first === undefined || last === undefined || last - first !== axes.length - 1) return null;
+  const kept = shape.filter((_, d) => d < first || d > last);
+  return {
+    outer: util.sizeFromShape(shape.slice(0, first)),
+    R: util.sizeFromShape(shape.slice(first, last + 1)),
+    inner: util.sizeFromShape(shape.slice(last + 1)),
+    outShape: keepDims ? backend_util.expandShapeToKeepDim(kept, axes) : kept,
+  };
+}
+
+/** Sum (`mean: false`) or Mean of a float32 `x` with the stock kernel as fallback. */
+function makeReduction(mean: boolean, stock: KernelFunc): KernelFunc {
   return (args) => {
     const backend = args.backend as MathBackendCPU;
     const { x } = args.inputs as { x: TensorInfo };
-    const { axis, keepDims } = args.attrs as unknown as SumAttrs;
-    if (x.dtype !== 'float32') return stock(args);
-    const rank = x.shape.length;
-    const axes = [...util.parseAxisParam(axis, x.shape)].sort((a, b) => a - b);
-    const leading = axes.length > 0 && axes.length < rank && axes.every((a, i) => a === i);
-    const values = backend.data.get(x.dataId).values;
-    if (!leading || !(values instanceof Float32Array)) return stock(args);
-    const rows = util.sizeFromShape(x.shape.slice(0, axes.length));
-    const cols = util.sizeFromShape(x.shape.slice(axes.length));
-    const acc = new Float64Array(cols);
-    for (let r = 0; r < rows; r++) {
-      const o = r * cols;
-      for (let c = 0; c < cols; c++) acc[c]! += values[o + c]!;
-    }
-    const outShape = keepDims
-      ? backend_util.expandShapeToKeepDim(x.shape.slice(axes.length), axes)
-      : x.shape.slice(axes.length);
-    return backend.makeTensorInfo(outShape, 'float32', Float32Array.from(acc));
+    const { axis, keepDims } = args.attrs as unknown as SumAttrs | MeanAttrs;
+    const values = x.dtype === 'float32' ? backend.data.get(x.dataId).values : null;
+    const block = reductionBlock(x.shape, axis, keepDims);
+    if (block === null || !(values instanceof Float32Array) || block.R === 0) return stock(args);
+    const divisor = mean ? Math.fround(block.R) : undefined;
+    const out = reduceBlock(values, block.outer, block.R, block.inner, divisor);
+    return backend.makeTensorInfo(block.outShape, 'float32', out);
   };
+}
+
+/** Sum (input `x`, attrs `axis`, `keepDims`) with the stock kernel as fallback. */
+export function makeSum(stock: KernelFunc): KernelFunc {
+  return makeReduction(false, stock);
+}
+
+/** Mean (input `x`, attrs `axis`, `keepDims`) with the stock kernel as fallback. */
+export function makeMean(stock: KernelFunc): KernelFunc {
+  return makeReduction(true, stock);
 }

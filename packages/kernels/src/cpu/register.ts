@@ -13,8 +13,9 @@ import {
 } from './active-executor';
 import { makeConv2D, makeConv2DBackpropFilter, makeConv2DBackpropInput } from './conv-kernels';
 import { makeBinary, makeRelu, makeStep } from './elementwise-kernels';
+import { makeGatherV2, makeSplitV } from './gather-split-kernels';
 import { nearestCodeCpuConfig } from './nearest-code-kernel';
-import { makeSum } from './reduce-kernels';
+import { makeMean, makeSum } from './reduce-kernels';
 
 /** Stock kernels replaced on cpu, with the factory that wraps each (stock kept as fallback). */
 const REPLACEMENTS: ReadonlyArray<[string, (stock: tf.KernelFunc) => tf.KernelFunc]> = [
@@ -22,6 +23,9 @@ const REPLACEMENTS: ReadonlyArray<[string, (stock: tf.KernelFunc) => tf.KernelFu
   [tf.Conv2DBackpropFilter, makeConv2DBackpropFilter],
   [tf.Conv2DBackpropInput, makeConv2DBackpropInput],
   [tf.Sum, makeSum],
+  [tf.Mean, makeMean],
+  [tf.SplitV, makeSplitV],
+  [tf.GatherV2, makeGatherV2],
   [tf.Add, (stock) => makeBinary('add', stock)],
   [tf.Sub, (stock) => makeBinary('sub', stock)],
   [tf.Multiply, (stock) => makeBinary('mul', stock)],
@@ -41,8 +45,8 @@ const stockConfigs = new Map<string, tf.KernelConfig>();
 
 /**
  * Registers the vqkit cpu kernels ({@link CPU_KERNELS}: Conv2D, Conv2DBackpropFilter,
- * Conv2DBackpropInput, Sum over leading axes, float32 Add/Sub/Multiply/RealDiv/Relu/Step, and
- * {@link NEAREST_CODE_KERNEL}) and configures their threads. Idempotent. When the cpu backend is
+ * Conv2DBackpropInput, Sum and Mean over consecutive axes, SplitV, GatherV2 of rows, float32
+ * Add/Sub/Multiply/RealDiv/Relu/Step, and {@link NEAREST_CODE_KERNEL}) and configures their threads. Idempotent. When the cpu backend is
  * disposed (`tf.removeBackend('cpu')`, `tf.engine().reset()`), the worker threads stop.
  *
  * @returns the kernel names and the thread / SIMD settings in use.

@@ -31,6 +31,8 @@ export interface ThreadContext {
   gemm: MicroKernel | undefined;
   /** Nearest-code kernels by code dimension. */
   nearest: Map<number, NearestKernel>;
+  /** Geometry-specific kernels (direct convolutions) by key. */
+  kernels: Map<string, unknown>;
 }
 
 /** The global WebAssembly API, or undefined where there is none. */
@@ -60,6 +62,7 @@ export function createThreadContext(
     i32: new Int32Array(0),
     gemm,
     nearest: new Map(),
+    kernels: new Map(),
   };
   refreshViews(ctx);
   return ctx;
@@ -87,6 +90,22 @@ export function nearestKernelFor(
   return kernel;
 }
 
+/** Kernels a thread keeps compiled; past this many distinct keys the cache starts afresh. */
+export function kernelCacheSize(): number {
+  return 256;
+}
+
+/** The kernel cached under `key`, compiled from `bytes` (against this thread's memory) on first use. */
+export function kernelFor(ctx: ThreadContext, key: string, bytes: Uint8Array): unknown {
+  let kernel = ctx.kernels.get(key);
+  if (kernel === undefined) {
+    if (ctx.kernels.size >= kernelCacheSize()) ctx.kernels.clear();
+    kernel = instantiateKernel(bytes, ctx.memory);
+    ctx.kernels.set(key, kernel);
+  }
+  return kernel;
+}
+
 /** The functions of this file that run in the worker threads (see `worker-source.ts`). */
 export const CONTEXT_WORKER_FUNCTIONS = [
   wasmApi,
@@ -94,4 +113,6 @@ export const CONTEXT_WORKER_FUNCTIONS = [
   createThreadContext,
   refreshViews,
   nearestKernelFor,
+  kernelCacheSize,
+  kernelFor,
 ];

@@ -6,7 +6,8 @@ import { registerVqkitKernels, unregisterVqkitKernels } from '../register';
 import { configureCpuExecutor, cpuExecutor } from './active-executor';
 import type { ConvGeometry } from './conv-geometry';
 import { createCallingThreadExecutor } from './executor';
-import { controlSlots, readError, recordError } from './jobs';
+import { controlSlots, type Job, jobKinds, readError, recordError, workOnJob } from './jobs';
+import { createThreadContext, type WasmApi, wasmApi } from './thread-context';
 import { createWorkerPoolExecutor, type WorkerPoolExecutor } from './worker-pool';
 
 afterAll(() => {
@@ -244,6 +245,30 @@ describe('worker pool through tfjs', () => {
 });
 
 describe('control block errors', () => {
+  it('a unit that throws (a kernel module that does not compile) is recorded, counted as done, and never escapes', () => {
+    const S = controlSlots();
+    const memory = new (wasmApi() as WasmApi).Memory({ initial: 4, maximum: 64, shared: true });
+    const ctl = new Int32Array(memory.buffer, 0, S.BYTES / 4);
+    const g = GEOMETRIES[1]!;
+    const job: Job = {
+      gen: 1,
+      kind: jobKinds().directForward,
+      units: 3,
+      part: [1],
+      geometry: g,
+      ops: [new Float32Array(g.batch * g.outH * g.outW * g.outC)],
+      scratch: S.BYTES / 4,
+      stride: 0,
+      direct: { base: S.BYTES / 4, modules: [{ key: 'broken', bytes: Uint8Array.of(0, 97, 115) }] },
+    };
+    Atomics.store(ctl, S.CLAIM, job.gen << S.UNIT_BITS);
+    const ran = workOnJob(createThreadContext(0, memory, undefined), ctl, job);
+    expect(ran).toBe(3);
+    expect(Atomics.load(ctl, S.DONE)).toBe(3);
+    expect(Atomics.load(ctl, S.ERROR)).toBe(3);
+    expect(readError(ctl)).toMatch(/^CompileError: /);
+  });
+
   it('keeps the first error message for the calling thread to report', () => {
     const ctl = new Int32Array(controlSlots().BYTES / 4);
     recordError(ctl, new RangeError('unit 3 out of range'));

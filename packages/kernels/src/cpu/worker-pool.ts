@@ -14,17 +14,28 @@
  * and stop on {@link CpuExecutor.release} — called when the tfjs backend is disposed.
  */
 import { KernelError } from '../errors';
+import type { ConvGeometry } from './conv-geometry';
+import { directKinds, directOperands, filterBlockShape } from './direct-conv-layout';
+import {
+  type DirectModule,
+  directModules,
+  fillDirectOperands,
+  usesDirectConv,
+} from './direct-conv-setup';
 import { binaryRange, unaryRange } from './elementwise';
 import { type CpuExecutor, createCallingThreadExecutor, ensureFloats } from './executor';
 import { gemmBlocking } from './gemm';
 import { controlSlots, type Job, jobKinds, readError, scratchLayout, workOnJob } from './jobs';
 import { codeNorms } from './nearest-code';
 import type { SimdLevel } from './simd-support';
-import { createThreadContext, type ThreadContext, wasmApi } from './thread-context';
+import { createThreadContext, kernelFor, type ThreadContext, wasmApi } from './thread-context';
 import { nodeBuiltin } from './thread-count';
 import { MAX_MEMORY_PAGES } from './wasm-asm';
 import { microKernelModuleBytes } from './wasm-microkernel';
 import { nearestCodeModuleBytes } from './wasm-nearest-code';
+import { winogradOperands, winogradPlan } from './winograd-conv';
+import { type BlockSum, winogradFilterFinish, winogradFilterPlan } from './winograd-filter';
+import { fillWinogradOperands, winogradGeometry, winogradModules } from './winograd-setup';
 import type { JobPort, WorkerData } from './worker-main';
 import { workerSource } from './worker-source';
 
@@ -187,18 +198,80 @@ export function createWorkerPoolExecutor(options: WorkerPoolOptions): WorkerPool
     throwIfFailed();
   };
 
+  /** Runs a direct convolution (`directKinds()` `dkind`, job kind `kind`) into `out`. */
+  const runDirect = (
+    spec: { kind: number; units: number; part: number[]; g: ConvGeometry },
+    dkind: number,
+    operands: [Float32Array, Float32Array],
+    out: Float32Array,
+  ): Float32Array => {
+    const { g } = spec;
+    const modules = directModules(dkind, g, { relaxed, shared: true });
+    const job = { kind: spec.kind, units: spec.units, part: spec.part, geometry: g, ops: [out] };
+    run(job, directOperands(dkind, g).floats, (at, heap) => {
+      fillDirectOperands(dkind, g, operands[0], operands[1], heap, at);
+      return { direct: { base: at, modules } };
+    });
+    return out;
+  };
+
+  /** The Winograd path of `dkind` into a new shared output, or undefined where it does not apply. */
+  const runWinograd = (
+    dkind: number,
+    g: ConvGeometry,
+    operands: [Float32Array, Float32Array],
+  ): Float32Array | undefined => {
+    const f = winogradGeometry(dkind, g);
+    if (f === null) return undefined;
+    const modules = winogradModules(dkind, f, { relaxed, shared: true });
+    let base = 0;
+    const fill = (at: number, heap: Float32Array) => {
+      fillWinogradOperands(dkind, f, operands[0], operands[1], heap, at);
+      base = at;
+      return { direct: { base: at, modules } };
+    };
+    if (dkind === D.filter) {
+      const F = winogradFilterPlan(f);
+      const dw = sharedFloats(9 * f.inC * f.outC);
+      const job = { kind: K.winogradFilter, units: F.blocks, part: [], geometry: f, ops: [] };
+      run(job, F.operands.floats, fill);
+      const sum = modules[3] as DirectModule;
+      winogradFilterFinish(kernelFor(main, sum.key, sum.bytes) as BlockSum, main.f32, f, base, dw);
+      return dw;
+    }
+    const out = sharedFloats(f.batch * f.outH * f.outW * f.outC);
+    const [rows, units] = split(f.batch * winogradPlan(f).tilesH, maxUnits, 1);
+    const job = { kind: K.winograd, units, part: [rows], geometry: f, ops: [out] };
+    run(job, winogradOperands(f).floats, fill);
+    return out;
+  };
+
   const parallel = (flops: number) => flops >= minFlops;
   const { MR, NR } = gemmBlocking();
   const maxUnits = threads * UNITS_PER_THREAD;
   const K = jobKinds();
+  const D = directKinds();
+  /** `[perUnit, unitsAlongN, units]` of a 2-D split: along rows first, columns too when rows are few. */
+  const split2 = (rows: number, rowAlign: number, cols: number, colAlign: number) => {
+    const [rowsPer, rowUnits] = split(rows, maxUnits, rowAlign);
+    const colSplits = rowUnits >= 2 * threads ? 1 : Math.ceil(maxUnits / rowUnits);
+    const [colsPer, colUnits] = split(cols, colSplits, colAlign);
+    return { part: [rowsPer, colsPer, colUnits], units: rowUnits * colUnits };
+  };
   return {
     threads,
     simd,
     convForward(x, w, g) {
       const P = g.batch * g.outH * g.outW;
       if (!parallel(2 * P * g.outC * g.fh * g.fw * g.inC)) return single.convForward(x, w, g);
-      const [rows, units] = split(P, maxUnits, 16);
+      const viaWinograd = runWinograd(D.forward, g, [x, w]);
+      if (viaWinograd !== undefined) return viaWinograd;
       const y = sharedFloats(P * g.outC);
+      if (usesDirectConv(D.forward, g)) {
+        const [rows, units] = split(g.batch * g.outH, maxUnits, 1);
+        return runDirect({ kind: K.directForward, units, part: [rows], g }, D.forward, [x, w], y);
+      }
+      const [rows, units] = split(P, maxUnits, 16);
       run({
         kind: K.convForward,
         units,
@@ -211,28 +284,30 @@ export function createWorkerPoolExecutor(options: WorkerPoolOptions): WorkerPool
     convFilter(x, dy, g) {
       const Q = g.fh * g.fw * g.inC;
       if (!parallel(2 * dy.length * Q)) return single.convFilter(x, dy, g);
-      const [qPer, qUnits] = split(Q, maxUnits, Math.min(16, Math.ceil(Q / MR) * MR));
-      const nSplits = qUnits >= 2 * threads ? 1 : Math.ceil(maxUnits / qUnits);
-      const [nPer, nUnits] = split(g.outC, nSplits, NR);
+      const viaWinograd = runWinograd(D.filter, g, [x, dy]);
+      if (viaWinograd !== undefined) return viaWinograd;
       const dw = sharedFloats(Q * g.outC);
-      const part = [qPer, nPer, nUnits];
-      run({
-        kind: K.convFilter,
-        units: qUnits * nUnits,
-        part,
-        geometry: g,
-        ops: [shared(x), shared(dy), dw],
-      });
+      if (usesDirectConv(D.filter, g)) {
+        const F = filterBlockShape(g);
+        const { part, units } = split2(F.tiles, 1, F.panels, 1);
+        return runDirect({ kind: K.directFilter, units, part, g }, D.filter, [x, dy], dw);
+      }
+      const { part, units } = split2(Q, Math.min(16, Math.ceil(Q / MR) * MR), g.outC, NR);
+      run({ kind: K.convFilter, units, part, geometry: g, ops: [shared(x), shared(dy), dw] });
       return dw;
     },
     convInput(dy, w, g) {
       if (!parallel(2 * dy.length * g.fh * g.fw * g.inC)) return single.convInput(dy, w, g);
-      const [bandRows, bandsPerImage] = split(
-        g.inH,
-        Math.ceil(maxUnits / g.batch),
-        Math.max(g.fh, 8),
-      );
+      const viaWinograd = runWinograd(D.input, g, [dy, w]);
+      if (viaWinograd !== undefined) return viaWinograd;
       const dx = sharedFloats(g.batch * g.inH * g.inW * g.inC);
+      const bandsWanted = Math.ceil(maxUnits / g.batch);
+      if (usesDirectConv(D.input, g)) {
+        const [bandRows, bands] = split(g.inH, bandsWanted, 1);
+        const spec = { kind: K.directInput, units: g.batch * bands, part: [bands, bandRows], g };
+        return runDirect(spec, D.input, [dy, w], dx);
+      }
+      const [bandRows, bandsPerImage] = split(g.inH, bandsWanted, Math.max(g.fh, 8));
       const part = [bandsPerImage, bandRows];
       const units = g.batch * bandsPerImage;
       run({ kind: K.convInput, units, part, geometry: g, ops: [shared(dy), shared(w), dx] });

@@ -14,11 +14,15 @@
 
 import { GEOMETRY_WORKER_FUNCTIONS } from './conv-geometry';
 import { CONV_WORKER_FUNCTIONS } from './conv2d';
+import { DIRECT_WORKER_FUNCTIONS } from './direct-conv';
+import { DIRECT_LAYOUT_WORKER_FUNCTIONS } from './direct-conv-layout';
 import { ELEMENTWISE_WORKER_FUNCTIONS } from './elementwise';
 import { GEMM_WORKER_FUNCTIONS } from './gemm';
 import { JOB_WORKER_FUNCTIONS } from './jobs';
 import { NEAREST_WORKER_FUNCTIONS } from './nearest-code';
 import { CONTEXT_WORKER_FUNCTIONS } from './thread-context';
+import { WINOGRAD_WORKER_FUNCTIONS } from './winograd-conv';
+import { WINOGRAD_FILTER_WORKER_FUNCTIONS } from './winograd-filter';
 import { MAIN_WORKER_FUNCTIONS, workerMain } from './worker-main';
 
 /** The name a function declaration has in its source text (which bundlers may have renamed). */
@@ -38,6 +42,10 @@ export function workerSource(): string {
     ...GEOMETRY_WORKER_FUNCTIONS,
     ...GEMM_WORKER_FUNCTIONS,
     ...CONV_WORKER_FUNCTIONS,
+    ...DIRECT_LAYOUT_WORKER_FUNCTIONS,
+    ...DIRECT_WORKER_FUNCTIONS,
+    ...WINOGRAD_WORKER_FUNCTIONS,
+    ...WINOGRAD_FILTER_WORKER_FUNCTIONS,
     ...ELEMENTWISE_WORKER_FUNCTIONS,
     ...NEAREST_WORKER_FUNCTIONS,
     ...CONTEXT_WORKER_FUNCTIONS,
