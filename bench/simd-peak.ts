@@ -99,7 +99,7 @@ async function runOn(threads: number, relaxed: boolean, iterations: number): Pro
  * module is compiled.
  */
 export function enableRelaxedSimd(on: boolean | undefined): void {
-  if (on) setFlagsFromString('--experimental-wasm-relaxed-simd');
+  if (on && !hasRelaxedSimd()) setFlagsFromString('--experimental-wasm-relaxed-simd');
 }
 
 /** Whether this runtime validates relaxed SIMD. */

@@ -8,11 +8,11 @@
  *   npx tsx packages/kernels/bench/conv-paths.ts [--batch 4] [--reps 3] [--relaxed-simd]
  */
 import { parseArgs } from 'node:util';
-import { setFlagsFromString } from 'node:v8';
 import type { ConvGeometry } from '../src/cpu/conv-geometry';
 import { directKinds } from '../src/cpu/direct-conv-layout';
 import { usesDirectConv } from '../src/cpu/direct-conv-setup';
 import { type ConvPath, createCallingThreadExecutor } from '../src/cpu/executor';
+import { enableRelaxedSimd } from '../src/cpu/relaxed-simd-flag';
 import { winogradGeometry } from '../src/cpu/winograd-setup';
 
 const { values: args } = parseArgs({
@@ -22,7 +22,7 @@ const { values: args } = parseArgs({
     'relaxed-simd': { type: 'boolean', default: false },
   },
 });
-if (args['relaxed-simd']) setFlagsFromString('--experimental-wasm-relaxed-simd');
+if (args['relaxed-simd']) enableRelaxedSimd();
 const batch = Number(args.batch);
 const reps = Number(args.reps);
 const simd = args['relaxed-simd'] ? 'relaxed' : 'plain';

@@ -1,17 +1,17 @@
-import { setFlagsFromString } from 'node:v8';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { chunkedNearestCode, type NearestCodeSearch } from '@vqkit/quantizer';
 import { afterAll, describe, expect, it } from 'vitest';
 import { configureCpuExecutor } from './cpu/active-executor';
+import { enableRelaxedSimd } from './cpu/relaxed-simd-flag';
 import { simdSupport } from './cpu/simd-support';
 import { KernelError } from './errors';
 import { NEAREST_CODE_KERNEL } from './kernel-names';
 import { fusedNearestCode } from './nearest-code';
 import { contractViolations, nearestCodeCases, type SearchRunner } from './nearest-code-contract';
 
-// Relaxed SIMD ships in Node >= 22; Node 20 has it behind this V8 flag (set before any module using it compiles).
-setFlagsFromString('--experimental-wasm-relaxed-simd');
+// Relaxed SIMD: on from Node 22; Node 20 has it behind a V8 flag (set before any module using it compiles).
+enableRelaxedSimd();
 
 afterAll(() => {
   configureCpuExecutor({ threads: 1 });

@@ -1,13 +1,13 @@
-import { setFlagsFromString } from 'node:v8';
 import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NEAREST_CODE_KERNEL } from '../kernel-names';
 import { configureCpuExecutor } from './active-executor';
 import { CPU_KERNELS, registerCpuKernels, stockCpuKernel, unregisterCpuKernels } from './register';
+import { enableRelaxedSimd } from './relaxed-simd-flag';
 
-// Relaxed SIMD ships in Node >= 22; Node 20 has it behind this V8 flag.
-setFlagsFromString('--experimental-wasm-relaxed-simd');
+// Relaxed SIMD: on from Node 22; Node 20 has it behind a V8 flag (set before any module using it compiles).
+enableRelaxedSimd();
 
 type Pad = 'same' | 'valid' | number | [[0, 0], [number, number], [number, number], [0, 0]];
 

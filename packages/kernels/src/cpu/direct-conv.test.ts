@@ -1,4 +1,3 @@
-import { setFlagsFromString } from 'node:v8';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConvGeometry } from './conv-geometry';
@@ -6,10 +5,11 @@ import { geometry, operands, reference, relErr } from './conv-test-util';
 import { axisPhases, directChunkRows, directKinds } from './direct-conv-layout';
 import { DIRECT_MAX_FLOATS, usesDirectConv } from './direct-conv-setup';
 import { type CpuExecutor, createCallingThreadExecutor } from './executor';
+import { enableRelaxedSimd } from './relaxed-simd-flag';
 import { createWorkerPoolExecutor, type WorkerPoolExecutor } from './worker-pool';
 
-// Relaxed SIMD ships in Node >= 22; Node 20 has it behind this V8 flag.
-setFlagsFromString('--experimental-wasm-relaxed-simd');
+// Relaxed SIMD: on from Node 22; Node 20 has it behind a V8 flag (set before any module using it compiles).
+enableRelaxedSimd();
 
 const D = directKinds();
 

@@ -1,9 +1,9 @@
-import { setFlagsFromString } from 'node:v8';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConvGeometry } from './conv-geometry';
 import { geometry, operands, reference, relErr } from './conv-test-util';
 import { directKinds } from './direct-conv-layout';
 import { type CpuExecutor, createCallingThreadExecutor } from './executor';
+import { enableRelaxedSimd } from './relaxed-simd-flag';
 import { transposedGeometry } from './winograd-conv';
 import { winogradFilterPlan } from './winograd-filter';
 import {
@@ -13,8 +13,8 @@ import {
 } from './winograd-setup';
 import { createWorkerPoolExecutor, type WorkerPoolExecutor } from './worker-pool';
 
-// Relaxed SIMD ships in Node >= 22; Node 20 has it behind this V8 flag.
-setFlagsFromString('--experimental-wasm-relaxed-simd');
+// Relaxed SIMD: on from Node 22; Node 20 has it behind a V8 flag (set before any module using it compiles).
+enableRelaxedSimd();
 
 const D = directKinds();
 
