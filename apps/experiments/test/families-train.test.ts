@@ -1,24 +1,20 @@
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { readCheckpoint } from '../src/checkpoint/file';
 import { listCheckpoints } from '../src/checkpoint/store';
-import { main } from '../src/cli';
 import { resolveConfig } from '../src/config/resolve';
 import type { RunConfig } from '../src/config/schema';
 import { evaluateRun } from '../src/eval/evaluate';
 import { buildCells } from '../src/sweep/grids';
 import { dryRun } from '../src/train/dry-run';
 import { trainRun } from '../src/train/train-run';
+import { type CliRun, runVqkit } from './cli-helpers';
 import { makeDataset, silent, tinyConfig } from './core-helpers';
 
 let data: Awaited<ReturnType<typeof makeDataset>>;
 
 beforeAll(async () => {
   data = await makeDataset();
-});
-
-afterEach(() => {
-  vi.restoreAllMocks();
 });
 
 /**
@@ -140,19 +136,8 @@ describe('every quantizer family in the study', () => {
 
 describe('vqkit sweep --grid families', () => {
   /** `vqkit sweep --grid families --config demo --list …` → exit code and what it printed. */
-  async function list(...args: string[]): Promise<{ code: number; out: string }> {
-    let out = '';
-    const log = vi.spyOn(console, 'log').mockImplementation((line: string) => {
-      out += `${line}\n`;
-    });
-    const e = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    try {
-      const argv = ['sweep', '--config', 'demo', '--list', ...args];
-      return { code: await main(['node', 'vqkit', ...argv]), out };
-    } finally {
-      log.mockRestore();
-      e.mockRestore();
-    }
+  function list(...args: string[]): Promise<CliRun> {
+    return runVqkit('sweep', '--config', 'demo', '--list', ...args);
   }
 
   it('--list: the hierarchical VQ reference and each single-level family matched to its bits, gaps stated', async () => {
