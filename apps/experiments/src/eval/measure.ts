@@ -7,13 +7,13 @@ import { abortReason } from '../interrupt';
 import type { ProgressDisplay } from '../progress';
 import type { BackendRecord } from '../train/backend';
 import { dataRangeOf, type EvalPassResult, runEvalPass } from './pass';
-import { METRICS_SCHEMA, passMetrics, type RunMetrics } from './run-metrics';
+import { METRICS_SCHEMA, type PassMetrics, passMetrics, type RunMetrics } from './run-metrics';
 import { ssimOnUnitRange, writeSamples } from './samples';
 
 /** A pass over an evaluation split and the metrics it gives. */
 export interface MeasuredModel {
   result: EvalPassResult;
-  metrics: ReturnType<typeof passMetrics>;
+  metrics: PassMetrics;
   params: number;
 }
 
