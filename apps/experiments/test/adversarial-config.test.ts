@@ -8,10 +8,10 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../src/cli';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExperimentsError } from '../src/config/errors';
 import { applySet, resolveConfig } from '../src/config/resolve';
+import { runVqkit } from './cli-helpers';
 import { writeFixtureRun } from './study-fixtures';
 
 let root: string;
@@ -51,34 +51,6 @@ beforeAll(async () => {
 afterAll(() => {
   if (!process.env.KEEP) rmSync(root, { recursive: true, force: true });
 });
-
-afterEach(() => {
-  vi.restoreAllMocks();
-});
-
-/** Runs the CLI in-process; returns the exit code and what it printed. */
-async function vqkit(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    err += String(chunk);
-    return true;
-  });
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => {
-    out += `${a.join(' ')}\n`;
-  });
-  try {
-    const code = await main(['node', 'vqkit', ...args]);
-    return { code, out, err };
-  } finally {
-    vi.restoreAllMocks();
-    log.mockRestore();
-  }
-}
 
 /** [what, argv (a function when it needs the fixture paths), exit code, fragment of stderr]. */
 type Case = [string, () => string[], number, string | RegExp];
@@ -317,7 +289,7 @@ describe('adversarial configs and study flags: one row per case', () => {
   it.each(CASES)('%s', async (_what, argv, code, fragment) => {
     const args = argv();
     const before = readdirSync(root).sort();
-    const r = await vqkit(args);
+    const r = await runVqkit(...args);
     expect(r.code, r.err).toBe(code);
     const text = code === 0 ? r.err + r.out : r.err;
     if (typeof fragment === 'string') expect(text).toContain(fragment);
@@ -344,7 +316,7 @@ describe('adversarial configs and study flags: one row per case', () => {
     mkdirSync(dir);
     process.chdir(dir);
     try {
-      const r = await vqkit(['train', '--config', 'paper', '--dry-run']);
+      const r = await runVqkit('train', '--config', 'paper', '--dry-run');
       expect(r.code, r.err).toBe(0);
       // The PyTorch reference's counts (issue 10 §1), Ks 8192 / Kh 4096 at D 8.
       expect(r.out).toContain('trainable parameters: 1,174,091');
@@ -362,7 +334,7 @@ describe('adversarial configs and study flags: one row per case', () => {
   });
 
   it('vqkit config --schema is a JSON Schema of the run config', async () => {
-    const r = await vqkit(['config', '--schema']);
+    const r = await runVqkit('config', '--schema');
     expect(r.code).toBe(0);
     const schema = JSON.parse(r.out);
     expect(schema.$schema).toContain('json-schema.org');
@@ -377,7 +349,7 @@ describe('adversarial configs and study flags: one row per case', () => {
   });
 
   it('vqkit config --print resolves presets, files and --set, and round-trips', async () => {
-    const r = await vqkit([
+    const r = await runVqkit(
       'config',
       '--print',
       'tiny',
@@ -385,13 +357,13 @@ describe('adversarial configs and study flags: one row per case', () => {
       'train.epochs=7',
       '--format',
       'json',
-    ]);
+    );
     expect(r.code).toBe(0);
     const printed = JSON.parse(r.out);
     expect(printed.train.epochs).toBe(7);
     expect(printed.data.transform).toBe('resize');
     expect(resolveConfig(printed)).toEqual({ ...resolveConfig('tiny', ['train.epochs=7']) });
-    const paper = await vqkit(['config', '--print', 'paper']);
+    const paper = await runVqkit('config', '--print', 'paper');
     expect(paper.out).toContain('codebookSize: 8192');
     expect(paper.out).toContain('transform: resize');
     expect(paper.out).not.toContain('(unset)');

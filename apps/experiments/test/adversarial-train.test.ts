@@ -16,14 +16,14 @@ import {
 } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { readCheckpoint } from '../src/checkpoint/file';
 import { listCheckpoints } from '../src/checkpoint/store';
-import { main } from '../src/cli';
 import { resolveConfig } from '../src/config/resolve';
 import { readLog } from '../src/run-dir';
 import { DEMO_REGIONS } from '../src/train/data';
 import { trainRun } from '../src/train/train-run';
+import { err, out, vqkit } from './cli-helpers';
 import {
   firstTensor,
   makeDataset,
@@ -39,32 +39,6 @@ let data: Awaited<ReturnType<typeof makeDataset>>;
 /** A finished run (2 epochs × 3 steps): checkpoints at steps 3 and 6. */
 let source: string;
 let configFile: string;
-let out = '';
-let err = '';
-
-/** Runs the CLI in-process; returns the exit code (stdout/stderr in `out`/`err`). */
-async function vqkit(...args: string[]): Promise<number> {
-  out = '';
-  err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    err += String(chunk);
-    return true;
-  });
-  try {
-    return await main(['node', 'vqkit', ...args]);
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
-
-afterEach(() => {
-  vi.restoreAllMocks();
-});
 
 let copies = 0;
 /** A fresh copy of the finished run. */

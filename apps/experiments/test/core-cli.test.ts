@@ -1,35 +1,9 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../src/cli';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { err, out, vqkit } from './cli-helpers';
 import { makeDataset, tinyConfig } from './core-helpers';
-
-let out = '';
-let err = '';
-
-async function vqkit(...args: string[]): Promise<number> {
-  out = '';
-  err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    err += String(chunk);
-    return true;
-  });
-  try {
-    return await main(['node', 'vqkit', ...args]);
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
-
-afterEach(() => {
-  vi.restoreAllMocks();
-});
 
 describe('vqkit CLI exit codes', () => {
   it('exits 2 with the named key for a bad config', async () => {

@@ -3,7 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from '@vqkit/backbones';
 import sharp from 'sharp';
-import type { RunConfigInput } from '../src/config/schema';
+import { expect } from 'vitest';
+import { type LoadedCheckpoint, readCheckpoint } from '../src/checkpoint/file';
+import { listCheckpoints } from '../src/checkpoint/store';
+import type { RunConfig, RunConfigInput } from '../src/config/schema';
+import { trainRun } from '../src/train/train-run';
 
 /** A writable sink for progress output in tests. */
 export const silent = { write: () => true, isTTY: false };
@@ -104,6 +108,43 @@ export function tinyConfig(
     eval: { images: null, samples: 2 },
     ...overrides,
   };
+}
+
+/**
+ * Trains `config` into `runDir` quietly and stops it with `signal` after step `step`, as that
+ * signal would: the run a resume test continues.
+ */
+export function trainInterrupted(
+  config: RunConfig,
+  runDir: string,
+  step: number,
+  signal: 'SIGINT' | 'SIGTERM' = 'SIGINT',
+): ReturnType<typeof trainRun> {
+  const controller = new AbortController();
+  return trainRun(config, {
+    runDir,
+    quiet: true,
+    stderr: silent,
+    signal: controller.signal,
+    onStep: (progress) => {
+      if (progress.step === step) controller.abort(signal);
+    },
+  });
+}
+
+/** The newest checkpoint of the run in `runDir`, read and verified. */
+export function lastCheckpoint(runDir: string): LoadedCheckpoint {
+  return readCheckpoint(listCheckpoints(join(runDir, 'checkpoints')).at(-1)!.path);
+}
+
+/** Expects `b` to hold exactly `a`'s tensors: the same names, each the same bytes. */
+export function expectSameTensors(a: LoadedCheckpoint, b: LoadedCheckpoint): void {
+  const names = Object.keys(a.tensors).sort();
+  expect(Object.keys(b.tensors).sort()).toEqual(names);
+  const bytes = (v: ArrayBufferView) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  for (const name of names) {
+    expect(bytes(b.tensors[name]!.data).equals(bytes(a.tensors[name]!.data)), name).toBe(true);
+  }
 }
 
 /** A checkpoint file taken apart: tensors and parsed metadata, ready to edit and re-encode. */

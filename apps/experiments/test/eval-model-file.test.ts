@@ -6,43 +6,17 @@ import { decodeSafetensors, encodeSafetensors } from '@vqkit/backbones';
 import { encodeModelState, loadModel, saveModel, type VQVAE, vqvaeTrainStep } from '@vqkit/models';
 import type { VectorQuantizer } from '@vqkit/quantizer';
 import fc from 'fast-check';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 // The playground's own export code path (apps/playground): what its Export button runs.
 import { MODEL_FORMAT, playgroundMetadata } from '../../playground/src/export-model';
 import { defaultOptions } from '../../playground/src/options';
 import type { RunRecord } from '../../playground/src/run-record';
 import { buildModel, modelOptions } from '../../playground/src/vqvae';
-import { main } from '../src/cli';
 import { ExperimentsError } from '../src/config/errors';
 import { PLAYGROUND_MODEL_FORMAT, readModelFile } from '../src/eval/model-file';
 import type { RunMetrics } from '../src/eval/run-metrics';
 import { createModel } from '../src/train/create-model';
-
-let out = '';
-let err = '';
-
-async function vqkit(...args: string[]): Promise<number> {
-  out = '';
-  err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    err += String(chunk);
-    return true;
-  });
-  try {
-    return await main(['node', 'vqkit', ...args]);
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
-
-afterEach(() => {
-  vi.restoreAllMocks();
-});
+import { err, out, vqkit } from './cli-helpers';
 
 const options = {
   ...defaultOptions(),

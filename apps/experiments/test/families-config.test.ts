@@ -4,34 +4,13 @@ import {
   RESIDUAL_QUANTIZER_DEFAULTS,
   VECTOR_QUANTIZER_DEFAULTS,
 } from '@vqkit/quantizer';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../src/cli';
+import { describe, expect, it } from 'vitest';
 import { runConfigJsonSchema } from '../src/commands/config';
 import { ExperimentsError } from '../src/config/errors';
 import { resolveConfig } from '../src/config/resolve';
 import { createModel } from '../src/train/create-model';
 import { trainingMemory } from '../src/train/memory-estimate';
-
-let err = '';
-
-async function vqkit(...args: string[]): Promise<number> {
-  err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    err += String(chunk);
-    return true;
-  });
-  try {
-    return await main(['node', 'vqkit', ...args]);
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
-
-afterEach(() => {
-  vi.restoreAllMocks();
-});
+import { err, vqkit } from './cli-helpers';
 
 const tiny = (...sets: string[]) => resolveConfig('tiny', sets, { requireData: false });
 

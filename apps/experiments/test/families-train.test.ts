@@ -1,24 +1,25 @@
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { readCheckpoint } from '../src/checkpoint/file';
-import { listCheckpoints } from '../src/checkpoint/store';
-import { main } from '../src/cli';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../src/config/resolve';
 import type { RunConfig } from '../src/config/schema';
 import { evaluateRun } from '../src/eval/evaluate';
 import { buildCells } from '../src/sweep/grids';
 import { dryRun } from '../src/train/dry-run';
 import { trainRun } from '../src/train/train-run';
-import { makeDataset, silent, tinyConfig } from './core-helpers';
+import { type CliRun, runVqkit } from './cli-helpers';
+import {
+  expectSameTensors,
+  lastCheckpoint,
+  makeDataset,
+  silent,
+  tinyConfig,
+  trainInterrupted,
+} from './core-helpers';
 
 let data: Awaited<ReturnType<typeof makeDataset>>;
 
 beforeAll(async () => {
   data = await makeDataset();
-});
-
-afterEach(() => {
-  vi.restoreAllMocks();
 });
 
 /**
@@ -47,15 +48,10 @@ function config(sets: string[], extra: string[] = []): RunConfig {
 }
 
 function sameTensors(a: string, b: string): void {
-  const x = readCheckpoint(listCheckpoints(join(a, 'checkpoints')).at(-1)!.path);
-  const y = readCheckpoint(listCheckpoints(join(b, 'checkpoints')).at(-1)!.path);
-  expect(Object.keys(y.tensors).sort()).toEqual(Object.keys(x.tensors).sort());
+  const x = lastCheckpoint(a);
+  const y = lastCheckpoint(b);
+  expectSameTensors(x, y);
   expect(JSON.stringify(y.meta.quantizers)).toBe(JSON.stringify(x.meta.quantizers));
-  for (const [name, t] of Object.entries(x.tensors)) {
-    const u = y.tensors[name]!.data;
-    const bytes = (v: typeof u) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
-    expect(bytes(u).equals(bytes(t.data)), name).toBe(true);
-  }
 }
 
 describe('every quantizer family in the study', () => {
@@ -65,14 +61,7 @@ describe('every quantizer family in the study', () => {
       const straight = join(data.root, 'runs', `${f.kind}-straight`);
       await trainRun(c, { runDir: straight, quiet: true, stderr: silent, backend: 'cpu' });
       const broken = join(data.root, 'runs', `${f.kind}-broken`);
-      const controller = new AbortController();
-      const first = await trainRun(c, {
-        runDir: broken,
-        quiet: true,
-        stderr: silent,
-        signal: controller.signal,
-        onStep: ({ step }) => step === 4 && controller.abort('SIGINT'),
-      });
+      const first = await trainInterrupted(c, broken, 4);
       expect(first.status).toBe('interrupted');
       const second = await trainRun(null, {
         runDir: broken,
@@ -140,19 +129,8 @@ describe('every quantizer family in the study', () => {
 
 describe('vqkit sweep --grid families', () => {
   /** `vqkit sweep --grid families --config demo --list …` → exit code and what it printed. */
-  async function list(...args: string[]): Promise<{ code: number; out: string }> {
-    let out = '';
-    const log = vi.spyOn(console, 'log').mockImplementation((line: string) => {
-      out += `${line}\n`;
-    });
-    const e = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    try {
-      const argv = ['sweep', '--config', 'demo', '--list', ...args];
-      return { code: await main(['node', 'vqkit', ...argv]), out };
-    } finally {
-      log.mockRestore();
-      e.mockRestore();
-    }
+  function list(...args: string[]): Promise<CliRun> {
+    return runVqkit('sweep', '--config', 'demo', '--list', ...args);
   }
 
   it('--list: the hierarchical VQ reference and each single-level family matched to its bits, gaps stated', async () => {

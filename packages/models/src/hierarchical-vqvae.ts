@@ -15,6 +15,7 @@ import {
   collectTrainableVariables,
   createLevelQuantizer,
   levelInfo,
+  parameterCount,
   readQuantizerStates,
   writeQuantizerStates,
 } from './level-quantizers';
@@ -199,9 +200,7 @@ export class HierarchicalVQVAE implements VQVAE<Levels> {
   }
 
   countParams(): number {
-    let n = 0;
-    for (const v of Object.values(this.trainableVariables)) n += v.size;
-    return n;
+    return parameterCount(this.trainableVariables);
   }
 
   getQuantizerStates(): Promise<Record<string, unknown>> {

@@ -97,6 +97,13 @@ export function collectTrainableVariables(
   return Object.freeze(out);
 }
 
+/** The number of trainable parameters in `variables`: the sum of their sizes. */
+export function parameterCount(variables: Readonly<Record<string, tf.Variable>>): number {
+  let n = 0;
+  for (const v of Object.values(variables)) n += v.size;
+  return n;
+}
+
 /** Every level's quantizer state, keyed by level name (async reads). */
 export async function readQuantizerStates(
   quantizers: readonly LevelQuantizer[],

@@ -36,19 +36,19 @@ export interface VQVAEOptions {
   search?: NearestCodeSearch;
 }
 
-/** {@link VQVAEOptions} with every default applied and checked. */
-export interface ResolvedOptions {
+/** What each architecture defaults on its own: C, K and D (see `SINGLE_LEVEL_DEFAULTS`). */
+export interface ArchitectureDefaults {
   channels: number;
   codebookSize: number;
   codeDim: number;
-  downsample: number;
-  resBlocks: number;
-  resChannels: ResChannels;
-  inputSize: number;
-  imageChannels: number;
-  seed: number;
-  quantizer: QuantizerFactory;
 }
+
+/**
+ * {@link VQVAEOptions} with every default applied and checked: the shared options (those of
+ * {@link MODEL_DEFAULTS}), the architecture's own, and the quantizer factory.
+ */
+export type ResolvedOptions = typeof MODEL_DEFAULTS &
+  Readonly<ArchitectureDefaults> & { readonly quantizer: QuantizerFactory };
 
 /**
  * Applies the defaults (shared ones from {@link MODEL_DEFAULTS}, the architecture's own from
@@ -57,7 +57,7 @@ export interface ResolvedOptions {
 export function resolveOptions(
   fn: string,
   options: VQVAEOptions,
-  own: { channels: number; codebookSize: number; codeDim: number },
+  own: ArchitectureDefaults,
   multiple: (downsample: number) => number,
 ): ResolvedOptions {
   if (options === null || typeof options !== 'object') {

@@ -8,6 +8,7 @@ import {
   collectTrainableVariables,
   createLevelQuantizer,
   levelInfo,
+  parameterCount,
   readQuantizerStates,
   writeQuantizerStates,
 } from './level-quantizers';
@@ -133,9 +134,7 @@ export class SingleLevelVQVAE implements VQVAE<'single'> {
   }
 
   countParams(): number {
-    let n = 0;
-    for (const v of Object.values(this.trainableVariables)) n += v.size;
-    return n;
+    return parameterCount(this.trainableVariables);
   }
 
   getQuantizerStates(): Promise<Record<string, unknown>> {

@@ -167,21 +167,21 @@ export class FiniteScalarQuantizer implements Quantizer<FiniteScalarQuantizerSta
 
   /** Usage of the implicit codes over the `'window'` (default), `'last'` batch or `'eval'` pass. */
   usage(which: 'last' | 'window' | 'eval' = 'window', threshold?: number): Promise<CodeUsage> {
-    return this.book.usage(which, threshold);
+    return this.book.counts.usage(which, threshold);
   }
 
   /** Counts per implicit code of the last batch / window / evaluation pass `[∏ Lᵢ]` (new tensors). */
   lastCounts(): tf.Tensor1D {
-    return this.book.lastCounts();
+    return this.book.counts.lastCounts();
   }
   windowCounts(): tf.Tensor1D {
-    return this.book.windowCounts();
+    return this.book.counts.windowCounts();
   }
   evalCounts(): tf.Tensor1D {
-    return this.book.evalCounts();
+    return this.book.counts.evalCounts();
   }
   resetEvalCounts(): void {
-    this.book.resetEvalCounts();
+    this.book.counts.resetEvalCounts();
   }
 
   /** Batches skipped for non-finite input (FSQ never initialises or resets). */

@@ -5,7 +5,6 @@ import { EventLog } from './event-log';
 import { Lifecycle } from './lifecycle';
 import type { LiveState, QuantizerEvent } from './quantizer';
 import { checkCounter, checkStateKind } from './state';
-import type { CodeUsage } from './stats';
 import { untaped } from './untaped';
 import { countCodes, UsageTracker, type UsageTrackerState } from './usage-tracker';
 
@@ -18,7 +17,10 @@ export type StateIdentity = { kind: string } & Record<string, unknown>;
  * pending events, its lifecycle, and their state. The family holds one and forwards to it.
  */
 export class ImplicitCodebook {
-  /** Usage counts of the `codebookSize` codes. */
+  /**
+   * Usage counts of the `codebookSize` codes; the family's `usage`, `lastCounts`, `windowCounts`,
+   * `evalCounts` and `resetEvalCounts` are its reads (checked against {@link life}).
+   */
   readonly counts: UsageTracker;
   /** Whether the family was disposed (messages name the family). */
   readonly life: Lifecycle;
@@ -36,7 +38,7 @@ export class ImplicitCodebook {
     window: number,
   ) {
     this.life = new Lifecycle(owner);
-    this.counts = new UsageTracker(codebookSize, window);
+    this.counts = new UsageTracker(codebookSize, window, this.life);
   }
 
   /** Training steps taken so far. */
@@ -69,36 +71,6 @@ export class ImplicitCodebook {
     tf.dispose([a.idx, a.counts]);
     if (training) this.stepCount++;
     return { indices, counts };
-  }
-
-  /** Usage over the `'window'`, `'last'` batch or `'eval'` pass. */
-  async usage(which: 'last' | 'window' | 'eval', threshold?: number): Promise<CodeUsage> {
-    this.life.check('usage');
-    return this.counts.usage(which, threshold);
-  }
-
-  /** Counts per code of the last batch `[C]` (new tensor; caller disposes). */
-  lastCounts(): tf.Tensor1D {
-    this.life.check('lastCounts');
-    return this.counts.lastCounts();
-  }
-
-  /** Counts summed over the last `statsWindow` training batches `[C]` (new tensor). */
-  windowCounts(): tf.Tensor1D {
-    this.life.check('windowCounts');
-    return this.counts.windowCounts();
-  }
-
-  /** Counts accumulated by evaluation forwards since {@link resetEvalCounts} `[C]` (new tensor). */
-  evalCounts(): tf.Tensor1D {
-    this.life.check('evalCounts');
-    return this.counts.evalCounts();
-  }
-
-  /** Starts a new evaluation pass: zeroes the evaluation counts. */
-  resetEvalCounts(): void {
-    this.life.check('resetEvalCounts');
-    this.counts.resetEvalCounts();
   }
 
   /** Batches skipped for non-finite input (these families never initialise or reset). */

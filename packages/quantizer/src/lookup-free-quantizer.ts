@@ -211,21 +211,21 @@ export class LookupFreeQuantizer implements Quantizer<LookupFreeQuantizerState> 
 
   /** Usage of the 2^D codes over the `'window'` (default), `'last'` batch or `'eval'` pass. */
   usage(which: 'last' | 'window' | 'eval' = 'window', threshold?: number): Promise<CodeUsage> {
-    return this.book.usage(which, threshold);
+    return this.book.counts.usage(which, threshold);
   }
 
   /** Counts per code of the last batch / window / evaluation pass `[2^D]` (new tensors). */
   lastCounts(): tf.Tensor1D {
-    return this.book.lastCounts();
+    return this.book.counts.lastCounts();
   }
   windowCounts(): tf.Tensor1D {
-    return this.book.windowCounts();
+    return this.book.counts.windowCounts();
   }
   evalCounts(): tf.Tensor1D {
-    return this.book.evalCounts();
+    return this.book.counts.evalCounts();
   }
   resetEvalCounts(): void {
-    this.book.resetEvalCounts();
+    this.book.counts.resetEvalCounts();
   }
 
   /** Batches skipped for non-finite input (LFQ never initialises or resets). */

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { Lifecycle } from './lifecycle';
 import { assignData, type TensorData, tensorData } from './state';
 import { type CodeUsage, readUsage } from './stats';
 
@@ -25,16 +26,24 @@ export function countCodes(indices: tf.Tensor1D, codebookSize: number): tf.Tenso
 /**
  * Per-code usage counts of a quantizer (every built-in family with a countable codebook): the last
  * batch, a window of training batches and an evaluation pass, all on device. Holds `(W + 2)·C`
- * floats (C = codebook size, W = window).
+ * floats (C = codebook size, W = window). Its reads ({@link usage}, {@link lastCounts},
+ * {@link windowCounts}, {@link evalCounts}, {@link resetEvalCounts}) are the quantizer's public
+ * methods of those names: each first checks the quantizer's lifecycle.
  */
 export class UsageTracker {
   private readonly last: tf.Variable<tf.Rank.R1>;
   private readonly evalAcc: tf.Variable<tf.Rank.R1>;
   private readonly ring: tf.Variable<tf.Rank.R2>;
 
+  /**
+   * @param codebookSize - C, the number of codes counted.
+   * @param window - W, the training batches summed by {@link windowCounts}.
+   * @param life - the owning quantizer's lifecycle: the reads fail once it was disposed.
+   */
   constructor(
     readonly codebookSize: number,
     readonly window: number,
+    private readonly life: Lifecycle,
   ) {
     this.last = tf.tidy(() => tf.variable(tf.zeros([codebookSize]), false));
     this.evalAcc = tf.tidy(() => tf.variable(tf.zeros([codebookSize]), false));
@@ -60,26 +69,31 @@ export class UsageTracker {
 
   /** Counts of the last forward batch `[C]` (new tensor). */
   lastCounts(): tf.Tensor1D {
+    this.life.check('lastCounts');
     return tf.clone(this.last);
   }
 
   /** Counts summed over the last W training batches `[C]` (new tensor). */
   windowCounts(): tf.Tensor1D {
+    this.life.check('windowCounts');
     return tf.tidy(() => tf.sum(this.ring, 0) as tf.Tensor1D);
   }
 
   /** Evaluation counts since {@link resetEvalCounts} `[C]` (new tensor). */
   evalCounts(): tf.Tensor1D {
+    this.life.check('evalCounts');
     return tf.clone(this.evalAcc);
   }
 
   /** Zeroes the evaluation counts. */
   resetEvalCounts(): void {
+    this.life.check('resetEvalCounts');
     tf.tidy(() => this.evalAcc.assign(tf.zerosLike(this.evalAcc)));
   }
 
   /** Perplexity, dead fraction and total of the chosen counts (async read; `@vqkit/metrics` definitions). */
   async usage(which: 'last' | 'window' | 'eval', threshold?: number): Promise<CodeUsage> {
+    this.life.check('usage');
     const counts =
       which === 'last'
         ? this.lastCounts()

@@ -157,7 +157,7 @@ export class VectorQuantizer implements Quantizer<VectorQuantizerState> {
     this.rng = new Rng(o.seed);
     this.projections = createProjectionPair(this.rng, o.codeDim, o.codebookDim);
     this.ema = new EmaCodebook(o);
-    this.counts = new UsageTracker(o.codebookSize, o.statsWindow);
+    this.counts = new UsageTracker(o.codebookSize, o.statsWindow, this.life);
     this.variables = Object.freeze({
       ...(o.learning === 'gradient' ? { codebook: this.ema.codebook } : {}),
       ...projectionVariables(this.projections),
@@ -339,25 +339,21 @@ export class VectorQuantizer implements Quantizer<VectorQuantizerState> {
 
   /** Counts of the last forward batch `[K]` (new tensor; caller disposes). */
   lastCounts(): tf.Tensor1D {
-    this.life.check('lastCounts');
     return this.counts.lastCounts();
   }
 
   /** Counts summed over the last `statsWindow` training batches `[K]` (new tensor; caller disposes). */
   windowCounts(): tf.Tensor1D {
-    this.life.check('windowCounts');
     return this.counts.windowCounts();
   }
 
   /** Counts accumulated by evaluation forwards since {@link resetEvalCounts} `[K]` (new tensor). */
   evalCounts(): tf.Tensor1D {
-    this.life.check('evalCounts');
     return this.counts.evalCounts();
   }
 
   /** Starts a new evaluation pass: zeroes the evaluation counts. */
   resetEvalCounts(): void {
-    this.life.check('resetEvalCounts');
     this.counts.resetEvalCounts();
   }
 
@@ -371,7 +367,6 @@ export class VectorQuantizer implements Quantizer<VectorQuantizerState> {
     which: 'last' | 'window' | 'eval' = 'window',
     threshold?: number,
   ): Promise<CodeUsage> {
-    this.life.check('usage');
     return this.counts.usage(which, threshold);
   }
 

@@ -173,10 +173,7 @@ export const HYPERPARAMETER_SOURCES: readonly Hyperparameter[] = Object.freeze([
   {
     name: 'quantizer family',
     key: 'quantizer.kind',
-    source: paper(
-      '§3.1',
-      'we combine the straight-through estimator with EMA codebook updates',
-    ),
+    source: paper('§3.1', 'we combine the straight-through estimator with EMA codebook updates'),
   },
   {
     name: 'β (commitment weight)',

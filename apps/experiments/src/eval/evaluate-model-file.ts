@@ -11,12 +11,10 @@ import { ensureBackend } from '../train/backend';
 import { createModel } from '../train/create-model';
 import { createEvalLoader, DEMO_DATA } from '../train/data';
 import { type EvaluateOptions, evaluateRun, summaryLine } from './evaluate';
-import { measureModel } from './measure';
+import { measuredMetrics, measureModel } from './measure';
 import { type PlaygroundExport, readModelFile } from './model-file';
-import { dataRangeOf } from './pass';
 import { playgroundPartner, playgroundRunConfig } from './playground-config';
-import { METRICS_SCHEMA, type RunMetrics } from './run-metrics';
-import { writeSamples } from './samples';
+import type { RunMetrics } from './run-metrics';
 
 /** Options of {@link evaluateModelFile}. */
 export interface ModelFileEvalOptions
@@ -63,22 +61,7 @@ export async function evaluateModelFile(
     progress.message(`vqkit eval: ${path} (playground export) on ${loader.length} images`);
     const pass = await measureModel(config, model, loader, progress, options.signal);
     const metrics: RunMetrics = {
-      schema: METRICS_SCHEMA,
-      run: config.name,
-      architecture: config.architecture,
-      tags: config.tags,
-      config,
-      params: pass.params,
-      dataRange: dataRangeOf(config.data.range),
-      ...pass.metrics,
-      samples: await writeSamples(
-        join(out, 'samples'),
-        out,
-        pass.result.samples,
-        pass.result.size,
-        config.data.range,
-      ),
-      backend,
+      ...(await measuredMetrics(config, pass, backend, join(out, 'samples'), out)),
       steps: file.export.run.steps,
       checkpoint: {
         path: resolve(path),

@@ -16,15 +16,8 @@ import { acquireRunLock } from '../run-lock';
 import { ensureBackend } from '../train/backend';
 import { createModel } from '../train/create-model';
 import { createEvalLoader } from '../train/data';
-import { type MeasuredModel, measureModel } from './measure';
-import { dataRangeOf } from './pass';
-import {
-  type EvalSplit,
-  type EvaluatedCheckpoint,
-  METRICS_SCHEMA,
-  type RunMetrics,
-} from './run-metrics';
-import { writeSamples } from './samples';
+import { type MeasuredModel, measuredMetrics, measureModel } from './measure';
+import type { EvalSplit, EvaluatedCheckpoint, RunMetrics } from './run-metrics';
 
 export {
   type EvalSplit,
@@ -102,22 +95,7 @@ export async function evaluateRun(
     const backend = await ensureBackend(options.backend);
     const pass = await evaluationPass(config, selected, loader, progress, options.signal);
     const metrics: RunMetrics = {
-      schema: METRICS_SCHEMA,
-      run: config.name,
-      architecture: config.architecture,
-      tags: config.tags,
-      config,
-      params: pass.params,
-      dataRange: dataRangeOf(config.data.range),
-      ...pass.metrics,
-      samples: await writeSamples(
-        paths.samples,
-        runDir,
-        pass.result.samples,
-        pass.result.size,
-        config.data.range,
-      ),
-      backend,
+      ...(await measuredMetrics(config, pass, backend, paths.samples, runDir)),
       steps: selected.checkpoint.meta.step,
       checkpoint: evaluatedCheckpoint(runDir, selected),
       data: {

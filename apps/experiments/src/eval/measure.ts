@@ -5,14 +5,15 @@ import { inputError, runtimeError } from '../config/errors';
 import type { RunConfig } from '../config/schema';
 import { abortReason } from '../interrupt';
 import type { ProgressDisplay } from '../progress';
+import type { BackendRecord } from '../train/backend';
 import { dataRangeOf, type EvalPassResult, runEvalPass } from './pass';
-import { passMetrics } from './run-metrics';
-import { ssimOnUnitRange } from './samples';
+import { METRICS_SCHEMA, type PassMetrics, passMetrics, type RunMetrics } from './run-metrics';
+import { ssimOnUnitRange, writeSamples } from './samples';
 
 /** A pass over an evaluation split and the metrics it gives. */
 export interface MeasuredModel {
   result: EvalPassResult;
-  metrics: ReturnType<typeof passMetrics>;
+  metrics: PassMetrics;
   params: number;
 }
 
@@ -51,6 +52,40 @@ export async function measureModel(
   }
   const metrics = passMetrics(config, model, result, dataRangeOf(config.data.range));
   return { result, metrics, params: model.countParams() };
+}
+
+/** What {@link measuredMetrics} fills in: `metrics.json` up to what was evaluated and when. */
+export type MeasuredMetrics = Omit<
+  RunMetrics,
+  'steps' | 'checkpoint' | 'data' | 'modelFile' | 'seconds' | 'finishedAt'
+>;
+
+/**
+ * The head of `metrics.json` that every evaluation (a run's checkpoint, a model file) writes
+ * alike, in the file's key order: the run, its config and parameter count, the pass's metrics,
+ * the sample pairs (PNGs written into `samplesDir`, paths relative to `root`) and the backend.
+ * The caller adds what was evaluated (`steps`, `checkpoint`, `data`, …) and the timing.
+ */
+export async function measuredMetrics(
+  config: RunConfig,
+  pass: MeasuredModel,
+  backend: BackendRecord,
+  samplesDir: string,
+  root: string,
+): Promise<MeasuredMetrics> {
+  const { samples, size } = pass.result;
+  return {
+    schema: METRICS_SCHEMA,
+    run: config.name,
+    architecture: config.architecture,
+    tags: config.tags,
+    config,
+    params: pass.params,
+    dataRange: dataRangeOf(config.data.range),
+    ...pass.metrics,
+    samples: await writeSamples(samplesDir, root, samples, size, config.data.range),
+    backend,
+  };
 }
 
 function evalProgress(done: number, total: number, started: number) {

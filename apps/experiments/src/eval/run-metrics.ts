@@ -191,12 +191,7 @@ function rates(model: VQVAE, pass: EvalPassResult, size: number) {
 }
 
 /** The image and rate metrics of a pass (everything in `metrics.json` that the pass decides). */
-export function passMetrics(
-  config: RunConfig,
-  model: VQVAE,
-  pass: EvalPassResult,
-  dataRange: number,
-): Pick<
+export type PassMetrics = Pick<
   RunMetrics,
   | 'images'
   | 'mse'
@@ -207,7 +202,15 @@ export function passMetrics(
   | 'entropyBitsPerPixel'
   | 'levels'
   | 'matched'
-> {
+>;
+
+/** The {@link PassMetrics} of a pass of `model` over images of pixel range `dataRange` (R of PSNR). */
+export function passMetrics(
+  config: RunConfig,
+  model: VQVAE,
+  pass: EvalPassResult,
+  dataRange: number,
+): PassMetrics {
   const mse = summarize(pass.mse);
   const psnr = summarize(pass.mse.map((m) => psnrFromMse(m, dataRange)));
   const ssim = summarize(pass.ssim);
