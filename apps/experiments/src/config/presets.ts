@@ -16,7 +16,7 @@ export type PresetName = 'paper' | 'tiny' | 'demo';
  * - `tiny`: CPU-sized smoke test on the bundled photos — 32² crops, 8×8 / 4×4 latents, Ch 16 / Cs 20,
  *   Kh 64 / Ks 128, D 8 (still matched: 64·20 = 64·16 + 16·16, 128·8 = 2·64·8).
  * - `demo`: the base of every `vqkit demo` cell on the bundled photos — 32² crops, Ch 32 / Cs 40,
- *   Kh 128 / Ks 256, D 8, 6 epochs × 32 steps of batch 16; `vqkit demo` trains 18 such cells (Table 1's
+ *   Kh 128 / Ks 256, D 8, 12 epochs × 32 steps of batch 16; `vqkit demo` trains 18 such cells (Table 1's
  *   4 on 64² crops, see DEMO_STUDY), two at a time on 2 cores, inside 10 minutes.
  *
  * `tiny` and `demo` use Adam lr 1e-3 instead of the paper's 3e-4: with a few hundred steps the
@@ -117,7 +117,7 @@ export const PRESETS: Readonly<Record<PresetName, RunConfigInput>> = Object.free
     },
     quantizer: { chunkSize: 2048 },
     train: {
-      epochs: 6,
+      epochs: 12,
       batchSize: 16,
       learningRate: 1e-3,
       lrDecay: 0.99,
