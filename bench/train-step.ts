@@ -136,11 +136,10 @@ function benchModel(
   config: ReturnType<typeof resolveConfig>,
   search: NearestCodeSearch | undefined,
 ): VQVAE {
-  const built = modelOptions(config);
-  const withSearch = search === undefined ? {} : { search };
+  const built = modelOptions(config, config.architecture, search);
   return built.architecture === 'single'
-    ? new SingleLevelVQVAE({ ...built.options, ...withSearch })
-    : new HierarchicalVQVAE({ ...built.options, ...withSearch });
+    ? new SingleLevelVQVAE(built.options)
+    : new HierarchicalVQVAE(built.options);
 }
 
 async function timeArch(
@@ -375,6 +374,7 @@ async function main() {
           );
         } catch (error) {
           console.error(`${arch} ${mode}: failed: ${(error as Error).message}`);
+          process.exitCode = 1; // the table still prints; a failed row fails the run
         }
       }
     }
@@ -463,7 +463,7 @@ function printTable(rows: Row[], peaks: Map<number, number>): void {
 }
 
 main().then(
-  () => process.exit(0),
+  () => process.exit(process.exitCode ?? 0),
   (error) => {
     console.error(error);
     process.exit(1);

@@ -57,13 +57,20 @@ export function quantizerFactory(
  * at every level, so a comparison isolates the architecture); the other side is the pair's VQ
  * reference (with a non-VQ family, the VQ options the section has, else the VQ defaults).
  *
+ * `search` is the nearest-code search of the codebook families: by default the one the app's
+ * backend file registered (`nearestCodeSearch()`); a caller that registers kernels itself (the
+ * bench) passes its own, `undefined` for the quantizer's chunked search.
+ *
  * @throws ExperimentsError (exit 2) when `data.size` is not a multiple of the total downsampling.
  */
-export function modelOptions(config: RunConfig, side = config.architecture): BuiltOptions {
+export function modelOptions(
+  config: RunConfig,
+  side = config.architecture,
+  search: NearestCodeSearch | undefined = nearestCodeSearch(),
+): BuiltOptions {
   latentSizes(config); // validates data.size against both factors with the config's key names
   const m = config.model;
   const quantizer = side === config.architecture ? config.quantizer : vqOptionsOf(config.quantizer);
-  const search = nearestCodeSearch();
   const common: VQVAEOptions = {
     downsample: m.downsample,
     resBlocks: m.resBlocks,
