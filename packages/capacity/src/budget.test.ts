@@ -37,6 +37,19 @@ describe('singleLevelBudget', () => {
       ),
     ).toThrow(CapacityError);
   });
+
+  it('refuses an input smaller than the latent grid instead of reporting thousands of bits per pixel', () => {
+    const config = { height: 64, width: 64, channels: 160, codebookSize: 8192, codeDim: 8 };
+    expect(() => singleLevelBudget(config, { inputSize: { height: 1, width: 1 } })).toThrow(
+      /options\.inputSize 1×1 is smaller than the 64×64 latent grid/,
+    );
+    expect(() =>
+      hierarchicalBudget(PAPER_HIERARCHICAL, { inputSize: { height: 32, width: 256 } }),
+    ).toThrow(/options\.inputSize 32×256 is smaller than the 64×64 latent grid/);
+    expect(singleLevelBudget(config, { inputSize: { height: 64, width: 64 } }).bitsPerPixel).toBe(
+      13,
+    );
+  });
 });
 
 describe('hierarchicalBudget', () => {

@@ -1,5 +1,5 @@
 import type { HierarchicalConfig, SingleLevelConfig, SpatialSize } from './types';
-import { hierarchicalConfig, singleConfig, spatialSize } from './validate';
+import { hierarchicalConfig, inputPixels, singleConfig } from './validate';
 
 /** Budgets of one quantised latent level. */
 export interface LevelBudget {
@@ -80,10 +80,8 @@ function total(fn: string, levels: LevelBudget[], options: BudgetOptions): Budge
     indexBits += l.indexBits;
   }
   let bitsPerPixel: number | null = null;
-  if (options.inputSize !== undefined) {
-    const input = spatialSize(fn, 'options.inputSize', options.inputSize);
-    bitsPerPixel = indexBits / (input.height * input.width);
-  }
+  if (options.inputSize !== undefined)
+    bitsPerPixel = indexBits / inputPixels(fn, options.inputSize, levels);
   return { levels, continuous, discrete, indexBits, bitsPerPixel };
 }
 

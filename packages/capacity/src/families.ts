@@ -2,7 +2,13 @@ import type { BudgetOptions } from './budget';
 import { CapacityError } from './errors';
 import { gcd } from './integers';
 import type { HierarchicalConfig, SingleLevelConfig, SpatialSize } from './types';
-import { hierarchicalConfig, positiveInteger, singleConfig, spatialSize } from './validate';
+import {
+  hierarchicalConfig,
+  inputPixels,
+  positiveInteger,
+  singleConfig,
+  spatialSize,
+} from './validate';
 
 /**
  * The discrete part of a quantizer family's configuration — structurally a subset of
@@ -111,10 +117,8 @@ export function familyBudget(
   const positions = s.height * s.width;
   const bitsPerPosition = factors.reduce((a, f) => a + Math.log2(f), 0);
   let bitsPerPixel: number | null = null;
-  if (options.inputSize !== undefined) {
-    const input = spatialSize(fn, 'options.inputSize', options.inputSize);
-    bitsPerPixel = (positions * bitsPerPosition) / (input.height * input.width);
-  }
+  if (options.inputSize !== undefined)
+    bitsPerPixel = (positions * bitsPerPosition) / inputPixels(fn, options.inputSize, [s]);
   return {
     kind: config.kind,
     bitsPerPosition,

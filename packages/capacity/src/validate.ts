@@ -50,6 +50,28 @@ export function spatialSize(fn: string, name: string, value: unknown): SpatialSi
   };
 }
 
+/**
+ * Pixels per image for a bits-per-pixel figure: `inputSize` validated as a size, and at least as
+ * large as every latent grid (a latent position stands for at least one pixel; a smaller input is
+ * a mistake, e.g. `1x1`, that would report thousands of bits per pixel).
+ */
+export function inputPixels(
+  fn: string,
+  inputSize: unknown,
+  latents: readonly SpatialSize[],
+): number {
+  const input = spatialSize(fn, 'options.inputSize', inputSize);
+  for (const grid of latents) {
+    if (input.height < grid.height || input.width < grid.width) {
+      throw new CapacityError(
+        `${fn}: options.inputSize ${input.height}×${input.width} is smaller than the ${grid.height}×${grid.width} latent grid; a latent position covers at least one pixel. Pass the image size the latents come from, e.g. { height: ${grid.height * 4}, width: ${grid.width * 4} } for a ×4 encoder.`,
+        'spatial-mismatch',
+      );
+    }
+  }
+  return input.height * input.width;
+}
+
 /** Validates a single-level config and returns a clean copy. */
 export function singleConfig(
   fn: string,

@@ -19,6 +19,13 @@ describe('runCapacityCli', () => {
     expect(stdout).toContain('index bits per image: hierarchical − single = +8,192 bits');
   });
 
+  it('--input-size smaller than the latents is bad input (exit 2), not 8,192 bits per pixel', () => {
+    const { code, stdout, stderr } = run(['--input-size', '1x1']);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(/inputSize 1×1 is smaller than the 64×64 latent grid/);
+  });
+
   it('--json prints one object with the required shape', () => {
     const { code, stdout } = run([
       '--bottom',
