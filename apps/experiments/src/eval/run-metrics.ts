@@ -10,12 +10,13 @@ import type { LevelName, VQVAE } from '@vqkit/models';
 import type { SelectedBy } from '../checkpoint/select';
 import { type MatchReport, matchReport } from '../config/matching';
 import type { RunConfig } from '../config/schema';
+import { METRICS_SCHEMA_ID } from '../report/metrics-file';
 import type { BackendRecord } from '../train/backend';
 import { levelUsage } from '../train/level-usage';
 import type { EvalPassResult } from './pass';
 
-/** Schema id of `metrics.json`. */
-export const METRICS_SCHEMA = 'vqkit.metrics/1';
+/** Schema id of `metrics.json` (defined with the file's zod schema, `report/metrics-file.ts`). */
+export const METRICS_SCHEMA = METRICS_SCHEMA_ID;
 
 /** Mean ± std over the evaluated images (population std). */
 export interface MeanStd {
