@@ -262,21 +262,47 @@ function runPytorch(batch: number, size: number, steps: number, threads?: number
 }
 
 /**
+ * The calling (main) thread's CPU time in ms, in nanoseconds' resolution (Linux
+ * `/proc/self/task/<pid>/schedstat`); null elsewhere.
+ */
+function mainThreadCpuMs(): number | null {
+  try {
+    return (
+      Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6
+    );
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Runs `f` with the cpu backend's kernel timer (what `tf.profile` reports per kernel) measuring the
  * process's CPU time (every thread, µs resolution) instead of wall time: on a machine shared with
- * other jobs, wall time per kernel measures the load; CPU time measures the kernel. Other backends
- * keep their own timer.
+ * other jobs, wall time per kernel measures the load; CPU time measures the kernel. It also records
+ * each kernel's wall time and the calling thread's CPU time (as the profile's `extraInfo`, JSON
+ * `{ wall, main }`): on an idle machine, a kernel whose wall time equals its calling-thread time and
+ * whose CPU time is no larger ran on the calling thread alone. Other backends keep their own timer.
  */
 async function withCpuKernelTimes<T>(backend: string, f: () => Promise<T>): Promise<T> {
   if (backend !== 'cpu') return f();
-  const b = tf.backend() as unknown as { time: (g: () => void) => Promise<{ kernelMs: number }> };
+  const b = tf.backend() as unknown as {
+    time: (g: () => void) => Promise<{ kernelMs: number; getExtraProfileInfo?: () => string }>;
+  };
   const own = Object.hasOwn(b, 'time');
   const wallTimer = b.time;
   b.time = async (g) => {
+    const m0 = mainThreadCpuMs();
     const c0 = process.cpuUsage();
+    const t0 = performance.now();
     g();
+    const wall = performance.now() - t0;
     const c = process.cpuUsage(c0);
-    return { kernelMs: (c.user + c.system) / 1000 };
+    const m1 = mainThreadCpuMs();
+    const main = m0 === null || m1 === null ? null : m1 - m0;
+    return {
+      kernelMs: (c.user + c.system) / 1000,
+      getExtraProfileInfo: () => JSON.stringify({ wall, main }),
+    };
   };
   try {
     return await f();
@@ -296,28 +322,45 @@ async function printKernelTimes(
   const byShape = new Map<string, KernelTotal>();
   for (const k of profile.kernels) {
     const ms = await k.kernelTimeMs;
-    const t = typeof ms === 'number' ? ms : 0;
+    const t: KernelTime = { ms: typeof ms === 'number' ? ms : 0, wall: null, main: null };
+    const extra = await k.extraInfo;
+    if (typeof extra === 'string' && extra.startsWith('{')) Object.assign(t, JSON.parse(extra));
     addTo(byName, k.name, t, kernelFlops(k));
     const shapes = k.inputShapes.map((s) => s.join('×')).join(', ');
     addTo(byShape, `${k.name} ${shapes} → ${k.outputShapes[0]?.join('×')}`, t, kernelFlops(k));
   }
   const total = [...byName.values()].reduce((s, e) => s + e.ms, 0);
-  console.log(`\n${label}: kernel time (${clock}) of one step ${total.toFixed(0)} ms`);
+  const wall = [...byName.values()].reduce((s, e) => s + (e.wall ?? 0), 0);
+  console.log(
+    `\n${label}: kernel time (${clock}) of one step ${total.toFixed(0)} ms${wall > 0 ? `, kernel wall time ${wall.toFixed(0)} ms` : ''}`,
+  );
   printTotals('kernel', byName, total, 0.001);
   console.log('');
   printTotals('kernel (inputs → output)', byShape, total, 0.002);
 }
 
+/** One kernel call's times: CPU ms (the profile's clock), and on cpu its wall ms and the calling thread's CPU ms. */
+interface KernelTime {
+  ms: number;
+  wall: number | null;
+  main: number | null;
+}
+
 interface KernelTotal {
   calls: number;
   ms: number;
+  /** Summed wall ms and calling-thread CPU ms (null where not measured). */
+  wall: number | null;
+  main: number | null;
   flops: number;
 }
 
-function addTo(m: Map<string, KernelTotal>, key: string, ms: number, flops: number): void {
-  const e = m.get(key) ?? { calls: 0, ms: 0, flops: 0 };
+function addTo(m: Map<string, KernelTotal>, key: string, t: KernelTime, flops: number): void {
+  const e = m.get(key) ?? { calls: 0, ms: 0, wall: 0, main: 0, flops: 0 };
   e.calls++;
-  e.ms += ms;
+  e.ms += t.ms;
+  e.wall = e.wall === null || t.wall === null ? null : e.wall + t.wall;
+  e.main = e.main === null || t.main === null ? null : e.main + t.main;
   e.flops += flops;
   m.set(key, e);
 }
@@ -329,14 +372,17 @@ function printTotals(
   total: number,
   minShare: number,
 ): void {
-  console.log(`| ${what} | calls | ms | share | GFLOP/s |`);
-  console.log('| --- | ---: | ---: | ---: | ---: |');
+  console.log(
+    `| ${what} | calls | ms | share | GFLOP/s | wall ms | calling thread ms | other threads ms |`,
+  );
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const [name, e] of [...totals]
     .sort((a, b) => b[1].ms - a[1].ms)
     .filter(([, e]) => e.ms >= minShare * total)) {
     const rate = e.flops > 0 && e.ms > 0 ? (e.flops / e.ms / 1e6).toFixed(1) : '–';
+    const others = e.main === null ? '–' : Math.max(0, e.ms - e.main).toFixed(1);
     console.log(
-      `| ${name} | ${e.calls} | ${e.ms.toFixed(1)} | ${((100 * e.ms) / total).toFixed(1)}% | ${rate} |`,
+      `| ${name} | ${e.calls} | ${e.ms.toFixed(1)} | ${((100 * e.ms) / total).toFixed(1)}% | ${rate} | ${e.wall?.toFixed(1) ?? '–'} | ${e.main?.toFixed(1) ?? '–'} | ${others} |`,
     );
   }
 }

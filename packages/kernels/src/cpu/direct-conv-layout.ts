@@ -61,30 +61,36 @@ export function forwardLayout(g: ConvGeometry): PaddedLayout {
   return paddedLayout(g.batch, { h: g.inH, w: g.inW, c: g.inC }, g.padTop, g.padLeft, H, W);
 }
 
-/** Copies `src [batch, h, w, C]` into `f32` at `at` as `layout`, zeroing the padding and the slack. */
-export function copyPadded(
+/**
+ * Padded rows `[r0, r1)` (`r = b · H + Y`, every image's `H` rows in turn) of `src [batch, h, w, C]`
+ * copied into `f32` at `at` as `layout`, their padding zeroed (the slack after the last image is
+ * not touched).
+ */
+export function copyPaddedRows(
   src: Float32Array,
   h: number,
   w: number,
   layout: PaddedLayout,
   f32: Float32Array,
   at: number,
+  r0: number,
+  r1: number,
 ): void {
-  const { batch, H, W, C, top, left } = layout;
+  const { H, W, C, top, left } = layout;
   const row = W * C;
   const inRow = w * C;
-  for (let b = 0; b < batch; b++) {
-    const img = at + b * H * row;
-    f32.fill(0, img, img + top * row);
-    for (let y = 0; y < h; y++) {
-      const dst = img + (top + y) * row;
-      f32.fill(0, dst, dst + left * C);
-      f32.set(src.subarray((b * h + y) * inRow, (b * h + y + 1) * inRow), dst + left * C);
-      f32.fill(0, dst + left * C + inRow, dst + row);
+  for (let r = r0; r < r1; r++) {
+    const b = Math.floor(r / H);
+    const y = r - b * H - top;
+    const dst = at + r * row;
+    if (y < 0 || y >= h) {
+      f32.fill(0, dst, dst + row);
+      continue;
     }
-    f32.fill(0, img + (top + h) * row, img + H * row);
+    f32.fill(0, dst, dst + left * C);
+    f32.set(src.subarray((b * h + y) * inRow, (b * h + y + 1) * inRow), dst + left * C);
+    f32.fill(0, dst + left * C + inRow, dst + row);
   }
-  f32.fill(0, at + batch * H * row, at + layout.floats);
 }
 
 /** Panels of 8 columns of a `[rows, n]` matrix `m`: panel `j` at `at + j · rows · 8`, row-major, zero past `n`. */
@@ -297,7 +303,7 @@ export const DIRECT_LAYOUT_WORKER_FUNCTIONS = [
   directBlocking,
   paddedLayout,
   forwardLayout,
-  copyPadded,
+  copyPaddedRows,
   packPanels,
   directChunkRows,
   filterBlockShape,

@@ -6,7 +6,6 @@
  */
 import type { ConvGeometry } from './conv-geometry';
 import {
-  copyPadded,
   directBlocking,
   directChunkRows,
   directKinds,
@@ -15,9 +14,8 @@ import {
   filterBlockShape,
   forwardLayout,
   inputGradPlan,
-  packPanels,
-  packPhaseWeights,
 } from './direct-conv-layout';
+import { fillPieces, fillUnitCount, fillUnits } from './operand-fill';
 import { directConvModuleBytes, filterGradModuleBytes } from './wasm-direct-conv';
 import type { SimdVariant } from './wasm-microkernel';
 
@@ -132,7 +130,8 @@ function buildModules(
 
 /**
  * Copies the operands of convolution `kind` into `f32` from `base` (`directOperands` layout):
- * forward `(a, b) = (x, w)`, filter gradient `(x, dy)`, input gradient `(dy, w)`.
+ * forward `(a, b) = (x, w)`, filter gradient `(x, dy)`, input gradient `(dy, w)` — every unit of
+ * its `fillPieces`, on the calling thread.
  */
 export function fillDirectOperands(
   kind: number,
@@ -142,18 +141,6 @@ export function fillDirectOperands(
   f32: Float32Array,
   base: number,
 ): void {
-  const K = directKinds();
-  const at = directOperands(kind, g);
-  if (kind === K.input) {
-    copyPadded(a, g.outH, g.outW, inputGradPlan(g).layout, f32, base + at.xp);
-    packPhaseWeights(b, g, f32, base + at.wp);
-    return;
-  }
-  copyPadded(a, g.inH, g.inW, forwardLayout(g), f32, base + at.xp);
-  if (kind === K.forward) {
-    packPanels(b, g.fh * g.fw * g.inC, g.outC, f32, base + at.wp);
-  } else {
-    f32.set(b.subarray(0, g.batch * g.outH * g.outW * g.outC), base + at.dy);
-    f32.fill(0, base + at.dy + g.batch * g.outH * g.outW * g.outC, base + at.dw);
-  }
+  const pieces = fillPieces(kind, g, false);
+  fillUnits(pieces, g, [a, b], f32, base, 0, fillUnitCount(pieces));
 }

@@ -29,6 +29,7 @@ import {
   nearestRows,
   nearestScratchFloats,
 } from './nearest-code';
+import { reduceRange } from './reduce';
 import type { SimdLevel } from './simd-support';
 import {
   createThreadContext,
@@ -63,6 +64,11 @@ export interface CpuExecutor {
   binary(op: number, a: Float32Array, b: Float32Array, n: number): Float32Array;
   /** `out[i] = op(x[i])` (`op` from `unaryOps()`; `alpha` for step). */
   unary(op: number, x: Float32Array, alpha: number): Float32Array;
+  /**
+   * `[outer, inner]`: `x [outer, R, inner]` summed over `R` (of `fround(x / divisor)` unless
+   * `divisor` is 0; see `reduceRange`).
+   */
+  reduce(x: Float32Array, outer: number, R: number, inner: number, divisor: number): Float32Array;
   /** Stops worker threads, if any (they restart on the next parallel job). */
   release(): void;
 }
@@ -190,6 +196,11 @@ export function createCallingThreadExecutor(
     unary(op, x, alpha) {
       const out = new Float32Array(x.length);
       unaryRange(op, x, out, alpha, 0, x.length);
+      return out;
+    },
+    reduce(x, outer, R, inner, divisor) {
+      const out = new Float32Array(outer * inner);
+      reduceRange(x, out, R, inner, divisor, [0, outer, 0, inner]);
       return out;
     },
     release() {},

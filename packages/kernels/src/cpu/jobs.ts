@@ -12,7 +12,11 @@
  * never run a unit of a newer job with an older description; each finished unit adds 1 to
  * `DONE`. The caller waits until `DONE` reaches the number of units. Units are disjoint parts of
  * the output computed exactly as one thread would (see `conv2d.ts`, `nearest-code.ts`,
- * `elementwise.ts`), so which thread runs which unit never changes a bit of the result.
+ * `elementwise.ts`, `reduce.ts`), so which thread runs which unit never changes a bit of the
+ * result. A convolution's job starts with the copies of its operands (`Job.fill`): units are
+ * claimed in order, so when a thread claims the first unit past them every copy has been claimed,
+ * and it waits (`Atomics.wait` on `DONE`, woken by whoever finishes the last copy) until they are
+ * done.
  */
 import type { ConvGeometry } from './conv-geometry';
 import { colChunkPixels, convFilterBlock, convForwardRows, convInputBand } from './conv2d';
@@ -33,6 +37,8 @@ import type { DirectModule } from './direct-conv-setup';
 import { binaryRange, unaryRange } from './elementwise';
 import { type GemmScratch, gemmBFloats, gemmBlocking, gemmCFloats } from './gemm';
 import { nearestBlocking, nearestRows } from './nearest-code';
+import { type FillPiece, fillUnits } from './operand-fill';
+import { reduceRange } from './reduce';
 import { kernelFor, nearestKernelFor, refreshViews, type ThreadContext } from './thread-context';
 import {
   type WinogradTransform,
@@ -77,6 +83,7 @@ export function jobKinds() {
     directInput: 9,
     winograd: 10,
     winogradFilter: 11,
+    reduce: 12,
   } as const;
 }
 
@@ -93,7 +100,8 @@ export interface Job {
   geometry?: ConvGeometry;
   /**
    * Operands, per kind: conv forward `[x, w, y]`, filter `[x, dy, dW]`, input `[dy, w, dx]`,
-   * nearest `[z, out]`, binary `[a, b, out]`, unary `[x, out]` (the output last).
+   * nearest `[z, out]`, binary `[a, b, out]`, unary `[x, out]`, reduce `[x, out]` (the output
+   * last).
    */
   ops: Array<Float32Array | Int32Array>;
   /** Float offset of thread 0's scratch in the shared memory; thread t's is `scratch + t · stride`. */
@@ -108,6 +116,12 @@ export interface Job {
    * (`directOperands` layout) and their kernel modules (`direct-conv-setup.ts`).
    */
   direct?: { base: number; modules: Array<DirectModule | null> };
+  /**
+   * Direct and Winograd convolutions: the copies of their operands `ops` (`[a, b]`; an entry not
+   * copied here may be empty) to `direct.base`, run as the job's first `units` units — before
+   * any of the `Job.units` units of the convolution itself, which wait for the last copy.
+   */
+  fill?: { pieces: FillPiece[]; units: number; ops: Float32Array[] };
 }
 
 /** Offsets (floats, from the thread's scratch start) of a thread's scratch for a job. */
@@ -185,7 +199,9 @@ export function scratchLayout(job: Pick<Job, 'kind' | 'part' | 'geometry'>): Scr
  * - conv input `[bandsPerImage, bandRows]` → image `b`, input rows `[y0, y1)` (direct too);
  * - nearest `[n, k, d, rowsPerUnit]` → rows of z;
  * - Winograd filter gradient `[]` → block `u` (`winogradFilterPlan`);
- * - element-wise `[n, perUnit, …]` → elements.
+ * - element-wise `[n, perUnit, …]` → elements;
+ * - reduce `[outer, R, inner, divisor, outerPerUnit, innerPerUnit, unitsAlongInner]` → output
+ *   rows × columns `[o0, o1, i0, i1]`.
  * @returns `[start0, end0, start1, end1]` (unused entries 0; conv input: `[b, y0, y1, 0]`).
  */
 export function unitRange(job: Job, u: number): [number, number, number, number] {
@@ -195,6 +211,11 @@ export function unitRange(job: Job, u: number): [number, number, number, number]
   if (job.kind === K.winogradFilter) return [u, u + 1, 0, 0];
   if (job.kind === K.binary || job.kind === K.unary) {
     return [u * p(1), Math.min(p(0), (u + 1) * p(1)), 0, 0];
+  }
+  if (job.kind === K.reduce) {
+    const oi = Math.floor(u / p(6));
+    const ii = u - oi * p(6);
+    return [oi * p(4), Math.min(p(0), (oi + 1) * p(4)), ii * p(5), Math.min(p(2), (ii + 1) * p(5))];
   }
   const g = job.geometry as ConvGeometry;
   if (job.kind === K.convForward || job.kind === K.directForward || job.kind === K.winograd) {
@@ -227,6 +248,10 @@ export function runUnit(ctx: ThreadContext, job: Job, u: number): void {
   }
   if (job.kind === K.unary) {
     unaryRange(job.part[2]!, f(0), f(1), job.part[3]!, s0, s1);
+    return;
+  }
+  if (job.kind === K.reduce) {
+    reduceRange(f(0), f(1), job.part[1]!, job.part[2]!, job.part[3]!, [s0, s1, s2, s3]);
     return;
   }
   refreshViews(ctx);
@@ -321,26 +346,50 @@ export function runDirectUnit(
 }
 
 /**
- * Claims and runs units of `job` until none is left. Errors are recorded in the control block
- * (the first one's message kept) and never escape, so `DONE` always counts every claimed unit.
+ * Runs unit `u` of `job` counting its operand copies (`Job.fill`) first: a copy, or — once `DONE`
+ * says every copy is done — unit `u − copies` of the job itself ({@link runUnit}).
+ */
+export function runJobUnit(ctx: ThreadContext, ctl: Int32Array, job: Job, u: number): void {
+  const fill = job.fill;
+  const copies = fill?.units ?? 0;
+  if (fill !== undefined && u < copies) {
+    refreshViews(ctx);
+    const base = (job.direct as NonNullable<Job['direct']>).base;
+    fillUnits(fill.pieces, job.geometry as ConvGeometry, fill.ops, ctx.f32, base, u, u + 1);
+    return;
+  }
+  const S = controlSlots();
+  for (let done = Atomics.load(ctl, S.DONE); done < copies; done = Atomics.load(ctl, S.DONE)) {
+    Atomics.wait(ctl, S.DONE, done);
+  }
+  runUnit(ctx, job, u - copies);
+}
+
+/**
+ * Claims and runs units of `job` — its operand copies, then its own units — until none is left.
+ * Errors are recorded in the control block (the first one's message kept) and never escape, so
+ * `DONE` always counts every claimed unit.
  * @returns the number of units this thread ran.
  */
 export function workOnJob(ctx: ThreadContext, ctl: Int32Array, job: Job): number {
   const S = controlSlots();
   const bits = S.UNIT_BITS;
+  const copies = job.fill?.units ?? 0;
+  const total = copies + job.units;
   let ran = 0;
   for (;;) {
     const claim = Atomics.load(ctl, S.CLAIM);
     const u = claim & ((1 << bits) - 1);
-    if (claim >>> bits !== (job.gen & ((1 << (32 - bits)) - 1)) || u >= job.units) return ran;
+    if (claim >>> bits !== (job.gen & ((1 << (32 - bits)) - 1)) || u >= total) return ran;
     if (Atomics.compareExchange(ctl, S.CLAIM, claim, claim + 1) !== claim) continue;
     try {
-      runUnit(ctx, job, u);
+      runJobUnit(ctx, ctl, job, u);
     } catch (error) {
       recordError(ctl, error);
     }
     ran++;
-    if (Atomics.add(ctl, S.DONE, 1) + 1 === job.units) Atomics.notify(ctl, S.DONE);
+    const done = Atomics.add(ctl, S.DONE, 1) + 1;
+    if (done === total || done === copies) Atomics.notify(ctl, S.DONE);
   }
 }
 
@@ -374,6 +423,7 @@ export const JOB_WORKER_FUNCTIONS = [
   directKindOf,
   runUnit,
   runDirectUnit,
+  runJobUnit,
   workOnJob,
   recordError,
 ];

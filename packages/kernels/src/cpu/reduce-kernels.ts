@@ -6,8 +6,9 @@
  * transpose) and then sums; the stock Mean also casts and divides every element by `R` first
  * (the generic broadcasting division). Here each is one pass over `x` in order, with the stock
  * arithmetic: float64 accumulation in the reduced elements' order (Mean: of `fround(x / R)`),
- * rounded once to float32 — bit-identical to the stock kernels. Other reductions (non-consecutive
- * axes, no axes, other dtypes) go to the stock kernel.
+ * rounded once to float32 — bit-identical to the stock kernels (`reduce.ts`; large ones split over
+ * the worker threads by blocks of output elements, each summed whole by one thread). Other
+ * reductions (non-consecutive axes, no axes, other dtypes) go to the stock kernel.
  */
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import {
@@ -18,28 +19,7 @@ import {
   type TensorInfo,
   util,
 } from '@tensorflow/tfjs-core';
-
-/** `x [outer, R, inner]` → `[outer, inner]`, summed over R in order in float64 (of `fround(v / divisor)` when given). */
-export function reduceBlock(
-  x: Float32Array,
-  outer: number,
-  R: number,
-  inner: number,
-  divisor?: number,
-): Float32Array {
-  const out = new Float32Array(outer * inner);
-  const acc = new Float64Array(inner);
-  for (let o = 0; o < outer; o++) {
-    acc.fill(0);
-    let at = o * R * inner;
-    for (let r = 0; r < R; r++, at += inner) {
-      if (divisor === undefined) for (let i = 0; i < inner; i++) acc[i]! += x[at + i]!;
-      else for (let i = 0; i < inner; i++) acc[i]! += Math.fround(x[at + i]! / divisor);
-    }
-    out.set(acc, o * inner);
-  }
-  return out;
-}
+import { cpuExecutor } from './active-executor';
 
 /** A reduction over `axis` of `x` as `[outer, R, inner]` with its output shape, or null when the axes are not one consecutive block. */
 function reductionBlock(
@@ -69,8 +49,8 @@ function makeReduction(mean: boolean, stock: KernelFunc): KernelFunc {
     const values = x.dtype === 'float32' ? backend.data.get(x.dataId).values : null;
     const block = reductionBlock(x.shape, axis, keepDims);
     if (block === null || !(values instanceof Float32Array) || block.R === 0) return stock(args);
-    const divisor = mean ? Math.fround(block.R) : undefined;
-    const out = reduceBlock(values, block.outer, block.R, block.inner, divisor);
+    const divisor = mean ? Math.fround(block.R) : 0;
+    const out = cpuExecutor().reduce(values, block.outer, block.R, block.inner, divisor);
     return backend.makeTensorInfo(block.outShape, 'float32', out);
   };
 }

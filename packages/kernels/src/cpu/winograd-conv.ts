@@ -82,7 +82,9 @@ export function winogradPlan(g: ConvGeometry) {
  * `g` into `f32` at `at` (layout of {@link winogradPlan}), `G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]`,
  * in float64, rounded once. The 3×3 filter `g_{c,o}` is `w[fy, fx, c, o]` (`w [3, 3, C, O]`), or
  * with `flip` — the input gradient of the convolution with filter `w [3, 3, O, C]` —
- * `w[2 − fy, 2 − fx, o, c]`. The loops run along whichever channel is contiguous in `w`.
+ * `w[2 − fy, 2 − fx, o, c]`. The loops run along whichever channel is contiguous in `w`: the
+ * outer one (`o` when flipped, else `c`) over `[outer0, outer1)` only (default all), so threads
+ * can share the work; the part that ends the loop also zeroes the last panel's columns past O.
  */
 export function winogradWeights(
   w: Float32Array,
@@ -90,6 +92,7 @@ export function winogradWeights(
   flip: boolean,
   f32: Float32Array,
   at: number,
+  [outer0, outer1]: [number, number] = [0, flip ? g.outC : g.inC],
 ): void {
   const { NR } = directBlocking();
   const { panels } = winogradPlan(g);
@@ -118,12 +121,13 @@ export function winogradWeights(
       f32[u + 3 * xiStride] = e;
     }
   };
-  for (let outer = 0; outer < (flip ? g.outC : g.inC); outer++) {
+  for (let outer = outer0; outer < outer1; outer++) {
     for (let inner = 0; inner < (flip ? g.inC : g.outC); inner++) {
       if (flip) one(inner, outer);
       else one(outer, inner);
     }
   }
+  if (outer1 < (flip ? g.outC : g.inC)) return;
   // Output channels past O in the last panel are zero.
   for (let o = g.outC; o < panels * NR; o++) {
     for (let c = 0; c < g.inC; c++) {

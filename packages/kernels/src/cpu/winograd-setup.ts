@@ -4,8 +4,9 @@
  * depends on the geometry alone — never on the thread count.
  */
 import type { ConvGeometry } from './conv-geometry';
-import { copyPadded, directKinds } from './direct-conv-layout';
+import { directKinds } from './direct-conv-layout';
 import { DIRECT_MAX_FLOATS, type DirectModule } from './direct-conv-setup';
+import { fillPieces, fillUnitCount, fillUnits } from './operand-fill';
 import { directConvModuleBytes, filterGradModuleBytes } from './wasm-direct-conv';
 import type { SimdVariant } from './wasm-microkernel';
 import {
@@ -14,12 +15,7 @@ import {
   winogradInputModuleBytes,
   winogradOutputModuleBytes,
 } from './wasm-winograd';
-import {
-  transposedGeometry,
-  winogradOperands,
-  winogradPlan,
-  winogradWeights,
-} from './winograd-conv';
+import { transposedGeometry, winogradOperands, winogradPlan } from './winograd-conv';
 import { winogradFilterPlan } from './winograd-filter';
 
 /**
@@ -178,7 +174,7 @@ function filterModules(f: ConvGeometry, variant: SimdVariant): DirectModule[] {
  * Copies the operands of the Winograd convolution `kind` of `g` (forward geometry `f`) into `f32`
  * from `base`: the padded input (`a`: x, or dy for the input gradient) and the transformed
  * weights of `b` (w, flipped for the input gradient); for the filter gradient the padded x (`a`)
- * and dy (`b`).
+ * and dy (`b`) — every unit of its `fillPieces`, on the calling thread.
  */
 export function fillWinogradOperands(
   kind: number,
@@ -188,13 +184,6 @@ export function fillWinogradOperands(
   f32: Float32Array,
   base: number,
 ): void {
-  if (kind === directKinds().filter) {
-    const F = winogradFilterPlan(f);
-    copyPadded(a, f.inH, f.inW, winogradPlan(f).layout, f32, base + F.operands.xp);
-    copyPadded(b, f.outH, f.outW, F.dy, f32, base + F.operands.dyp);
-    return;
-  }
-  const at = winogradOperands(f);
-  copyPadded(a, f.inH, f.inW, winogradPlan(f).layout, f32, base + at.xp);
-  winogradWeights(b, f, kind === directKinds().input, f32, base + at.wp);
+  const pieces = fillPieces(kind, f, true);
+  fillUnits(pieces, f, [a, b], f32, base, 0, fillUnitCount(pieces));
 }

@@ -182,6 +182,91 @@ describe('worker pool: bit-identical to the calling thread for 2 and 3 threads',
   });
 });
 
+/**
+ * Geometries whose operand copies are several units each (`operand-fill.ts`): a 4×4 stride-2
+ * convolution (direct path) and a 3×3 stride-1 one with enough channels for the Winograd path.
+ */
+const LARGE: ConvGeometry[] = [
+  {
+    batch: 2,
+    inH: 67,
+    inW: 65,
+    inC: 17,
+    outH: 34,
+    outW: 33,
+    outC: 37,
+    fh: 4,
+    fw: 4,
+    sh: 2,
+    sw: 2,
+    padTop: 1,
+    padLeft: 1,
+  },
+  {
+    batch: 2,
+    inH: 37,
+    inW: 41,
+    inC: 33,
+    outH: 37,
+    outW: 41,
+    outC: 17,
+    fh: 3,
+    fw: 3,
+    sh: 1,
+    sw: 1,
+    padTop: 1,
+    padLeft: 1,
+  },
+];
+
+describe('worker pool: operand copies and reductions on the workers, bit-identical for 2 and 3 threads', () => {
+  const one = createCallingThreadExecutor('plain');
+  for (const threads of [2, 3]) {
+    it(`${threads} threads: convolutions of shared operands (copied by every thread) equal the calling thread's`, async () => {
+      const pool = await readyPool(threads);
+      for (const [i, g] of [...GEOMETRIES, ...LARGE].entries()) {
+        const x = values(g.batch * g.inH * g.inW * g.inC, 50 + i);
+        const w = values(g.fh * g.fw * g.inC * g.outC, 60 + i);
+        const dy = values(g.batch * g.outH * g.outW * g.outC, 70 + i);
+        const [sx, sw, sdy] = [shared(x), shared(w), shared(dy)];
+        expect(pool.convForward(sx, sw, g), `forward ${i}`).toEqual(one.convForward(x, w, g));
+        expect(pool.convFilter(sx, sdy, g), `filter ${i}`).toEqual(one.convFilter(x, dy, g));
+        expect(pool.convInput(sdy, sw, g), `input ${i}`).toEqual(one.convInput(dy, w, g));
+        // One operand shared, the other not: the copy of the other is made by the calling thread.
+        expect(pool.convForward(x, sw, g), `forward ${i}, x not shared`).toEqual(
+          one.convForward(x, w, g),
+        );
+        expect(pool.convFilter(sx, dy, g), `filter ${i}, dy not shared`).toEqual(
+          one.convFilter(x, dy, g),
+        );
+      }
+      pool.release();
+    });
+
+    it(`${threads} threads: Sum / Mean reductions of odd shapes equal the calling thread's`, async () => {
+      const pool = await readyPool(threads);
+      for (const [outer, R, inner] of [
+        [1, 1001, 70],
+        [3, 17, 130],
+        [5, 3, 1],
+        [2, 65, 33],
+        [1, 7, 17],
+      ] as const) {
+        const x = values(outer * R * inner, outer * R + inner);
+        for (const divisor of [0, Math.fround(R)]) {
+          const what = `[${outer}, ${R}, ${inner}] / ${divisor}`;
+          const expected = one.reduce(x, outer, R, inner, divisor);
+          expect(pool.reduce(shared(x), outer, R, inner, divisor), what).toEqual(expected);
+          expect(pool.reduce(x, outer, R, inner, divisor), `${what}, x not shared`).toEqual(
+            expected,
+          );
+        }
+      }
+      pool.release();
+    });
+  }
+});
+
 describe('worker pool through tfjs', () => {
   it('conv2d / conv2dTranspose gradients are bit-identical for 1, 2 and 3 threads', () => {
     registerVqkitKernels({ backend: 'cpu', threads: 1 });

@@ -16,17 +16,14 @@
 import { KernelError } from '../errors';
 import type { ConvGeometry } from './conv-geometry';
 import { directKinds, directOperands, filterBlockShape } from './direct-conv-layout';
-import {
-  type DirectModule,
-  directModules,
-  fillDirectOperands,
-  usesDirectConv,
-} from './direct-conv-setup';
+import { type DirectModule, directModules, usesDirectConv } from './direct-conv-setup';
 import { binaryRange, unaryRange } from './elementwise';
 import { type CpuExecutor, createCallingThreadExecutor, ensureFloats } from './executor';
 import { gemmBlocking } from './gemm';
 import { controlSlots, type Job, jobKinds, readError, scratchLayout, workOnJob } from './jobs';
 import { codeNorms } from './nearest-code';
+import { type FillPiece, fillPieces, fillUnitCount, fillUnits } from './operand-fill';
+import { reduceRange } from './reduce';
 import type { SimdLevel } from './simd-support';
 import { createThreadContext, kernelFor, type ThreadContext, wasmApi } from './thread-context';
 import { nodeBuiltin } from './thread-count';
@@ -35,7 +32,7 @@ import { microKernelModuleBytes } from './wasm-microkernel';
 import { nearestCodeModuleBytes } from './wasm-nearest-code';
 import { winogradOperands, winogradPlan } from './winograd-conv';
 import { type BlockSum, winogradFilterFinish, winogradFilterPlan } from './winograd-filter';
-import { fillWinogradOperands, winogradGeometry, winogradModules } from './winograd-setup';
+import { winogradGeometry, winogradModules } from './winograd-setup';
 import type { JobPort, WorkerData } from './worker-main';
 import { workerSource } from './worker-source';
 
@@ -77,6 +74,11 @@ interface WorkerThreads {
 const UNITS_PER_THREAD = 4;
 /** Flops an element of element-wise work counts as (see {@link WorkerPoolOptions}). */
 const FLOPS_PER_ELEMENT = 32;
+/**
+ * Columns of a reduction's output per unit are a multiple of this: 16 floats, one 64-byte cache
+ * line, so two threads never read parts of the same line of each input row.
+ */
+const REDUCE_COLUMN_ALIGN = 16;
 
 /** Splits `total` items into at most `maxUnits` units of a multiple of `align` items. */
 function split(total: number, maxUnits: number, align: number): [per: number, units: number] {
@@ -192,7 +194,8 @@ export function createWorkerPoolExecutor(options: WorkerPoolOptions): WorkerPool
     Atomics.store(ctl, S.GEN, gen);
     Atomics.notify(ctl, S.GEN);
     workOnJob(main, ctl, job);
-    for (let done = Atomics.load(ctl, S.DONE); done < job.units; done = Atomics.load(ctl, S.DONE)) {
+    const units = job.units + (job.fill?.units ?? 0);
+    for (let done = Atomics.load(ctl, S.DONE); done < units; done = Atomics.load(ctl, S.DONE)) {
       Atomics.wait(ctl, S.DONE, done);
     }
     throwIfFailed();
@@ -208,11 +211,29 @@ export function createWorkerPoolExecutor(options: WorkerPoolOptions): WorkerPool
     const { g } = spec;
     const modules = directModules(dkind, g, { relaxed, shared: true });
     const job = { kind: spec.kind, units: spec.units, part: spec.part, geometry: g, ops: [out] };
-    run(job, directOperands(dkind, g).floats, (at, heap) => {
-      fillDirectOperands(dkind, g, operands[0], operands[1], heap, at);
-      return { direct: { base: at, modules } };
-    });
+    run(job, directOperands(dkind, g).floats, (at, heap) => ({
+      direct: { base: at, modules },
+      fill: operandCopies(fillPieces(dkind, g, false), g, operands, heap, at),
+    }));
     return out;
+  };
+
+  /**
+   * The operand copies `pieces` of a convolution of geometry `g` as a job's first units: those
+   * of an operand the workers can see (in a SharedArrayBuffer); the others are made here, now.
+   */
+  const operandCopies = (
+    pieces: FillPiece[],
+    g: ConvGeometry,
+    operands: [Float32Array, Float32Array],
+    heap: Float32Array,
+    base: number,
+  ): NonNullable<Job['fill']> => {
+    const here = pieces.filter((p) => !isShared(operands[p.src] as Float32Array));
+    fillUnits(here, g, operands, heap, base, 0, fillUnitCount(here));
+    const rest = pieces.filter((p) => !here.includes(p));
+    const ops = operands.map((a) => (isShared(a) ? a : new Float32Array(0)));
+    return { pieces: rest, units: fillUnitCount(rest), ops };
   };
 
   /** The Winograd path of `dkind` into a new shared output, or undefined where it does not apply. */
@@ -226,9 +247,9 @@ export function createWorkerPoolExecutor(options: WorkerPoolOptions): WorkerPool
     const modules = winogradModules(dkind, f, { relaxed, shared: true });
     let base = 0;
     const fill = (at: number, heap: Float32Array) => {
-      fillWinogradOperands(dkind, f, operands[0], operands[1], heap, at);
       base = at;
-      return { direct: { base: at, modules } };
+      const copies = operandCopies(fillPieces(dkind, f, true), f, operands, heap, at);
+      return { direct: { base: at, modules }, fill: copies };
     };
     if (dkind === D.filter) {
       const F = winogradFilterPlan(f);
@@ -353,6 +374,16 @@ export function createWorkerPoolExecutor(options: WorkerPoolOptions): WorkerPool
       }
       const [per, units] = split(n, maxUnits, 16);
       run({ kind: K.unary, units, part: [n, per, op, alpha], ops: [x, out] });
+      return out;
+    },
+    reduce(x, outer, R, inner, divisor) {
+      const out = sharedFloats(outer * inner);
+      const { part, units } = split2(outer, 1, inner, REDUCE_COLUMN_ALIGN);
+      if (!isShared(x) || units < 2 || !parallel(FLOPS_PER_ELEMENT * outer * R * inner)) {
+        reduceRange(x, out, R, inner, divisor, [0, outer, 0, inner]);
+        return out;
+      }
+      run({ kind: K.reduce, units, part: [outer, R, inner, divisor, ...part], ops: [x, out] });
       return out;
     },
     release,

@@ -20,6 +20,8 @@ import { ELEMENTWISE_WORKER_FUNCTIONS } from './elementwise';
 import { GEMM_WORKER_FUNCTIONS } from './gemm';
 import { JOB_WORKER_FUNCTIONS } from './jobs';
 import { NEAREST_WORKER_FUNCTIONS } from './nearest-code';
+import { FILL_WORKER_FUNCTIONS } from './operand-fill';
+import { REDUCE_WORKER_FUNCTIONS } from './reduce';
 import { CONTEXT_WORKER_FUNCTIONS } from './thread-context';
 import { WINOGRAD_WORKER_FUNCTIONS } from './winograd-conv';
 import { WINOGRAD_FILTER_WORKER_FUNCTIONS } from './winograd-filter';
@@ -46,7 +48,9 @@ export function workerSource(): string {
     ...DIRECT_WORKER_FUNCTIONS,
     ...WINOGRAD_WORKER_FUNCTIONS,
     ...WINOGRAD_FILTER_WORKER_FUNCTIONS,
+    ...FILL_WORKER_FUNCTIONS,
     ...ELEMENTWISE_WORKER_FUNCTIONS,
+    ...REDUCE_WORKER_FUNCTIONS,
     ...NEAREST_WORKER_FUNCTIONS,
     ...CONTEXT_WORKER_FUNCTIONS,
     ...JOB_WORKER_FUNCTIONS,
