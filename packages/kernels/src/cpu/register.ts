@@ -12,7 +12,7 @@ import {
   releaseCpuThreads,
 } from './active-executor';
 import { makeConv2D, makeConv2DBackpropFilter, makeConv2DBackpropInput } from './conv-kernels';
-import { makeBinary, makeRelu, makeStep } from './elementwise-kernels';
+import { makeBinary, makeRelu, makeStep, makeUnary } from './elementwise-kernels';
 import { makeGatherV2, makeSplitV } from './gather-split-kernels';
 import { nearestCodeCpuConfig } from './nearest-code-kernel';
 import { makeMean, makeSum } from './reduce-kernels';
@@ -32,6 +32,9 @@ const REPLACEMENTS: ReadonlyArray<[string, (stock: tf.KernelFunc) => tf.KernelFu
   [tf.RealDiv, (stock) => makeBinary('div', stock)],
   [tf.Relu, makeRelu],
   [tf.Step, makeStep],
+  [tf.SquaredDifference, (stock) => makeBinary('sqdiff', stock)],
+  [tf.Square, (stock) => makeUnary('square', stock)],
+  [tf.Sqrt, (stock) => makeUnary('sqrt', stock)],
 ];
 
 /** Every kernel vqkit serves on cpu once registered, in registration order. */
@@ -46,7 +49,7 @@ const stockConfigs = new Map<string, tf.KernelConfig>();
 /**
  * Registers the vqkit cpu kernels ({@link CPU_KERNELS}: Conv2D, Conv2DBackpropFilter,
  * Conv2DBackpropInput, Sum and Mean over consecutive axes, SplitV, GatherV2 of rows, float32
- * Add/Sub/Multiply/RealDiv/Relu/Step, and {@link NEAREST_CODE_KERNEL}) and configures their threads. Idempotent. When the cpu backend is
+ * Add/Sub/Multiply/RealDiv/SquaredDifference/Relu/Step/Square/Sqrt, and {@link NEAREST_CODE_KERNEL}) and configures their threads. Idempotent. When the cpu backend is
  * disposed (`tf.removeBackend('cpu')`, `tf.engine().reset()`), the worker threads stop.
  *
  * @returns the kernel names and the thread / SIMD settings in use.
