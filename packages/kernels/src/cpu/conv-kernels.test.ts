@@ -229,6 +229,9 @@ describe.each(CONFIGS)(
         tf.RealDiv,
         tf.Relu,
         tf.Step,
+        tf.SquaredDifference,
+        tf.Square,
+        tf.Sqrt,
         NEAREST_CODE_KERNEL,
       ]);
       expect(CPU_KERNELS).toEqual(registerCpuKernels(config).kernels);
