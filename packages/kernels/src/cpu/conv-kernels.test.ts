@@ -232,6 +232,7 @@ describe.each(CONFIGS)(
         tf.SquaredDifference,
         tf.Square,
         tf.Sqrt,
+        tf.Tile,
         NEAREST_CODE_KERNEL,
       ]);
       expect(CPU_KERNELS).toEqual(registerCpuKernels(config).kernels);
