@@ -229,6 +229,10 @@ describe.each(CONFIGS)(
         tf.RealDiv,
         tf.Relu,
         tf.Step,
+        tf.SquaredDifference,
+        tf.Square,
+        tf.Sqrt,
+        tf.Tile,
         NEAREST_CODE_KERNEL,
       ]);
       expect(CPU_KERNELS).toEqual(registerCpuKernels(config).kernels);

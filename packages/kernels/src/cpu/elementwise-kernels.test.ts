@@ -46,7 +46,7 @@ describe('vqkit cpu element-wise kernels are bit-identical to the stock ones', (
     ], // stretched size-1 axis: stock path
     [[0, 3], [3]], // empty
   ];
-  for (const name of [tf.Add, tf.Sub, tf.Multiply, tf.RealDiv]) {
+  for (const name of [tf.Add, tf.Sub, tf.Multiply, tf.RealDiv, tf.SquaredDifference]) {
     for (const [sa, sb] of shapes) {
       it(`${name} [${sa}] ∘ [${sb}]`, () => {
         tf.tidy(() => {
@@ -105,6 +105,56 @@ describe('vqkit cpu element-wise kernels are bit-identical to the stock ones', (
       expectIdentical(s1, s2);
       expect(Array.from(s1.dataSync())).toEqual([Number.NaN, -1, 1, 1, -1]);
     });
+  });
+
+  it('Square and Sqrt on values incl. NaN, ±0, ±Infinity, negatives, subnormals and extremes', () => {
+    tf.tidy(() => {
+      const bits = Uint32Array.of(0x00000001, 0x007fffff, 0x7f7fffff, 0x80000001, 0x1fffffff);
+      const special = [-2, -0, 0, 0.5, 2, 3, Number.NaN, Infinity, -Infinity, 1e-30, 3.4e38];
+      const x = tf.tensor1d([...special, ...new Float32Array(bits.buffer)]);
+      const odd = tf.randomUniform([3, 7, 5], 0, 4, 'float32', 6);
+      for (const name of [tf.Square, tf.Sqrt]) {
+        for (const input of [x, odd, tf.neg(odd)]) {
+          const [a, b] = both(name, { x: input });
+          expectIdentical(a, b);
+        }
+        const [i1, i2] = both(name, { x: tf.tensor1d([4, 9, -3], 'int32') });
+        expectIdentical(i1, i2);
+        expect(i1.dtype).toBe('int32');
+      }
+    });
+  });
+
+  it('SquaredDifference keeps NaN and Infinity as the stock kernel does', () => {
+    tf.tidy(() => {
+      const a = tf.tensor1d([1, Number.NaN, Infinity, Infinity, -0, 3.4e38, 1e-30]);
+      const b = tf.tensor1d([2, 1, Infinity, -Infinity, 0, -3.4e38, -1e-30]);
+      const [x, y] = both(tf.SquaredDifference, { a, b });
+      expectIdentical(x, y);
+    });
+  });
+
+  it('an Adam step and a mean-squared-error gradient equal the stock ones exactly', () => {
+    const x = tf.randomUniform([3, 5, 7], -1, 1, 'float32', 7);
+    const target = tf.randomUniform([3, 5, 7], -1, 1, 'float32', 8);
+    const run = () =>
+      tf.tidy(() => {
+        const w = tf.variable(tf.randomUniform([7], -1, 1, 'float32', 9));
+        const adam = tf.train.adam(0.01);
+        for (let step = 0; step < 3; step++) {
+          adam.minimize(() => tf.mean(tf.squaredDifference(tf.mul(x, w), target)) as tf.Scalar);
+        }
+        const out = w.clone();
+        adam.dispose();
+        w.dispose();
+        return out;
+      });
+    const fast = run();
+    unregisterCpuKernels();
+    const stock = run();
+    registerCpuKernels();
+    expectIdentical(fast, stock);
+    tf.dispose([x, target, fast, stock]);
   });
 
   it('a ReLU network gradient equals the stock one exactly', () => {

@@ -1,8 +1,8 @@
 /**
- * Float32 element-wise kernels for the cpu backend: Add, Sub, Multiply, RealDiv (same shape, or one operand
+ * Float32 element-wise kernels for the cpu backend: Add, Sub, Multiply, RealDiv, SquaredDifference (same shape, or one operand
  * repeating along the leading axes — a bias `[C]` against `[B, H, W, C]` — or a single value of any
  * rank, e.g. the `[1, 1, 1, 1]` upstream gradient of a mean) and Relu,
- * Step (the ReLU gradient's mask). The stock kernels route every element through a shared,
+ * Step (the ReLU gradient's mask), Square and Sqrt (Adam's update; the loss). The stock kernels route every element through a shared,
  * megamorphic `op(a, b)` closure with a modulo per element; these are monomorphic loops with the
  * same arithmetic (in float64, rounded once to float32 on store), so results are bit-identical.
  * Other dtypes and broadcasts go to the stock kernel. The loops (`elementwise.ts`) run on the
@@ -13,8 +13,8 @@ import { backend_util, type KernelFunc, type TensorInfo, util } from '@tensorflo
 import { cpuExecutor } from './active-executor';
 import { binaryOps, unaryOps } from './elementwise';
 
-/** Binary operations handled here. */
-export type BinaryOp = 'add' | 'sub' | 'mul' | 'div';
+/** Binary operations handled here (`sqdiff`: SquaredDifference, `(a − b)²`). */
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'sqdiff';
 
 function f32(backend: MathBackendCPU, t: TensorInfo): Float32Array | null {
   if (t.dtype !== 'float32') return null;
@@ -22,7 +22,7 @@ function f32(backend: MathBackendCPU, t: TensorInfo): Float32Array | null {
   return v instanceof Float32Array ? v : null;
 }
 
-/** Add / Sub / Multiply / RealDiv (inputs `a`, `b`) with the stock kernel as fallback. */
+/** Add / Sub / Multiply / RealDiv / SquaredDifference (inputs `a`, `b`) with the stock kernel as fallback. */
 export function makeBinary(op: BinaryOp, stock: KernelFunc): KernelFunc {
   return (args) => {
     const backend = args.backend as MathBackendCPU;
@@ -67,6 +67,18 @@ export function makeStep(stock: KernelFunc): KernelFunc {
     if (xv === null) return stock(args);
     const alpha = (args.attrs as { alpha: number }).alpha;
     const out = cpuExecutor().unary(unaryOps().step, xv, alpha);
+    return backend.makeTensorInfo(x.shape, 'float32', out);
+  };
+}
+
+/** Square or Sqrt (input `x`): `x²` / `√x` (see `unaryRange`). */
+export function makeUnary(op: 'square' | 'sqrt', stock: KernelFunc): KernelFunc {
+  return (args) => {
+    const backend = args.backend as MathBackendCPU;
+    const { x } = args.inputs as { x: TensorInfo };
+    const xv = f32(backend, x);
+    if (xv === null) return stock(args);
+    const out = cpuExecutor().unary(unaryOps()[op], xv, 0);
     return backend.makeTensorInfo(x.shape, 'float32', out);
   };
 }

@@ -18,17 +18,18 @@ import {
   util,
 } from '@tensorflow/tfjs-core';
 
-type Values = Float32Array | Int32Array | Uint8Array;
+/** Numeric tensor values (float32, int32, bool). */
+export type Values = Float32Array | Int32Array | Uint8Array;
 
 /** The values of `t` when they are a plain numeric typed array (float32, int32, bool). */
-function numericValues(backend: MathBackendCPU, t: TensorInfo): Values | null {
+export function numericValues(backend: MathBackendCPU, t: TensorInfo): Values | null {
   if (t.dtype === 'complex64' || t.dtype === 'string') return null;
   const v = backend.data.get(t.dataId).values;
   return v instanceof Float32Array || v instanceof Int32Array || v instanceof Uint8Array ? v : null;
 }
 
 /** A new array of `n` elements of the same type as `like`. */
-function sameType(like: Values, n: number): Values {
+export function sameType(like: Values, n: number): Values {
   if (like instanceof Float32Array) return new Float32Array(n);
   return like instanceof Int32Array ? new Int32Array(n) : new Uint8Array(n);
 }

@@ -12,10 +12,11 @@ import {
   releaseCpuThreads,
 } from './active-executor';
 import { makeConv2D, makeConv2DBackpropFilter, makeConv2DBackpropInput } from './conv-kernels';
-import { makeBinary, makeRelu, makeStep } from './elementwise-kernels';
+import { makeBinary, makeRelu, makeStep, makeUnary } from './elementwise-kernels';
 import { makeGatherV2, makeSplitV } from './gather-split-kernels';
 import { nearestCodeCpuConfig } from './nearest-code-kernel';
 import { makeMean, makeSum } from './reduce-kernels';
+import { makeTile } from './tile-kernel';
 
 /** Stock kernels replaced on cpu, with the factory that wraps each (stock kept as fallback). */
 const REPLACEMENTS: ReadonlyArray<[string, (stock: tf.KernelFunc) => tf.KernelFunc]> = [
@@ -32,6 +33,10 @@ const REPLACEMENTS: ReadonlyArray<[string, (stock: tf.KernelFunc) => tf.KernelFu
   [tf.RealDiv, (stock) => makeBinary('div', stock)],
   [tf.Relu, makeRelu],
   [tf.Step, makeStep],
+  [tf.SquaredDifference, (stock) => makeBinary('sqdiff', stock)],
+  [tf.Square, (stock) => makeUnary('square', stock)],
+  [tf.Sqrt, (stock) => makeUnary('sqrt', stock)],
+  [tf.Tile, makeTile],
 ];
 
 /** Every kernel vqkit serves on cpu once registered, in registration order. */
@@ -45,8 +50,8 @@ const stockConfigs = new Map<string, tf.KernelConfig>();
 
 /**
  * Registers the vqkit cpu kernels ({@link CPU_KERNELS}: Conv2D, Conv2DBackpropFilter,
- * Conv2DBackpropInput, Sum and Mean over consecutive axes, SplitV, GatherV2 of rows, float32
- * Add/Sub/Multiply/RealDiv/Relu/Step, and {@link NEAREST_CODE_KERNEL}) and configures their threads. Idempotent. When the cpu backend is
+ * Conv2DBackpropInput, Sum and Mean over consecutive axes, SplitV, GatherV2 of rows, Tile, float32
+ * Add/Sub/Multiply/RealDiv/SquaredDifference/Relu/Step/Square/Sqrt, and {@link NEAREST_CODE_KERNEL}) and configures their threads. Idempotent. When the cpu backend is
  * disposed (`tf.removeBackend('cpu')`, `tf.engine().reset()`), the worker threads stop.
  *
  * @returns the kernel names and the thread / SIMD settings in use.

@@ -137,7 +137,7 @@ describe('worker pool: bit-identical to the calling thread for 2 and 3 threads',
       const big = shared(values(n, 40));
       const smalls = [shared(values(n, 41)), values(1, 42), values(77, 43), shared(values(35, 44))];
       for (const small of smalls) {
-        for (const op of [0, 1, 2, 3]) {
+        for (const op of [0, 1, 2, 3, 4]) {
           const what = `binary ${op} with [${small.length}]`;
           expect(pool.binary(op, big, small, n), what).toEqual(one.binary(op, big, small, n));
           expect(pool.binary(op, small, big, n), what).toEqual(one.binary(op, small, big, n));
@@ -146,6 +146,8 @@ describe('worker pool: bit-identical to the calling thread for 2 and 3 threads',
       for (const [op, alpha] of [
         [0, 0],
         [1, 0.3],
+        [2, 0],
+        [3, 0],
       ] as const) {
         expect(pool.unary(op, big, alpha), `unary ${op}`).toEqual(one.unary(op, big, alpha));
       }
