@@ -15,6 +15,7 @@ import {
   forwardLayout,
   inputGradPlan,
 } from './direct-conv-layout';
+import { ModuleCache } from './module-cache';
 import { fillPieces, fillUnitCount, fillUnits } from './operand-fill';
 import { directConvModuleBytes, filterGradModuleBytes } from './wasm-direct-conv';
 import type { SimdVariant } from './wasm-microkernel';
@@ -62,8 +63,7 @@ export function usesDirectConv(
   return true;
 }
 
-const moduleCache = new Map<string, Array<DirectModule | null>>();
-const MODULE_CACHE_SIZE = 256;
+const moduleCache = new ModuleCache<Array<DirectModule | null>>();
 
 /**
  * The kernels of convolution `kind` for `g` with the instructions of `variant`: one for the
@@ -75,14 +75,7 @@ export function directModules(
   g: ConvGeometry,
   variant: SimdVariant,
 ): Array<DirectModule | null> {
-  const id = JSON.stringify([kind, g, variant]);
-  let modules = moduleCache.get(id);
-  if (modules === undefined) {
-    if (moduleCache.size >= MODULE_CACHE_SIZE) moduleCache.clear();
-    modules = buildModules(kind, g, variant);
-    moduleCache.set(id, modules);
-  }
-  return modules;
+  return moduleCache.get(JSON.stringify([kind, g, variant]), () => buildModules(kind, g, variant));
 }
 
 function buildModules(

@@ -6,6 +6,7 @@
 import type { ConvGeometry } from './conv-geometry';
 import { directKinds } from './direct-conv-layout';
 import { DIRECT_MAX_FLOATS, type DirectModule } from './direct-conv-setup';
+import { ModuleCache } from './module-cache';
 import { fillPieces, fillUnitCount, fillUnits } from './operand-fill';
 import { directConvModuleBytes, filterGradModuleBytes } from './wasm-direct-conv';
 import type { SimdVariant } from './wasm-microkernel';
@@ -61,7 +62,7 @@ export function winogradGeometry(
   return floats <= maxFloats ? f : null;
 }
 
-const moduleCache = new Map<string, DirectModule[]>();
+const moduleCache = new ModuleCache<DirectModule[]>();
 
 /**
  * The kernels of the Winograd convolution `kind` of forward geometry `f`: the input transform, the
@@ -74,10 +75,7 @@ export function winogradModules(
   variant: SimdVariant,
 ): DirectModule[] {
   if (kind === directKinds().filter) return filterModules(f, variant);
-  const id = JSON.stringify([f, variant]);
-  let modules = moduleCache.get(id);
-  if (modules === undefined) {
-    if (moduleCache.size >= 256) moduleCache.clear();
+  return moduleCache.get(JSON.stringify([f, variant]), () => {
     const p = winogradPlan(f);
     const tag = `w${variant.relaxed ? 'r' : 'p'}${variant.shared ? 's' : 'u'}`;
     const input = {
@@ -101,7 +99,7 @@ export function winogradModules(
       matrixFloats: p.mFloats,
       outRowFloats: p.outRowFloats,
     };
-    modules = [
+    return [
       {
         key: `${tag}in${JSON.stringify(input)}`,
         bytes: winogradInputModuleBytes(input, variant.shared),
@@ -115,16 +113,11 @@ export function winogradModules(
         bytes: winogradOutputModuleBytes(output, variant.shared),
       },
     ];
-    moduleCache.set(id, modules);
-  }
-  return modules;
+  });
 }
 
 function filterModules(f: ConvGeometry, variant: SimdVariant): DirectModule[] {
-  const id = JSON.stringify(['filter', f, variant]);
-  let modules = moduleCache.get(id);
-  if (modules === undefined) {
-    if (moduleCache.size >= 256) moduleCache.clear();
+  return moduleCache.get(JSON.stringify(['filter', f, variant]), () => {
     const p = winogradPlan(f);
     const F = winogradFilterPlan(f);
     const tag = `w${variant.relaxed ? 'r' : 'p'}${variant.shared ? 's' : 'u'}`;
@@ -150,7 +143,7 @@ function filterModules(f: ConvGeometry, variant: SimdVariant): DirectModule[] {
       dyStride: F.ldw,
       dwStride: F.ldw,
     };
-    modules = [
+    return [
       {
         key: `${tag}in${JSON.stringify(input)}`,
         bytes: winogradInputModuleBytes(input, variant.shared),
@@ -165,9 +158,7 @@ function filterModules(f: ConvGeometry, variant: SimdVariant): DirectModule[] {
       },
       { key: `${tag}blocksum`, bytes: blockSumModuleBytes(variant.shared) },
     ];
-    moduleCache.set(id, modules);
-  }
-  return modules;
+  });
 }
 
 /**
